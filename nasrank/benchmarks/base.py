@@ -1,0 +1,92 @@
+"""The ground-truth :class:`Benchmark` interface."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Hashable, Iterable
+
+from nasrank.errors import NasrankError
+from nasrank.spaces.base import Arch, SearchSpace
+
+
+@dataclass
+class Record:
+    """What a benchmark knows of one architecture on one dataset."""
+
+    accuracy: float
+    train_seconds: dict[int, float] = field(default_factory=dict)  # epochs -> seconds
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Benchmark:
+    """A table of true accuracies keyed by the space's architecture key.
+
+    Backends fill ``self._table[dataset][key] = Record``. ``source`` labels
+    where the numbers come from and is printed wherever they are shown.
+    """
+
+    source: str = "benchmark"
+
+    def __init__(self, space: SearchSpace, source: str) -> None:
+        self.space = space
+        self.source = source
+        self._table: dict[str, dict[Hashable, Record]] = {}
+        self._archs: dict[Hashable, Arch] = {}
+
+    # -- filling ------------------------------------------------------------
+    def _add(self, arch: Arch, dataset: str, record: Record) -> None:
+        k = self.space.key(arch)
+        self._table.setdefault(dataset, {})[k] = record
+        self._archs.setdefault(k, arch)
+
+    # -- queries ------------------------------------------------------------
+    @property
+    def datasets(self) -> list[str]:
+        return sorted(self._table)
+
+    def _records(self, dataset: str) -> dict[Hashable, Record]:
+        if dataset not in self._table:
+            raise NasrankError(f"benchmark {self.source!r} has no dataset {dataset!r}; it has: {', '.join(self.datasets)}")
+        return self._table[dataset]
+
+    def record(self, arch: Arch, dataset: str = "cifar10") -> Record | None:
+        return self._records(dataset).get(self.space.key(arch))
+
+    def true_accuracy(self, arch: Arch, dataset: str = "cifar10") -> float | None:
+        """True test accuracy (%) of ``arch``, or ``None`` if the table lacks it."""
+        rec = self.record(arch, dataset)
+        return None if rec is None else rec.accuracy
+
+    def training_seconds(self, arch: Arch, dataset: str = "cifar10", epochs: int = 200) -> float | None:
+        """Recorded training time of ``arch`` for ``epochs``, or ``None``."""
+        rec = self.record(arch, dataset)
+        if rec is None:
+            return None
+        return rec.train_seconds.get(epochs)
+
+    def archs(self, dataset: str = "cifar10") -> list[Arch]:
+        """Every architecture with a known accuracy on ``dataset``, in table order."""
+        return [self._archs[k] for k in self._records(dataset)]
+
+    def __len__(self) -> int:
+        return len(self._archs)
+
+    def best(self, dataset: str = "cifar10") -> tuple[Arch, float]:
+        recs = self._records(dataset)
+        k = max(recs, key=lambda key: recs[key].accuracy)
+        return self._archs[k], recs[k].accuracy
+
+    def true_rank(self, arch: Arch, dataset: str = "cifar10") -> int | None:
+        """1-based rank of ``arch`` among all known architectures (1 = best)."""
+        acc = self.true_accuracy(arch, dataset)
+        if acc is None:
+            return None
+        return 1 + sum(r.accuracy > acc for r in self._records(dataset).values())
+
+    def describe(self) -> dict[str, Any]:
+        return {"source": self.source, "n_archs": len(self), "datasets": self.datasets}
+
+
+def add_rows(bench: Benchmark, rows: Iterable[tuple[Arch, str, Record]]) -> Benchmark:
+    for arch, ds, rec in rows:
+        bench._add(arch, ds, rec)
+    return bench

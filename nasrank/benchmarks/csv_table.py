@@ -1,0 +1,51 @@
+"""A plain CSV ground-truth table: ``index,arch,test_acc[,...]``.
+
+The architecture column is read by the space (``SearchSpace.arch_from_row``),
+so NB101 reads ``matrix``/``ops`` and DARTS reads ``genotype``. The accuracy is
+the first present of ``test_acc``, ``val_acc``, ``accuracy``. Optional columns
+``train_seconds_<E>ep`` become recorded training times for E epochs. A
+``dataset`` column splits rows by dataset (default: the ``dataset`` argument).
+"""
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+from nasrank.benchmarks.base import Benchmark, Record
+from nasrank.errors import MissingFileError, NasrankError
+from nasrank.spaces.base import SearchSpace
+
+ACC_COLUMNS = ("test_acc", "val_acc", "accuracy")
+_SECONDS_RE = re.compile(r"^train_seconds_(\d+)ep$")
+
+
+def load_csv_benchmark(path: str | Path, space: SearchSpace, dataset: str = "cifar10") -> Benchmark:
+    """Read a CSV table; errors name the file and the row."""
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(path, "benchmark CSV")
+    bench = Benchmark(space, source=f"csv:{path}")
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        cols = reader.fieldnames or []
+        acc_col = next((c for c in ACC_COLUMNS if c in cols), None)
+        if acc_col is None:
+            raise NasrankError(f"benchmark CSV {path} has no accuracy column (one of {', '.join(ACC_COLUMNS)}); columns: {cols}")
+        secs = {int(m.group(1)): c for c in cols if (m := _SECONDS_RE.match(c))}
+        order: list = []
+        for line, row in enumerate(reader, start=2):
+            try:
+                arch = space.arch_from_row(row)
+                acc = float(row[acc_col])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise NasrankError(f"benchmark CSV {path}, line {line}: {exc}") from None
+            rec = Record(acc, {e: float(row[c]) for e, c in secs.items() if row.get(c)},
+                         {k: v for k, v in row.items() if k not in ("arch", acc_col)})
+            bench._add(arch, row.get("dataset") or dataset, rec)
+            order.append(arch)
+    if not order:
+        raise NasrankError(f"benchmark CSV {path} has no rows")
+    if "index" in cols and hasattr(space, "set_index_order") and len(order) == getattr(space, "size", -1):
+        space.set_index_order(order)
+    return bench

@@ -1,0 +1,41 @@
+"""The NAS-Bench-201 ``.pth`` file (e.g. ``NAS-Bench-201-v1_1-096897.pth``), read by ``nas-bench-201``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from nasrank.benchmarks.base import Benchmark, Record
+from nasrank.errors import MissingFileError, NasrankError
+from nasrank.spaces.base import SearchSpace
+
+PTH_DATASETS = ("cifar10", "cifar10-valid", "cifar100", "ImageNet16-120")
+
+
+def load_nb201_pth(path: str | Path, space: SearchSpace, hp: str = "200") -> Benchmark:
+    """Load every architecture of the official NB201 file (needs several GB of RAM)."""
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(path, "NAS-Bench-201 .pth file")
+    try:
+        from nas_201_api import NASBench201API
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise NasrankError("reading the NB201 .pth needs 'nas-bench-201': pip install nas-bench-201") from None
+    try:
+        api = NASBench201API(str(path), verbose=False)
+    except Exception as exc:
+        raise NasrankError(f"cannot read NAS-Bench-201 file {path}: {exc}") from None
+    bench = Benchmark(space, source=f"nb201:{path} (hp={hp})")
+    if hasattr(space, "set_index_order"):
+        space.set_index_order(api.meta_archs)
+    for index, arch_str in enumerate(api.meta_archs):
+        arch = space.from_string(arch_str)
+        for ds in PTH_DATASETS:
+            try:
+                info = api.get_more_info(index, ds, hp=hp, is_random=False)
+            except Exception:
+                continue
+            acc = info.get("valid-accuracy") if ds == "cifar10-valid" else info.get("test-accuracy")
+            if acc is None:
+                continue
+            secs = {int(hp): float(info["train-all-time"])} if info.get("train-all-time") is not None else {}
+            bench._add(arch, ds, Record(float(acc), secs, {"index": index}))
+    return bench

@@ -1,0 +1,46 @@
+"""The ``nasrank`` command. Each sub-command lives in ``nasrank.commands.<name>``."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+#: modules under nasrank.commands that define ``register(subparsers)``
+COMMAND_MODULES = ("search", "spaces", "evaluate", "compare", "supernet", "analyze", "store", "report")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nasrank", description="Neural architecture search with pluggable rankers.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMAND_MODULES:
+        try:
+            mod = importlib.import_module(f"nasrank.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"nasrank.commands.{name}":
+                continue  # not built yet
+            raise
+        mod.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from nasrank.errors import NasrankError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except NasrankError as exc:
+        print(f"nasrank {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"nasrank {args.command}: error: file not found: {exc.filename or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"nasrank {args.command}: interrupted; everything evaluated so far is saved", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``nasrank`` command line, one module each."""

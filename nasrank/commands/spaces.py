@@ -1,0 +1,83 @@
+"""``nasrank spaces`` and ``nasrank rankers``: what can be chosen by name."""
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("spaces", help="list search spaces (or describe one)")
+    p.add_argument("name", nargs="?", help="a space name")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=run_spaces)
+    r = sub.add_parser("rankers", help="list rankers and searchers")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=run_rankers)
+
+
+def supported_rankers(space_name: str) -> list[str]:
+    import nasrank.rankers  # noqa: F401
+    from nasrank.registry import RANKERS
+
+    out = []
+    for n in RANKERS.names():
+        sup = getattr(RANKERS.get(n), "supported_spaces", None)
+        if sup is None or space_name in sup:
+            out.append(n)
+    return out
+
+
+def describe_space(name: str) -> dict:
+    import nasrank.spaces  # noqa: F401
+    from nasrank.registry import SPACES
+
+    cls = SPACES.get(name)
+    return {"name": name, "size": getattr(cls, "size", None),
+            "size_is_estimate": bool(getattr(cls, "size_is_estimate", False)),
+            "canonical_classes": getattr(cls, "canonical_classes", None),
+            "rankers": supported_rankers(name)}
+
+
+def run_spaces(args: argparse.Namespace) -> int:
+    import nasrank.spaces  # noqa: F401
+    from nasrank.registry import SPACES
+
+    if args.name:
+        d = describe_space(args.name)
+        if args.json:
+            print(json.dumps({k: d[k] for k in ("name", "size", "canonical_classes")}))
+        else:
+            print(json.dumps(d, indent=2))
+        return 0
+    rows = [describe_space(n) for n in SPACES.names()]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title="search spaces")
+    for c in ("name", "size", "canonical classes", "rankers"):
+        t.add_column(c)
+    for d in rows:
+        size = "?" if d["size"] is None else (f"~{d['size']:.2e} (estimate)" if d["size_is_estimate"] else f"{d['size']:,}")
+        t.add_row(d["name"], size, str(d["canonical_classes"] or "-"), ", ".join(d["rankers"]))
+    Console().print(t)
+    return 0
+
+
+def run_rankers(args: argparse.Namespace) -> int:
+    import nasrank.rankers  # noqa: F401
+    import nasrank.searchers  # noqa: F401
+    from nasrank.registry import RANKERS, SEARCHERS
+
+    d = {"rankers": {n: (RANKERS.get(n).__doc__ or "").strip().splitlines()[0] for n in RANKERS.names()},
+         "searchers": {n: (SEARCHERS.get(n).__doc__ or "").strip().splitlines()[0] for n in SEARCHERS.names()}}
+    if args.json:
+        print(json.dumps(d, indent=2))
+    else:
+        for fam, items in d.items():
+            print(f"{fam}:")
+            for n, doc in items.items():
+                print(f"  {n:14s} {doc}")
+    return 0

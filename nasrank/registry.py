@@ -1,0 +1,84 @@
+"""Name -> class registries for spaces, rankers, searchers and benchmarks.
+
+Every component registers itself by name so it can be chosen from the command
+line and from Python. ``create(name, **cfg)`` checks the keyword arguments
+against the constructor, so a typo in a config fails loudly.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+from typing import Any, Callable, Generic, TypeVar
+
+from nasrank.errors import NasrankError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """A named collection of classes of one family (e.g. all rankers)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._items: dict[str, type[T]] = {}
+
+    def register(self, name: str) -> Callable[[type[T]], type[T]]:
+        """Class decorator: ``@RANKERS.register("synflow")``."""
+
+        def deco(cls: type[T]) -> type[T]:
+            if name in self._items and self._items[name] is not cls:
+                raise NasrankError(f"{self.kind} {name!r} is registered twice")
+            self._items[name] = cls
+            cls.registry_name = name  # type: ignore[attr-defined]
+            return cls
+
+        return deco
+
+    def names(self) -> list[str]:
+        return sorted(self._items)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._items
+
+    def get(self, name: str) -> type[T]:
+        """Return the class registered as ``name``, or import ``pkg.mod:Class``."""
+        if name in self._items:
+            return self._items[name]
+        if ":" in name:
+            mod_name, _, attr = name.partition(":")
+            try:
+                mod = importlib.import_module(mod_name)
+            except ImportError as exc:
+                raise NasrankError(f"cannot import {self.kind} {name!r}: {exc}") from None
+            if not hasattr(mod, attr):
+                raise NasrankError(f"{self.kind} {name!r}: module {mod_name} has no {attr!r}")
+            return getattr(mod, attr)
+        raise NasrankError(
+            f"unknown {self.kind} {name!r}; choose one of: {', '.join(self.names())}"
+            f" (or give an import path 'package.module:Class')"
+        )
+
+    def create(self, name: str, *args: Any, **cfg: Any) -> T:
+        """Instantiate ``name`` with ``cfg``; unknown keys raise a clear error."""
+        cls = self.get(name)
+        check_kwargs(cls, cfg, f"{self.kind} {name!r}")
+        return cls(*args, **cfg)
+
+
+def check_kwargs(cls: type, cfg: dict[str, Any], what: str) -> None:
+    """Raise :class:`NasrankError` if ``cfg`` has keys ``cls`` does not accept."""
+    sig = inspect.signature(cls.__init__)
+    params = sig.parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    allowed = {n for n, p in params.items() if n != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    unknown = sorted(set(cfg) - allowed)
+    if unknown:
+        raise NasrankError(
+            f"{what} does not take option(s) {', '.join(unknown)}; valid options: {', '.join(sorted(allowed))}"
+        )
+
+
+SPACES: Registry = Registry("space")
+RANKERS: Registry = Registry("ranker")
+SEARCHERS: Registry = Registry("searcher")

@@ -1,0 +1,115 @@
+"""The :class:`SearchSpace` contract that every space, built-in or user's, implements."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Hashable, Mapping, Sequence
+
+import numpy as np
+from torch import nn
+
+Arch = Any  # an immutable, hashable architecture object owned by its space
+
+
+class SearchSpace(ABC):
+    """A family of architectures.
+
+    Subclasses implement :meth:`sample`, :meth:`mutate`, :meth:`neighbours`,
+    :meth:`build`, :meth:`to_string` and :meth:`from_string`. The rest has
+    sensible defaults:
+
+    * :meth:`key` is the text form (one key per architecture);
+    * :meth:`canonical_key` defaults to :meth:`key`; spaces with isomorphic
+      architectures override it so that isomorphic ones share one key.
+    """
+
+    #: registry name, set by ``@SPACES.register``
+    registry_name: str = "custom"
+    #: number of architectures (``None`` if unknown); see ``size_is_estimate``
+    size: int | None = None
+    size_is_estimate: bool = False
+    #: default number of input channels / image size of ``build``
+    num_classes: int = 10
+
+    # -- required -----------------------------------------------------------
+    @abstractmethod
+    def sample(self, rng: np.random.Generator) -> Arch:
+        """Draw one architecture uniformly (or by the space's prior)."""
+
+    @abstractmethod
+    def mutate(self, arch: Arch, rng: np.random.Generator) -> Arch:
+        """Return a different architecture one small change away."""
+
+    @abstractmethod
+    def neighbours(self, arch: Arch) -> list[Arch]:
+        """All architectures one small change away, in a fixed order."""
+
+    @abstractmethod
+    def build(self, arch: Arch, num_classes: int | None = None, **scale: Any) -> nn.Module:
+        """Build a fresh ``nn.Module`` for ``arch`` (scale knobs are per space)."""
+
+    @abstractmethod
+    def to_string(self, arch: Arch) -> str:
+        """The text form of ``arch`` (round-trips through :meth:`from_string`)."""
+
+    @abstractmethod
+    def from_string(self, text: str) -> Arch:
+        """Parse the text form; raise :class:`~nasrank.errors.NasrankError` if malformed."""
+
+    # -- defaults -----------------------------------------------------------
+    def key(self, arch: Arch) -> Hashable:
+        """A hashable key, unique per architecture."""
+        return self.to_string(arch)
+
+    def canonical_key(self, arch: Arch) -> Hashable:
+        """A key shared by all architectures isomorphic to ``arch``."""
+        return self.key(arch)
+
+    def arch_from_row(self, row: Mapping[str, str]) -> Arch:
+        """Read an architecture from a ground-truth table row (``arch`` column by default)."""
+        if "arch" not in row:
+            raise ValueError(f"table row has no 'arch' column (columns: {', '.join(row)})")
+        return self.from_string(row["arch"])
+
+    def features(self, arch: Arch) -> dict[str, float]:
+        """Numeric features for bias analysis; at least ``params`` and ``flops``."""
+        from nasrank.utils.complexity import count_flops, count_params
+
+        model = self.build(arch)
+        return {"params": float(count_params(model)), "flops": float(count_flops(model, self.input_shape()))}
+
+    def input_shape(self, batch: int = 1) -> tuple[int, ...]:
+        """Shape of one input batch for ``build``'s network."""
+        return (batch, 3, 32, 32)
+
+    def fear_tail(self, model: nn.Module) -> list[nn.Module]:
+        """Modules that FEAR's stage 2 trains (the rest is frozen).
+
+        The default is the classifier and whatever follows the last child
+        module; spaces override it with their own "last cells".
+        """
+        children = list(model.children())
+        return children[-1:]
+
+    def sample_many(self, n: int, rng: np.random.Generator, unique: bool = True) -> list[Arch]:
+        """Sample ``n`` architectures (distinct keys when ``unique``)."""
+        out: list[Arch] = []
+        seen: set = set()
+        tries = 0
+        while len(out) < n:
+            a = self.sample(rng)
+            tries += 1
+            k = self.key(a)
+            if unique and k in seen:
+                if tries > 100 * n + 1000:
+                    break
+                continue
+            seen.add(k)
+            out.append(a)
+        return out
+
+    def all_archs(self) -> Sequence[Arch] | None:
+        """Every architecture, for small enumerable spaces; ``None`` otherwise."""
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.registry_name, "size": self.size, "size_is_estimate": self.size_is_estimate}
