@@ -68,6 +68,8 @@ class History:
                 if not resume:
                     raise NasrankError(f"{self.path} already exists: pass --resume {d} to continue it or choose a new --output")
                 self._replay = list(self._read(self.path))
+                # drop a last line cut short by a kill, so new lines start clean
+                self.path.write_text("".join(r.to_json() + "\n" for r in self._replay))
 
     @staticmethod
     def _read(path: Path) -> Iterator[HistoryRecord]:

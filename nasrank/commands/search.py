@@ -42,8 +42,9 @@ def _resume_args(args: argparse.Namespace) -> argparse.Namespace:
     if not cfg_path.is_file():
         raise NasrankError(f"cannot resume: {cfg_path} not found (was {args.resume} written by `nasrank search`?)")
     saved = json.loads(cfg_path.read_text())
+    extend = {k for k in ("budget_queries", "budget_seconds") if getattr(args, k, None) is not None}
     for k in RUN_OPTIONS:
-        if k in saved:
+        if k in saved and k not in extend:  # a budget given with --resume extends the run
             setattr(args, k, saved[k])
     args.output = args.resume
     return args
