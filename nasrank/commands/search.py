@@ -139,9 +139,11 @@ def print_summary(summary: dict[str, Any]) -> None:
 
     t = Table(title=f"nasrank search: {summary['searcher']} + {summary['ranker']} on {summary['space']}")
     t.add_column("field")
-    t.add_column("value")
+    t.add_column("value", overflow="fold")
     for k, v in summary.items():
-        if isinstance(v, float):
-            v = f"{v:.4f}" if abs(v) < 1e5 else f"{v:.4g}"
+        if isinstance(v, float) and k.endswith("seconds"):
+            v = f"{v:.1f} s ({v / 3600:.2f} h)"
+        elif isinstance(v, float):
+            v = f"{v:.4f}"
         t.add_row(k, str(v))
     Console().print(t)
