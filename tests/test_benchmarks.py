@@ -72,3 +72,16 @@ def test_malformed_csv(tmp_path):
     p.write_text("index,arch\n0,x\n")
     with pytest.raises(NasrankError, match="accuracy column"):
         load_benchmark(f"csv:{p}", Nb201Space())
+
+
+def test_isomorphic_lookup_falls_back_to_class_mean(tmp_path):
+    from nasrank.spaces.nb201 import Nb201Arch
+
+    a = Nb201Arch(("skip_connect", "nor_conv_3x3", "none", "none", "none", "nor_conv_1x1"))
+    b = Nb201Arch(("skip_connect", "none", "nor_conv_3x3", "none", "none", "nor_conv_1x1"))  # isomorphic to a
+    c = Nb201Arch(("skip_connect", "none", "nor_conv_1x1", "none", "none", "nor_conv_1x1"))
+    p = tmp_path / "t.csv"
+    p.write_text(f"index,arch,test_acc\n0,{a},90.0\n1,{c},80.0\n")
+    bench = load_benchmark(f"csv:{p}", Nb201Space())
+    assert bench.true_accuracy(b) == 90.0
+    assert bench.true_accuracy(Nb201Arch(("none",) * 6)) is None

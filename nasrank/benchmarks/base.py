@@ -35,6 +35,7 @@ class Benchmark:
     # -- filling ------------------------------------------------------------
     def _add(self, arch: Arch, dataset: str, record: Record) -> None:
         k = self.space.key(arch)
+        self._by_canonical = None
         self._table.setdefault(dataset, {})[k] = record
         self._archs.setdefault(k, arch)
 
@@ -49,7 +50,24 @@ class Benchmark:
         return self._table[dataset]
 
     def record(self, arch: Arch, dataset: str = "cifar10") -> Record | None:
-        return self._records(dataset).get(self.space.key(arch))
+        """The record of ``arch``; if the table lacks this exact form but holds
+        isomorphic architectures (same canonical key), their mean accuracy."""
+        recs = self._records(dataset)
+        rec = recs.get(self.space.key(arch))
+        if rec is not None:
+            return rec
+        members = [recs[k] for k in self._canonical_index().get(self.space.canonical_key(arch), ()) if k in recs]
+        if not members:
+            return None
+        return Record(sum(r.accuracy for r in members) / len(members), {}, {"isomorphic_records": len(members)})
+
+    def _canonical_index(self) -> dict[Hashable, list[Hashable]]:
+        if getattr(self, "_by_canonical", None) is None:
+            index: dict[Hashable, list[Hashable]] = {}
+            for k, arch in self._archs.items():
+                index.setdefault(self.space.canonical_key(arch), []).append(k)
+            self._by_canonical = index
+        return self._by_canonical
 
     def true_accuracy(self, arch: Arch, dataset: str = "cifar10") -> float | None:
         """True test accuracy (%) of ``arch``, or ``None`` if the table lacks it."""
