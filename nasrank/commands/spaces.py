@@ -60,7 +60,9 @@ def run_spaces(args: argparse.Namespace) -> int:
     for c in ("name", "size", "canonical classes", "rankers"):
         t.add_column(c)
     for d in rows:
-        size = "?" if d["size"] is None else (f"~{d['size']:.2e} (estimate)" if d["size_is_estimate"] else f"{d['size']:,}")
+        size = "?" if d["size"] is None else (f"{d['size']:.3g}" if d["size"] >= 1e9 else f"{d['size']:,}")
+        if d["size_is_estimate"]:
+            size = f"~{size} (estimate)"
         t.add_row(d["name"], size, str(d["canonical_classes"] or "-"), ", ".join(d["rankers"]))
     Console().print(t)
     return 0
