@@ -21,6 +21,7 @@ class Registry(Generic[T]):
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._items: dict[str, type[T]] = {}
+        self._lazy: dict[str, str] = {}
 
     def register(self, name: str) -> Callable[[type[T]], type[T]]:
         """Class decorator: ``@RANKERS.register("synflow")``."""
@@ -34,16 +35,26 @@ class Registry(Generic[T]):
 
         return deco
 
+    def register_lazy(self, module: str, *names: str) -> None:
+        """Declare that importing ``module`` registers ``names`` (imported on first use,
+        so heavy dependencies such as Lightning load only when needed)."""
+        for n in names:
+            self._lazy.setdefault(n, module)
+
     def names(self) -> list[str]:
-        return sorted(self._items)
+        return sorted(set(self._items) | set(self._lazy))
 
     def __contains__(self, name: str) -> bool:
-        return name in self._items
+        return name in self._items or name in self._lazy
 
     def get(self, name: str) -> type[T]:
         """Return the class registered as ``name``, or import ``pkg.mod:Class``."""
         if name in self._items:
             return self._items[name]
+        if name in self._lazy:
+            importlib.import_module(self._lazy[name])
+            if name in self._items:
+                return self._items[name]
         if ":" in name:
             mod_name, _, attr = name.partition(":")
             try:

@@ -52,3 +52,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _no_default_store(monkeypatch):
+    """Tests never read or write the user's default result store."""
+    monkeypatch.setenv("NASRANK_STORE", "none")

@@ -9,6 +9,7 @@ from typing import Any
 from nasrank.commands.common import (add_context_args, add_ranker_cfg_arg, add_space_args, make_context,
                                      make_ranker, make_space, parse_cfg, write_json)
 from nasrank.errors import NasrankError
+from nasrank.store import add_store_args, make_store, with_store
 
 CONFIG_FILE = "config.json"
 #: options that define a run; --resume reuses them from the run's config.json
@@ -34,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=2, help="Ray workers (with --executor ray)")
     p.add_argument("--ray-address", default=None, help="address of an existing Ray cluster")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_store_args(p)
     p.set_defaults(func=run)
 
 
@@ -72,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     space = make_space(args)
     context = make_context(args, space)
     ranker = make_ranker(args.ranker, space, context, parse_cfg(args.ranker_cfg, "--ranker-cfg"))
+    ranker = with_store(ranker, make_store(args))
     searcher = SEARCHERS.create(args.searcher, space, ranker, seed=args.seed, executor=make_executor(args),
                                 **parse_cfg(args.searcher_cfg, "--searcher-cfg"))
     out = Path(args.output) if args.output else None
@@ -80,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
         write_json(out / CONFIG_FILE, {k: getattr(args, k, None) for k in RUN_OPTIONS})
     history = _run_with_progress(searcher, budget, history, quiet=args.quiet)
     summary = summarize(history, space, context, args)
+    if hasattr(ranker, "stats"):
+        summary["store"] = ranker.stats()
     if out is not None:
         write_json(out / "summary.json", summary)
         if args.plot:

@@ -1,0 +1,131 @@
+"""``nasrank store ls|export|prune``: inspect, export and prune the persistent result store."""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from nasrank.errors import NasrankError
+from nasrank.store import COLUMNS, ResultStore, add_store_args, store_path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("store", help="inspect, export or prune the result store", description=__doc__)
+    actions = p.add_subparsers(dest="action", required=True)
+
+    ls = actions.add_parser("ls", help="count stored evaluations per (space, ranker, config hash, dataset)")
+    _add_filters(ls)
+    ls.set_defaults(func=run_ls)
+
+    ex = actions.add_parser("export", help="write stored evaluations as CSV or JSONL")
+    _add_filters(ex)
+    ex.add_argument("--output", "-o", default="-", help="file to write (.csv or .jsonl; '-' = stdout, default)")
+    ex.add_argument("--format", choices=("csv", "jsonl"), default=None,
+                    help="output format (default: from the --output suffix, else csv)")
+    ex.set_defaults(func=run_export)
+
+    pr = actions.add_parser("prune", help="delete stored evaluations by filter")
+    _add_filters(pr)
+    pr.add_argument("--older-than", type=float, default=None, metavar="DAYS", help="rows stored more than DAYS ago")
+    pr.add_argument("--all", action="store_true", help="delete every row matching the other filters (or all rows)")
+    pr.set_defaults(func=run_prune)
+
+
+def _add_filters(p: argparse.ArgumentParser) -> None:
+    add_store_args(p)
+    p.add_argument("--space", default=None, help="only this space (nb201 also matches nb201(channels=8,...))")
+    p.add_argument("--ranker", default=None, help="only this ranker name")
+    p.add_argument("--config-hash", default=None, help="only this ranker config hash")
+    p.add_argument("--dataset", default=None, help="only this dataset fingerprint (as `ls` prints it)")
+
+
+def _open(args: argparse.Namespace) -> ResultStore:
+    path = store_path(args)
+    if path is None:
+        raise NasrankError("the result store is disabled (--no-store or NASRANK_STORE=none); give --store PATH")
+    return ResultStore(path, create=False)
+
+
+def _filters(args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
+    return {"space": args.space, "ranker": args.ranker, "config_hash": args.config_hash, "dataset": args.dataset,
+            **extra}
+
+
+def _when(t: float | None) -> str:
+    return "-" if t is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(t))
+
+
+def run_ls(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    store = _open(args)
+    counts = store.counts(**_filters(args))
+    t = Table(title=f"result store {store.path}")
+    for col in ("space", "ranker", "config hash", "dataset", "rows", "invalid", "seeds", "cost (s)", "first",
+                "last", "config"):
+        t.add_column(col, justify="right" if col in ("rows", "invalid", "seeds", "cost (s)") else "left")
+    for c in counts:
+        cfg = json.dumps(c["config"], sort_keys=True)
+        t.add_row(c["space"], c["ranker"], c["config_hash"], c["dataset"], str(c["n"]), str(c["n_invalid"] or 0),
+                  str(c["n_seeds"]), f"{c['seconds'] or 0.0:.4g}", _when(c["first"]), _when(c["last"]),
+                  cfg if len(cfg) <= 60 else cfg[:57] + "...")
+    console = Console()
+    if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
+        console = Console(width=240)
+    console.print(t)
+    console.print(f"{sum(c['n'] for c in counts)} rows in {len(counts)} groups")
+    return 0
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+
+
+def run_export(args: argparse.Namespace) -> int:
+    store = _open(args)
+    fmt = args.format
+    if fmt is None:
+        fmt = "jsonl" if args.output.endswith((".jsonl", ".json")) else "csv"
+    to_stdout = args.output == "-"
+    if not to_stdout:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    fh = sys.stdout if to_stdout else open(args.output, "w", newline="")
+    n = 0
+    try:
+        if fmt == "csv":
+            w = csv.writer(fh)
+            w.writerow(COLUMNS)
+            for row in store.rows(**_filters(args)):
+                w.writerow(["" if row[c] is None else
+                            (json.dumps(row[c], sort_keys=True) if c in ("info", "config") else row[c])
+                            for c in COLUMNS])
+                n += 1
+        else:
+            for row in store.rows(**_filters(args)):
+                fh.write(json.dumps(_jsonable(row), default=str) + "\n")
+                n += 1
+    finally:
+        if not to_stdout:
+            fh.close()
+    if not to_stdout:
+        print(f"wrote {n} rows to {args.output} ({fmt})")
+    return 0
+
+
+def run_prune(args: argparse.Namespace) -> int:
+    filters = _filters(args, older_than_days=args.older_than)
+    if args.older_than is not None and not args.older_than >= 0:
+        raise NasrankError(f"--older-than must be a non-negative number of days, got {args.older_than!r}")
+    if not args.all and all(v is None for v in filters.values()):
+        raise NasrankError("prune needs a filter (--ranker, --space, --config-hash, --dataset, --older-than) "
+                           "or --all")
+    store = _open(args)
+    n = store.delete(**filters)
+    print(f"deleted {n} rows from {store.path} ({len(store)} left)")
+    return 0

@@ -1,0 +1,594 @@
+"""A persistent result store: every ranker evaluation, in one SQLite file, reused across runs.
+
+One row per evaluation, keyed by::
+
+    (space, arch_key, ranker, config_hash, dataset, seed)
+
+* ``space``: the space's registry name, followed by its non-default
+  constructor options, e.g. ``nb201`` or ``nb201(cells_per_stage=1,channels=8)``
+  (a smaller network gives different scores, so it is a different space here).
+* ``arch_key``: ``str(space.key(arch))``, the architecture's **own** key.
+  Lookups use it, not the canonical (isomorphism-class) key: a ranker's score
+  is invariant under isomorphism only if the ranker makes it so (#params is
+  not: a dead conv still holds parameters; a ranker that builds the cell as
+  written sees the dead edges too). Reusing a class member's result for
+  another member would silently change such a ranker's scores. The
+  ``canonical_key`` is stored beside it for analysis and for ``ls``.
+* ``ranker`` and ``config_hash``: :meth:`Ranker.name` and
+  :meth:`Ranker.config_hash` (the ranker's constructor options).
+* ``dataset``: a dataset fingerprint (:func:`dataset_fingerprint`):
+  ``"<name>:none"`` without a data folder, else ``"<name>:<hash>"`` where the
+  hash covers the resolved data folder and the relative path, size and mtime
+  of every file under it, so re-downloaded or edited data is a new key. The
+  dataset name is part of it even without a folder (the number of classes
+  follows the dataset). For rankers whose score is the benchmark itself
+  (``uses_benchmark = True``, or the ``tabular`` ranker) the benchmark's
+  source is hashed in as well.
+* ``seed``: ``context.seed`` at evaluation time. Always part of the key, even
+  for deterministic rankers: a seed is an input, and a ranker that wrongly
+  declares itself deterministic must not hand one seed's result to another.
+
+Stored with it: ``score`` (NULL when NaN/inf, with the reason in
+``invalid``), ``seconds``, ``device_seconds``, ``info`` (JSON), the
+architecture string, the ranker config (JSON) and ``created`` (Unix time).
+
+Options that a space or ranker does not keep as an attribute of the same
+name as its constructor argument are invisible to ``space_id`` and
+``Ranker.config()``; such a component should expose them that way (or
+override ``config``), or its results under different options would share a
+key.
+
+**Reuse and cost.** :class:`StoredRanker` wraps any ranker: a stored result
+comes back with ``info["cached"] = True`` and is charged the cost recorded
+when it was computed, so a search's budget and reported cost do not depend
+on what happened to be in the store; what this process really spent is in
+``StoredRanker.stats()`` (``fresh_seconds``, ``n_fresh``, ...).
+
+**Concurrency.** Several processes (searches, Ray workers on one machine)
+may write at once: the database runs in WAL mode, every connection waits up
+to ``timeout`` seconds for a lock (``busy_timeout``), and every write is one
+short autocommit statement (``INSERT OR REPLACE``), so a killed process
+loses at most the evaluation it was computing. WAL needs a local file
+system (not NFS); Ray workers on other machines need their own store.
+
+**Imports.** This module imports neither torch nor the rankers until
+:class:`StoredRanker` is first used (it is built on first access), so the
+``nasrank store`` commands and ``add_store_args`` stay fast.
+
+**Default location.** ``--store PATH``, else the environment variable
+``NASRANK_STORE``, else ``~/.cache/nasrank/results.sqlite``.
+``--no-store`` (or ``NASRANK_STORE=none``) disables it.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import hashlib
+import inspect
+import json
+import math
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+
+from nasrank.errors import NasrankError
+
+if TYPE_CHECKING:  # importing nasrank.rankers loads torch and every ranker: kept out of `nasrank store`
+    from nasrank.rankers.base import Evaluation, Ranker
+    from nasrank.spaces.base import SearchSpace
+
+DEFAULT_STORE = "~/.cache/nasrank/results.sqlite"
+ENV_VAR = "NASRANK_STORE"
+SCHEMA_VERSION = 1
+
+COLUMNS = ("space", "arch_key", "ranker", "config_hash", "dataset", "seed", "canonical_key", "arch", "score",
+           "invalid", "seconds", "device_seconds", "info", "config", "created")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS evaluations (
+    space          TEXT    NOT NULL,
+    arch_key       TEXT    NOT NULL,
+    ranker         TEXT    NOT NULL,
+    config_hash    TEXT    NOT NULL,
+    dataset        TEXT    NOT NULL,
+    seed           INTEGER NOT NULL,
+    canonical_key  TEXT    NOT NULL,
+    arch           TEXT    NOT NULL,
+    score          REAL,
+    invalid        TEXT,
+    seconds        REAL    NOT NULL,
+    device_seconds REAL    NOT NULL,
+    info           TEXT    NOT NULL DEFAULT '{}',
+    config         TEXT    NOT NULL DEFAULT '{}',
+    created        REAL    NOT NULL,
+    PRIMARY KEY (space, ranker, config_hash, dataset, seed, arch_key)
+);
+CREATE INDEX IF NOT EXISTS evaluations_created ON evaluations (created);
+"""
+
+
+# --------------------------------------------------------------------------
+# keys
+# --------------------------------------------------------------------------
+def _simple_options(obj: Any, stop: str) -> dict[str, Any]:
+    """Constructor options of ``obj`` that it keeps as same-named attributes (non-default ones only);
+    classes up to the one named ``stop`` (the family's abstract base) are searched."""
+    out: dict[str, Any] = {}
+    for cls in type(obj).__mro__:
+        if cls.__name__ == stop or cls is object or "__init__" not in cls.__dict__:
+            continue
+        for n, p in inspect.signature(cls.__init__).parameters.items():
+            if n == "self" or n in out or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or not hasattr(obj, n):
+                continue
+            v = getattr(obj, n)
+            if not isinstance(v, (int, float, str, bool, type(None))):
+                continue
+            if p.default is not inspect.Parameter.empty and p.default == v:
+                continue
+            out[n] = v
+    return out
+
+
+def space_id(space: "SearchSpace") -> str:
+    """``name`` or ``name(opt=value,...)`` with the space's non-default constructor options."""
+    opts = _simple_options(space, "SearchSpace")
+    if not opts:
+        return space.registry_name
+    return f"{space.registry_name}({','.join(f'{k}={opts[k]}' for k in sorted(opts))})"
+
+
+def _short_hash(obj: Any) -> str:
+    return hashlib.sha1(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+def dataset_fingerprint(dataset: str, data_dir: str | Path | None, extra: str | None = None) -> str:
+    """``"<dataset>:none"`` without a data folder, else ``"<dataset>:<hash>"``.
+
+    The hash covers the resolved folder and the relative path, size and
+    mtime (ns) of every file under it (a single file is hashed the same way),
+    plus ``extra`` when given (e.g. the benchmark source). Only ``stat`` is
+    called: nothing is read, so it is fast even for large datasets.
+    """
+    if data_dir is None and extra is None:
+        return f"{dataset}:none"
+    parts: list[Any] = [dataset, extra]
+    if data_dir is not None:
+        root = Path(data_dir).expanduser().resolve()
+        parts.append(str(root))
+        if root.is_file():
+            st = root.stat()
+            parts.append(("", st.st_size, st.st_mtime_ns))
+        elif root.is_dir():
+            for dirpath, dirnames, filenames in os.walk(root):
+                dirnames.sort()
+                for f in sorted(filenames):
+                    p = Path(dirpath) / f
+                    try:
+                        st = p.stat()
+                    except OSError:
+                        continue
+                    parts.append((str(p.relative_to(root)), st.st_size, st.st_mtime_ns))
+        else:
+            parts.append("missing")
+    return f"{dataset}:{_short_hash(parts)}"
+
+
+@dataclass(frozen=True)
+class StoreScope:
+    """Everything in a row's key except the architecture."""
+
+    space: str
+    ranker: str
+    config_hash: str
+    dataset: str
+    seed: int
+
+
+@functools.lru_cache(maxsize=64)
+def _fingerprint_once(dataset: str, data_dir: str | None, extra: str | None) -> str:
+    return dataset_fingerprint(dataset, data_dir, extra)
+
+
+def ranker_scope(ranker: "Ranker") -> StoreScope:
+    """The :class:`StoreScope` of ``ranker`` with its context as it is now.
+
+    The dataset fingerprint is computed once per process and data folder
+    (data changed while a run is going is not noticed).
+    """
+    ctx = ranker.context
+    extra = None
+    if getattr(ranker, "uses_benchmark", False) or ranker.name == "tabular":
+        bench = ctx.benchmark
+        extra = "benchmark:" + (getattr(bench, "source", None) or "none")
+    data_dir = None if ctx.data_dir is None else str(ctx.data_dir)
+    return StoreScope(space_id(ranker.space), ranker.name, ranker.config_hash(),
+                      _fingerprint_once(ctx.dataset, data_dir, extra), int(ctx.seed))
+
+
+# --------------------------------------------------------------------------
+# the store
+# --------------------------------------------------------------------------
+def _finite_or_none(x: float) -> float | None:
+    try:
+        xf = float(x)
+    except (TypeError, ValueError):
+        return None
+    return xf if math.isfinite(xf) else None
+
+
+class ResultStore:
+    """The SQLite result store at ``path`` (created with its folder unless ``create=False``).
+
+    Safe to share between threads and processes; picklable (the connection
+    is reopened lazily in each process and thread).
+    """
+
+    def __init__(self, path: str | Path, create: bool = True, timeout: float = 60.0) -> None:
+        self.path = Path(path).expanduser()
+        self.timeout = float(timeout)
+        if not self.path.exists():
+            if not create:
+                raise NasrankError(f"no result store at {self.path} (give --store PATH or set {ENV_VAR})")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise NasrankError(f"cannot create the result store folder {self.path.parent}: {exc}") from None
+        elif self.path.is_dir():
+            raise NasrankError(f"result store {self.path} is a folder; give a file path such as "
+                               f"{self.path / 'results.sqlite'}")
+        self._local = threading.local()
+        self._conn()  # create the schema now, so errors name the path early
+
+    # -- connections ----------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path, "timeout": self.timeout}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.path, self.timeout = state["path"], state["timeout"]
+        self._local = threading.local()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            return conn
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise NasrankError(f"result store {self.path} has schema version {version}; this nasrank reads "
+                                   f"up to {SCHEMA_VERSION} (upgrade nasrank or use another --store)")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+            conn.execute("PRAGMA synchronous = NORMAL")  # WAL: a killed process loses nothing committed
+            if version < SCHEMA_VERSION:
+                self._retry(lambda: conn.executescript(_SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};"))
+        except sqlite3.DatabaseError as exc:
+            raise NasrankError(f"cannot open the result store {self.path}: {exc}") from None
+        self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    def _retry(self, fn: Callable[[], Any], tries: int = 8) -> Any:
+        """Run ``fn``; retry a few times when SQLite reports a lock despite the busy timeout.
+
+        A database error that persists (read-only file, full disk, a corrupt
+        file) becomes a :class:`NasrankError` naming the store.
+        """
+        for i in range(tries):
+            try:
+                return fn()
+            except sqlite3.OperationalError as exc:
+                msg = str(exc).lower()
+                if ("locked" not in msg and "busy" not in msg) or i == tries - 1:
+                    raise NasrankError(f"result store {self.path}: {exc}") from exc
+                time.sleep(0.05 * 2 ** i)
+            except sqlite3.DatabaseError as exc:
+                raise NasrankError(f"result store {self.path}: {exc}") from exc
+        return None  # pragma: no cover
+
+    def close(self) -> None:
+        """Close this thread's connection (reopened on the next use)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- writing -------------------------------------------------------------
+    def put(self, scope: StoreScope, arch_key: str, canonical_key: str, arch: str, ev: "Evaluation",
+            config: dict[str, Any] | None = None) -> None:
+        """Store one evaluation (replacing an earlier one with the same key); committed on return.
+
+        ``ev`` is an :class:`~nasrank.rankers.base.Evaluation` or any object
+        with its ``score``, ``seconds``, ``device_seconds`` and ``info``.
+        """
+        score = _finite_or_none(ev.score)
+        info = dict(ev.info or {})
+        info.pop("cached", None)
+        invalid = None
+        if score is None:
+            s = ev.score if isinstance(ev.score, (int, float)) else float("nan")
+            invalid = str(info.get("invalid") or ("nan" if math.isnan(s) else "inf"))
+        row = (scope.space, str(arch_key), scope.ranker, scope.config_hash, scope.dataset, int(scope.seed),
+               str(canonical_key), str(arch), score, invalid, float(ev.seconds), float(ev.device_seconds),
+               json.dumps(info, default=str), json.dumps(config or {}, sort_keys=True, default=str), time.time())
+        sql = f"INSERT OR REPLACE INTO evaluations ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+        conn = self._conn()
+        self._retry(lambda: conn.execute(sql, row))
+
+    # -- reading -------------------------------------------------------------
+    @staticmethod
+    def _evaluation(score: float | None, invalid: str | None, seconds: float, device_seconds: float,
+                    info: str) -> "Evaluation":
+        from nasrank.rankers.base import Evaluation
+
+        d = json.loads(info) if info else {}
+        if score is None:
+            d["invalid"] = invalid or d.get("invalid") or "nan"
+            score = float("nan")
+        return Evaluation(float(score), float(seconds), float(device_seconds), d)
+
+    def get_many(self, scope: StoreScope, arch_keys: Iterable[str]) -> dict[str, "Evaluation"]:
+        """The stored evaluations of ``arch_keys`` under ``scope`` (missing keys are absent)."""
+        keys = list(dict.fromkeys(str(k) for k in arch_keys))
+        out: dict[str, Evaluation] = {}
+        conn = self._conn()
+        base = ("SELECT arch_key, score, invalid, seconds, device_seconds, info FROM evaluations WHERE space = ? "
+                "AND ranker = ? AND config_hash = ? AND dataset = ? AND seed = ? AND arch_key IN ")
+        head = (scope.space, scope.ranker, scope.config_hash, scope.dataset, int(scope.seed))
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            sql = base + f"({', '.join('?' * len(chunk))})"
+            found = self._retry(lambda: conn.execute(sql, head + tuple(chunk)).fetchall())
+            for k, score, invalid, secs, dsecs, info in found:
+                out[k] = self._evaluation(score, invalid, secs, dsecs, info)
+        return out
+
+    def get(self, scope: StoreScope, arch_key: str) -> "Evaluation | None":
+        return self.get_many(scope, [arch_key]).get(str(arch_key))
+
+    @staticmethod
+    def _where(space: str | None = None, ranker: str | None = None, config_hash: str | None = None,
+               dataset: str | None = None, older_than_days: float | None = None) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if space is not None:  # "nb201" also matches "nb201(channels=8)"
+            clauses.append("(space = ? OR space LIKE ?)")
+            params += [space, space + "(%"]
+        for col, val in (("ranker", ranker), ("config_hash", config_hash), ("dataset", dataset)):
+            if val is not None:
+                clauses.append(f"{col} = ?")
+                params.append(val)
+        if older_than_days is not None:
+            clauses.append("created < ?")
+            params.append(time.time() - float(older_than_days) * 86400.0)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def rows(self, **filters: Any) -> Iterator[dict[str, Any]]:
+        """Every row matching the filters (``space``, ``ranker``, ``config_hash``, ``dataset``,
+        ``older_than_days``), as dicts with the :data:`COLUMNS`; ``info``/``config`` decoded."""
+        where, params = self._where(**filters)
+        cur = self._conn().execute(f"SELECT {', '.join(COLUMNS)} FROM evaluations{where} "
+                                   "ORDER BY space, ranker, config_hash, dataset, seed, created", params)
+        for r in cur:
+            d = dict(zip(COLUMNS, r))
+            d["info"] = json.loads(d["info"] or "{}")
+            d["config"] = json.loads(d["config"] or "{}")
+            yield d
+
+    def counts(self, **filters: Any) -> list[dict[str, Any]]:
+        """Rows per (space, ranker, config_hash, dataset): n, n_invalid, n_seeds, seconds, first/last time."""
+        where, params = self._where(**filters)
+        sql = ("SELECT space, ranker, config_hash, dataset, COUNT(*), SUM(score IS NULL), COUNT(DISTINCT seed), "
+               "SUM(seconds), MIN(created), MAX(created), MAX(config) FROM evaluations" + where +
+               " GROUP BY space, ranker, config_hash, dataset ORDER BY space, ranker, config_hash, dataset")
+        keys = ("space", "ranker", "config_hash", "dataset", "n", "n_invalid", "n_seeds", "seconds", "first", "last",
+                "config")
+        out = []
+        for r in self._retry(lambda: self._conn().execute(sql, params).fetchall()):
+            d = dict(zip(keys, r))
+            d["config"] = json.loads(d["config"] or "{}")
+            out.append(d)
+        return out
+
+    def delete(self, **filters: Any) -> int:
+        """Delete the rows matching the filters (all rows when none is given); return how many."""
+        where, params = self._where(**filters)
+        conn = self._conn()
+        cur = self._retry(lambda: conn.execute(f"DELETE FROM evaluations{where}", params))
+        return int(cur.rowcount)
+
+    def __len__(self) -> int:
+        return int(self._conn().execute("SELECT COUNT(*) FROM evaluations").fetchone()[0])
+
+    def __repr__(self) -> str:
+        return f"ResultStore({str(self.path)!r})"
+
+
+# --------------------------------------------------------------------------
+# the ranker wrapper
+# --------------------------------------------------------------------------
+def _build_stored_ranker_class() -> type:
+    from nasrank.rankers.base import Evaluation, Ranker
+
+    class StoredRanker(Ranker):
+        """A ranker that answers from a :class:`ResultStore` and stores what it computes.
+
+        ``evaluate(archs)`` looks every architecture up by ``space.key(arch)``
+        under the inner ranker's current :class:`StoreScope`. Known ones are
+        returned as stored, with ``info["cached"] = True``, and **charged their
+        recorded cost** (``seconds``/``device_seconds`` as first measured): a
+        search that reuses stored results spends its budget exactly as the
+        original run did, so comparisons between runs stay honest and a rerun
+        reproduces the original trajectory. The new ones are computed by the
+        inner ranker ``chunk`` at a time (default one by one) and each result is
+        committed as soon as it returns, so an interrupted run keeps them.
+
+        Counters of what this process really spent: :attr:`n_fresh`,
+        :attr:`fresh_seconds` (cost charged by the fresh evaluations),
+        :attr:`fresh_wall_seconds` (wall time spent inside the inner ranker),
+        :attr:`n_cached` and :attr:`cached_seconds` (recorded cost of the reused
+        ones). Under Ray each worker counts its own; the ``cached`` flag in the
+        history is the reliable record.
+
+        Name, config, config hash, context and space are the inner ranker's, so
+        histories and reports look the same with or without the store; other
+        attributes are forwarded to the inner ranker.
+        """
+
+        def __init__(self, ranker: Ranker, store: ResultStore, chunk: int = 1, store_invalid: bool = True) -> None:
+            if isinstance(ranker, StoredRanker):
+                ranker = ranker.inner
+            self.inner = ranker
+            self.store = store
+            self.chunk = max(1, int(chunk))
+            self.store_invalid = store_invalid
+            self.n_fresh = 0
+            self.n_cached = 0
+            self.fresh_seconds = 0.0
+            self.fresh_wall_seconds = 0.0
+            self.cached_seconds = 0.0
+
+        # -- the inner ranker's identity -------------------------------------------
+        @property
+        def space(self) -> SearchSpace:  # type: ignore[override]
+            return self.inner.space
+
+        @property
+        def context(self):  # type: ignore[override]
+            return self.inner.context
+
+        @property
+        def name(self) -> str:
+            return self.inner.name
+
+        @property
+        def registry_name(self) -> str:  # type: ignore[override]
+            return self.inner.registry_name
+
+        @property
+        def supported_spaces(self):  # type: ignore[override]
+            return self.inner.supported_spaces
+
+        @property
+        def deterministic(self) -> bool:  # type: ignore[override]
+            return self.inner.deterministic
+
+        def config(self) -> dict[str, Any]:
+            return self.inner.config()
+
+        def config_hash(self) -> str:
+            return self.inner.config_hash()
+
+        def __getattr__(self, item: str) -> Any:
+            if item == "inner" or item.startswith("__"):
+                raise AttributeError(item)
+            return getattr(self.inner, item)
+
+        def scope(self) -> StoreScope:
+            return ranker_scope(self.inner)
+
+        def stats(self) -> dict[str, Any]:
+            """What this process computed and what it reused."""
+            return {"n_fresh": self.n_fresh, "n_cached": self.n_cached, "fresh_seconds": self.fresh_seconds,
+                    "fresh_wall_seconds": self.fresh_wall_seconds, "cached_seconds": self.cached_seconds,
+                    "store": str(self.store.path)}
+
+        # -- evaluation ----------------------------------------------------------
+        def evaluate(self, archs: Sequence[Arch],
+                     on_result: Callable[[int, Evaluation], None] | None = None) -> list[Evaluation]:
+            """Stored results for known archs, fresh ones for the rest (stored as they finish).
+
+            ``on_result(i, evaluation)`` is called once per position ``i`` as
+            its result becomes available (cached ones first), e.g. for a
+            progress bar.
+            """
+            archs = list(archs)
+            space = self.inner.space
+            scope = self.scope()
+            keys = [str(space.key(a)) for a in archs]
+            found = self.store.get_many(scope, keys)
+            out: list[Evaluation | None] = [None] * len(archs)
+            todo: dict[str, list[int]] = {}
+            for i, k in enumerate(keys):
+                ev = found.get(k)
+                if ev is None:
+                    todo.setdefault(k, []).append(i)
+                    continue
+                out[i] = Evaluation(ev.score, ev.seconds, ev.device_seconds, {**ev.info, "cached": True})
+                self.n_cached += 1
+                self.cached_seconds += ev.seconds
+                if on_result:
+                    on_result(i, out[i])
+            pending = list(todo)
+            config = self.inner.config()
+            for c in range(0, len(pending), self.chunk):
+                chunk_keys = pending[c:c + self.chunk]
+                chunk_archs = [archs[todo[k][0]] for k in chunk_keys]
+                t0 = time.perf_counter()
+                results = self.inner.evaluate(chunk_archs)
+                self.fresh_wall_seconds += time.perf_counter() - t0
+                if len(results) != len(chunk_archs):
+                    raise RuntimeError(f"ranker {self.name!r} returned {len(results)} results for {len(chunk_archs)} archs")
+                for k, arch, ev in zip(chunk_keys, chunk_archs, results):
+                    if ev.valid or self.store_invalid:
+                        self.store.put(scope, k, str(space.canonical_key(arch)), space.to_string(arch), ev, config)
+                    self.n_fresh += 1
+                    self.fresh_seconds += ev.seconds
+                    for j, i in enumerate(todo[k]):
+                        out[i] = ev if j == 0 else Evaluation(ev.score, ev.seconds, ev.device_seconds, dict(ev.info))
+                        if on_result:
+                            on_result(i, out[i])
+            return out  # type: ignore[return-value]
+
+    StoredRanker.__module__ = __name__
+    StoredRanker.__qualname__ = "StoredRanker"  # pickles (Ray) as nasrank.store.StoredRanker
+    return StoredRanker
+
+
+def __getattr__(name: str) -> Any:
+    """Build :class:`StoredRanker` on first access (it subclasses Ranker, which loads torch)."""
+    if name == "StoredRanker":
+        cls = _build_stored_ranker_class()
+        globals()["StoredRanker"] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def with_store(ranker: "Ranker", store: ResultStore | None) -> "Ranker":
+    """``StoredRanker(ranker, store)``, or ``ranker`` itself when ``store`` is None."""
+    return ranker if store is None else __getattr__("StoredRanker")(ranker, store)
+
+
+# --------------------------------------------------------------------------
+# command-line helpers
+# --------------------------------------------------------------------------
+def default_store_path() -> str | None:
+    """``$NASRANK_STORE`` (``none``/``off`` disables), else ``~/.cache/nasrank/results.sqlite``."""
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env.lower() in ("none", "off", "0", "false"):
+        return None
+    return env or DEFAULT_STORE
+
+
+def add_store_args(p: argparse.ArgumentParser) -> None:
+    """``--store PATH`` and ``--no-store``."""
+    p.add_argument("--store", default=None, metavar="PATH",
+                   help=f"result store (SQLite); default ${ENV_VAR} or {DEFAULT_STORE}")
+    p.add_argument("--no-store", action="store_true", help="neither read nor write the result store")
+
+
+def store_path(args: argparse.Namespace) -> str | None:
+    """The store path the options select (None when disabled)."""
+    if getattr(args, "no_store", False):
+        return None
+    return getattr(args, "store", None) or default_store_path()
+
+
+def make_store(args: argparse.Namespace, create: bool = True) -> ResultStore | None:
+    """The :class:`ResultStore` the options select, or None with ``--no-store``."""
+    path = store_path(args)
+    return None if path is None else ResultStore(path, create=create)
