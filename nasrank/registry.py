@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
+import sys
 from typing import Any, Callable, Generic, TypeVar
 
 from nasrank.errors import NasrankError
@@ -58,7 +60,13 @@ class Registry(Generic[T]):
         if ":" in name:
             mod_name, _, attr = name.partition(":")
             try:
-                mod = importlib.import_module(mod_name)
+                try:
+                    mod = importlib.import_module(mod_name)
+                except ModuleNotFoundError as exc:
+                    if exc.name != mod_name.split(".")[0] or os.getcwd() in sys.path:
+                        raise
+                    sys.path.append(os.getcwd())  # a user's module in the working directory
+                    mod = importlib.import_module(mod_name)
             except ImportError as exc:
                 raise NasrankError(f"cannot import {self.kind} {name!r}: {exc}") from None
             if not hasattr(mod, attr):

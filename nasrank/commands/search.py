@@ -31,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output", default=None, help="run directory (history.jsonl, summary.json)")
     p.add_argument("--resume", default=None, metavar="DIR", help="continue the interrupted run in DIR")
     p.add_argument("--plot", action="store_true", help="write DIR/trajectory.png")
-    p.add_argument("--executor", default="serial", help="serial | ray")
+    p.add_argument("--executor", default="serial",
+                   help="serial | ray (random: batches of --workers; evolution runs as evolution_async)")
     p.add_argument("--workers", type=int, default=2, help="Ray workers (with --executor ray)")
     p.add_argument("--ray-address", default=None, help="address of an existing Ray cluster")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -75,8 +76,13 @@ def run(args: argparse.Namespace) -> int:
     context = make_context(args, space)
     ranker = make_ranker(args.ranker, space, context, parse_cfg(args.ranker_cfg, "--ranker-cfg"))
     ranker = with_store(ranker, make_store(args))
-    searcher = SEARCHERS.create(args.searcher, space, ranker, seed=args.seed, executor=make_executor(args),
-                                **parse_cfg(args.searcher_cfg, "--searcher-cfg"))
+    executor = make_executor(args)
+    searcher_name, searcher_cfg = args.searcher, parse_cfg(args.searcher_cfg, "--searcher-cfg")
+    if executor is not None:  # random: batches of --workers; evolution: evolution_async
+        from nasrank.parallel import searcher_for_executor
+
+        searcher_name, searcher_cfg = searcher_for_executor(searcher_name, searcher_cfg, args.workers)
+    searcher = SEARCHERS.create(searcher_name, space, ranker, seed=args.seed, executor=executor, **searcher_cfg)
     out = Path(args.output) if args.output else None
     history = History(out, resume=bool(args.resume))
     if out is not None:

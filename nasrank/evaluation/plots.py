@@ -24,6 +24,7 @@ def plot_trajectories(runs: Sequence[tuple[str, History]], path: str | Path, opt
     if optimum is not None:
         ax.axhline(optimum, color="grey", ls="--", lw=1, label=f"optimum {optimum:.2f}")
     ax.set_xscale("symlog")
+    ax.set_xlim(left=0)
     ax.set_xlabel("cumulative cost (seconds)")
     ax.set_ylabel("true accuracy (%)")
     ax.set_title(title)
