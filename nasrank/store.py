@@ -559,8 +559,15 @@ def __getattr__(name: str) -> Any:
 
 
 def with_store(ranker: "Ranker", store: ResultStore | None) -> "Ranker":
-    """``StoredRanker(ranker, store)``, or ``ranker`` itself when ``store`` is None."""
-    return ranker if store is None else __getattr__("StoredRanker")(ranker, store)
+    """``StoredRanker(ranker, store)``, or ``ranker`` itself when ``store`` is None.
+
+    A ranker whose score depends on what it evaluated before (``depends_on_history``:
+    FEAR with early rejection, a cascade) is never served from the store: a stored
+    result would carry another run's rejection state.
+    """
+    if store is None or getattr(ranker, "depends_on_history", False):
+        return ranker
+    return __getattr__("StoredRanker")(ranker, store)
 
 
 # --------------------------------------------------------------------------

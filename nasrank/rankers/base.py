@@ -60,6 +60,8 @@ class Ranker(ABC):
     supported_spaces: tuple[str, ...] | None = None
     #: whether the same inputs always give the same score
     deterministic: bool = True
+    #: whether a score depends on earlier evaluations (then the result store is bypassed)
+    depends_on_history: bool = False
 
     def __init__(self, space: SearchSpace, context: RunContext | None = None) -> None:
         self.space = space

@@ -1,0 +1,207 @@
+"""Writing and plotting the results of ``nasrank evaluate``.
+
+``scores.csv`` is the long format of the DEVELOPERS.md contract, one row per
+(architecture, ranker, repeat)::
+
+    arch,ranker,repeat,score,seconds,device_seconds,true_acc
+
+An invalid score is written as ``nan``. :func:`read_scores_csv` reads it
+back. The per-ranker report (:func:`ranker_report`) ranks the **mean score
+over repeats** of each architecture (the mean of its finite repeats; NaN when
+none is finite) against the true accuracy, in every isomorphism mode.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import warnings
+from pathlib import Path
+from typing import Any, Hashable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from nasrank.evaluation.criteria import K_FRACTIONS, criteria_by_mode, spearman
+
+SCORES_COLUMNS = ("arch", "ranker", "repeat", "score", "seconds", "device_seconds", "true_acc")
+
+#: (report key, column title) of the criteria the table and the bar chart show
+MAIN_CRITERIA = (("spearman", "Spearman"), ("kendall_tau", "Kendall"), ("p_at_top_0.05", "P@top5%"),
+                 ("br_at_0.01", "BR@1%"))
+
+
+def _num(x: Any) -> str:
+    if x is None:
+        return "nan"
+    return repr(float(x))
+
+
+def write_scores_csv(path: str | Path, archs: Sequence[str], true_acc: Sequence[float | None],
+                     results: Mapping[str, Mapping[str, np.ndarray]]) -> Path:
+    """Write ``scores.csv``.
+
+    ``results[ranker]`` holds ``score``, ``seconds`` and ``device_seconds``
+    arrays of shape ``(repeats, len(archs))``.
+    """
+    path = Path(path)
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(SCORES_COLUMNS)
+        for name, res in results.items():
+            for r in range(res["score"].shape[0]):
+                for i, arch in enumerate(archs):
+                    w.writerow([arch, name, r, _num(res["score"][r, i]), _num(res["seconds"][r, i]),
+                                _num(res["device_seconds"][r, i]), _num(true_acc[i])])
+    return path
+
+
+def read_scores_csv(path: str | Path) -> list[dict[str, Any]]:
+    """Rows of a ``scores.csv`` with numbers parsed (``repeat`` an int, the rest floats)."""
+    out = []
+    with Path(path).open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            d: dict[str, Any] = dict(row)
+            d["repeat"] = int(row["repeat"])
+            for k in ("score", "seconds", "device_seconds", "true_acc"):
+                d[k] = float(row[k]) if row.get(k) not in (None, "") else float("nan")
+            out.append(d)
+    return out
+
+
+def mean_over_repeats(scores: np.ndarray) -> np.ndarray:
+    """Per-architecture mean of the finite repeats (axis 0); NaN where no repeat is finite."""
+    s = np.asarray(scores, dtype=np.float64)
+    if s.ndim == 1:
+        s = s[None, :]
+    s = np.where(np.isfinite(s), s, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        return np.nanmean(s, axis=0)
+
+
+def ranker_report(scores: np.ndarray, seconds: np.ndarray, device_seconds: np.ndarray, truth: Sequence[float],
+                  class_keys: Sequence[Hashable] | None, modes: Iterable[str] = ("iso",),
+                  ks: Iterable[float] = K_FRACTIONS) -> dict[str, Any]:
+    """Criteria per mode of the mean score over repeats, with validity counts and cost per arch.
+
+    ``scores``/``seconds``/``device_seconds`` have shape ``(repeats, n)``.
+    ``seconds_per_arch`` is the mean charged cost of one evaluation (cached
+    evaluations count with the cost recorded when they were computed).
+    """
+    s = np.asarray(scores, dtype=np.float64).reshape(-1, len(truth))
+    secs = np.asarray(seconds, dtype=np.float64).reshape(s.shape)
+    dsecs = np.asarray(device_seconds, dtype=np.float64).reshape(s.shape)
+    mean = mean_over_repeats(s)
+    n_valid = int(np.isfinite(mean).sum())
+    out: dict[str, Any] = {
+        "n_valid": n_valid,
+        "n_invalid": int(mean.shape[0] - n_valid),
+        "n_invalid_evaluations": int((~np.isfinite(s)).sum()),
+        "repeats": int(s.shape[0]),
+        "seconds_per_arch": float(secs.mean()) if secs.size else float("nan"),
+        "device_seconds_per_arch": float(dsecs.mean()) if dsecs.size else float("nan"),
+        "total_seconds": float(secs.sum()),
+        "total_device_seconds": float(dsecs.sum()),
+        "criteria": criteria_by_mode(mean, np.asarray(truth, dtype=np.float64), class_keys, modes, ks),
+    }
+    if s.shape[0] > 1:  # spread of the score over repeats, relative to its spread over architectures
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            within = float(np.nanmean(np.nanstd(s, axis=0)))
+            across = float(np.nanstd(mean))
+            rho = [spearman(s[r], truth) for r in range(s.shape[0])]
+        out["repeat_std_mean"] = within
+        out["repeat_std_over_arch_std"] = within / across if across > 0 else float("nan")
+        out["spearman_per_repeat"] = rho
+    return out
+
+
+def json_safe(obj: Any) -> Any:
+    """``obj`` with NaN/inf floats replaced by None and numpy scalars made plain (strict JSON)."""
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+# --------------------------------------------------------------------------
+# plots
+# --------------------------------------------------------------------------
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_scatter(path: str | Path, panels: Mapping[str, tuple[np.ndarray, np.ndarray]],
+                 rho: Mapping[str, float] | None = None, truth_label: str = "true accuracy (%)") -> Path:
+    """One panel per ranker: mean score (x) against the true accuracy (y).
+
+    The x axis is logarithmic when all valid scores are positive and span
+    more than two orders of magnitude (#params, #FLOPs).
+    """
+    plt = _plt()
+    n = max(1, len(panels))
+    cols = min(3, n)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
+    for ax, (name, (score, truth)) in zip(axes.flat, panels.items()):
+        s, t = np.asarray(score, dtype=np.float64), np.asarray(truth, dtype=np.float64)
+        ok = np.isfinite(s) & np.isfinite(t)
+        ax.scatter(s[ok], t[ok], s=6, alpha=0.5, linewidths=0)
+        if ok.any() and (s[ok] > 0).all() and s[ok].max() / s[ok].min() > 100:
+            ax.set_xscale("log")
+        title = name
+        if rho is not None and name in rho and rho[name] is not None and math.isfinite(rho[name]):
+            title += f"  (Spearman {rho[name]:.3f})"
+        if (~ok).any():
+            title += f"  [{int((~ok).sum())} invalid]"
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("score")
+        ax.set_ylabel(truth_label)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_criteria(path: str | Path, criteria: Mapping[str, Mapping[str, float]], mode: str = "iso") -> Path:
+    """Bar chart of the main criteria per ranker (``criteria[ranker]`` = that ranker's criteria in ``mode``).
+
+    Left: Spearman, Kendall tau and P@top5% (higher is better); right: BR@1%
+    and BR@5% as fractions of N (lower is better).
+    """
+    plt = _plt()
+    names = list(criteria)
+    groups = ((("spearman", "Spearman"), ("kendall_tau", "Kendall"), ("p_at_top_0.05", "P@top5%")),
+              (("br_at_0.01", "BR@1%"), ("br_at_0.05", "BR@5%")))
+    fig, axes = plt.subplots(1, 2, figsize=(max(6.0, 1.6 * len(names) + 4.0), 3.8),
+                             gridspec_kw={"width_ratios": [3, 2]})
+    x = np.arange(len(names))
+    for ax, group, ylabel in zip(axes, groups, ("higher is better", "lower is better (fraction of N)")):
+        width = 0.8 / len(group)
+        for j, (key, label) in enumerate(group):
+            vals = [criteria[n].get(key) for n in names]
+            vals = [np.nan if v is None else float(v) for v in vals]
+            ax.bar(x + (j - (len(group) - 1) / 2) * width, vals, width, label=label)
+        ax.set_xticks(x)
+        ax.set_xticklabels(names, rotation=30 if len(names) > 4 else 0, ha="right" if len(names) > 4 else "center")
+        ax.set_ylabel(ylabel)
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"ranking criteria ({mode})", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)

@@ -1,0 +1,205 @@
+"""``ClassificationModule``: trains any ``nn.Module`` a space builds, and the Trainer factory.
+
+The default recipe is NAS-Bench-201's: SGD (Nesterov, momentum 0.9), lr 0.1,
+weight decay 5e-4, a cosine schedule stepped per optimizer step over
+``schedule_epochs`` (default: the run's ``max_epochs``), batch 256 and
+crop+flip augmentation (both from the DataModule). Every knob is a
+constructor argument.
+
+``trainable`` restricts training to some sub-modules (FEAR's stage 2): the
+other parameters get ``requires_grad=False`` and the other modules are kept
+in eval mode (frozen BatchNorm statistics) during training.
+
+Every run goes through :func:`make_trainer` (one ``lightning.Trainer``);
+there is no hand-written training loop in nasrank.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nasrank.errors import NasrankError
+
+ACCELERATORS = {"auto": "auto", "cpu": "cpu", "gpu": "gpu", "cuda": "gpu", "mps": "mps"}
+
+
+class ClassificationModule(L.LightningModule):
+    """Cross-entropy classification of ``model`` with the NB201 recipe by default.
+
+    Logs ``train_loss``/``train_acc`` (per epoch, running over its batches)
+    and ``val_loss``/``val_acc``. Besides the logged metrics it keeps plain
+    counters that callbacks may read at any step: ``epoch_correct``,
+    ``epoch_seen`` (running over the current epoch) and ``epoch_train_acc``
+    (one value per finished epoch); optimizer steps are ``trainer.global_step``.
+
+    A batch is ``(*inputs, labels)``: the model is called as ``model(*inputs)``
+    (so a model over cached features may take several tensors).
+    """
+
+    def __init__(self, model: nn.Module, lr: float = 0.1, momentum: float = 0.9, nesterov: bool = True,
+                 weight_decay: float = 5e-4, schedule_epochs: float | None = None,
+                 steps_per_epoch: int | None = None, min_lr: float = 0.0, label_smoothing: float = 0.0,
+                 trainable: Sequence[nn.Module] | None = None) -> None:
+        super().__init__()
+        if lr <= 0:
+            raise NasrankError(f"learning rate must be positive, got {lr}")
+        self.model = model
+        self.lr = lr
+        self.momentum = momentum
+        self.nesterov = nesterov and momentum > 0
+        self.weight_decay = weight_decay
+        self.schedule_epochs = schedule_epochs
+        self.steps_per_epoch = steps_per_epoch
+        self.min_lr = min_lr
+        self.label_smoothing = label_smoothing
+        self.trainable = list(trainable) if trainable is not None else None
+        if self.trainable is not None:
+            keep = {id(p) for m in self.trainable for p in m.parameters()}
+            for p in self.model.parameters():
+                p.requires_grad_(id(p) in keep)
+        self.epoch_correct = 0
+        self.epoch_seen = 0
+        self.epoch_train_acc: list[float] = []
+
+    # -- helpers ------------------------------------------------------------
+    def trainable_parameters(self) -> list[nn.Parameter]:
+        return [p for p in self.model.parameters() if p.requires_grad]
+
+    @property
+    def running_train_acc(self) -> float:
+        """Training top-1 over the batches of the current epoch so far."""
+        return self.epoch_correct / self.epoch_seen if self.epoch_seen else 0.0
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.model(*inputs)
+
+    def _step(self, batch: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        *inputs, y = batch
+        logits = self.model(*inputs)
+        loss = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing)
+        correct = (logits.argmax(1) == y).sum()
+        return loss, correct, y.new_tensor(y.shape[0])
+
+    # -- training -----------------------------------------------------------
+    def on_train_epoch_start(self) -> None:
+        self.epoch_correct = 0
+        self.epoch_seen = 0
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        if self.trainable is not None:  # frozen part in eval mode (BN statistics fixed)
+            self.model.eval()
+            for m in self.trainable:
+                m.train()
+
+    def training_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss, correct, n = self._step(batch)
+        c, k = int(correct), int(n)
+        self.epoch_correct += c
+        self.epoch_seen += k
+        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=k)
+        self.log("train_acc", c / k, on_step=False, on_epoch=True, batch_size=k)
+        return loss
+
+    def on_train_epoch_end(self) -> None:
+        if self.epoch_seen:
+            self.epoch_train_acc.append(self.running_train_acc)
+
+    def validation_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> None:
+        loss, correct, n = self._step(batch)
+        k = int(n)
+        self.log("val_loss", loss, on_step=False, on_epoch=True, batch_size=k)
+        self.log("val_acc", int(correct) / k, on_step=False, on_epoch=True, batch_size=k)
+
+    def test_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> None:
+        loss, correct, n = self._step(batch)
+        k = int(n)
+        self.log("test_loss", loss, on_step=False, on_epoch=True, batch_size=k)
+        self.log("test_acc", int(correct) / k, on_step=False, on_epoch=True, batch_size=k)
+
+    def _total_steps(self) -> int:
+        trainer = self.trainer
+        if self.steps_per_epoch is not None and self.schedule_epochs is not None:
+            return max(1, int(math.ceil(self.steps_per_epoch * self.schedule_epochs)))
+        total = trainer.estimated_stepping_batches  # over max_epochs (or max_steps)
+        if self.schedule_epochs is not None and trainer.max_epochs and trainer.max_epochs > 0:
+            total = total / trainer.max_epochs * self.schedule_epochs
+        if not math.isfinite(total):
+            raise NasrankError("a cosine schedule needs a finite horizon: give schedule_epochs or max_epochs")
+        return max(1, int(math.ceil(total)))
+
+    def configure_optimizers(self) -> Any:
+        params = self.trainable_parameters()
+        if not params:
+            raise NasrankError("nothing to train: every parameter of the model is frozen")
+        opt = torch.optim.SGD(params, lr=self.lr, momentum=self.momentum, nesterov=self.nesterov,
+                              weight_decay=self.weight_decay)
+        total = self._total_steps()
+        ratio = self.min_lr / self.lr
+
+        def cosine(step: int) -> float:
+            t = min(step, total) / total
+            return ratio + (1.0 - ratio) * 0.5 * (1.0 + math.cos(math.pi * t))
+
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, cosine)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+def quiet_lightning() -> None:
+    """Silence Lightning's per-run banner (GPU/TPU lines) and its data-loader hints."""
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning.pytorch.utilities.rank_zero",
+                 "lightning.pytorch.accelerators.cuda"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    warnings.filterwarnings("ignore", message=".*number of training batches.*smaller than the logging interval.*")
+    warnings.filterwarnings("ignore", message=".*exists and is not empty.*")
+    warnings.filterwarnings("ignore", message=".*but have no `val_dataloader`.*")
+    warnings.filterwarnings("ignore", message=r".*module\(s\) in eval mode at the start of training.*")
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)` is deprecated.*")
+
+
+def make_trainer(context: Any = None, max_epochs: int | None = None, *, max_steps: int = -1,
+                 precision: str | int = "32-true", gradient_clip_val: float | None = None,
+                 callbacks: Iterable[L.Callback] = (), logger: Any = False, checkpoint_dir: str | Path | None = None,
+                 default_root_dir: str | Path | None = None, val_every_n_epochs: int | None = None,
+                 **kwargs: Any) -> L.Trainer:
+    """The one way nasrank builds a ``lightning.Trainer``.
+
+    ``context`` (a :class:`~nasrank.rankers.base.RunContext`) gives the
+    accelerator (``device``: auto | cpu | gpu) and ``progress``. One device;
+    no logger and no checkpoints unless asked (``logger`` may be any Lightning
+    logger or list of them; ``checkpoint_dir`` adds a ``ModelCheckpoint``).
+    ``fit`` runs no validation unless ``val_every_n_epochs`` is given (rankers
+    call ``trainer.validate`` once at the end).
+    """
+    quiet_lightning()
+    device = getattr(context, "device", "auto") or "auto"
+    if device not in ACCELERATORS:
+        raise NasrankError(f"unknown device {device!r}; expected auto, cpu or gpu")
+    cbs = list(callbacks)
+    if checkpoint_dir is not None:
+        from lightning.pytorch.callbacks import ModelCheckpoint
+
+        cbs.append(ModelCheckpoint(dirpath=str(checkpoint_dir), save_last=True))
+    return L.Trainer(
+        accelerator=ACCELERATORS[device], devices=1, precision=precision, max_epochs=max_epochs, max_steps=max_steps,
+        enable_progress_bar=bool(getattr(context, "progress", False)), logger=logger,
+        enable_checkpointing=checkpoint_dir is not None, enable_model_summary=False,
+        gradient_clip_val=gradient_clip_val, num_sanity_val_steps=0, callbacks=cbs,
+        default_root_dir=str(default_root_dir) if default_root_dir else None, log_every_n_steps=1,
+        check_val_every_n_epoch=val_every_n_epochs or 2**31 - 1, **kwargs)
+
+
+def trainer_devices(trainer: L.Trainer) -> int:
+    """Number of devices the trainer holds (for ``device_seconds = wall × devices``)."""
+    try:
+        return max(1, int(trainer.num_devices))
+    except Exception:  # pragma: no cover - defensive
+        return 1

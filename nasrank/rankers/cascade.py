@@ -1,0 +1,98 @@
+"""The ``cascade`` ranker: a cheap ranker filters, an expensive one scores the survivors.
+
+``cascade(first="synflow", second="fear", keep_fraction=0.25)`` (on the
+command line of ``nasrank compare``: ``--rankers "synflow>fear"``).
+
+The cheap ranker scores every candidate. Over the candidate stream (all the
+candidates this ranker has seen, the current batch included) a candidate
+survives when its cheap score is in the top ``keep_fraction``: fewer than
+``ceil(keep_fraction × n_seen)`` seen candidates score strictly higher.
+With ``per_batch=True`` the comparison is within each batch only. Survivors
+get the expensive ranker's score; the others get
+``FILTERED_SCORE + q`` (``q`` in [0, 1): the fraction of seen cheap scores
+below theirs), so they rank below every survivor and among themselves by
+the cheap score. A candidate whose cheap score is invalid (NaN) is filtered
+with ``q = 0``.
+
+Cost: the cheap ranker's cost for every candidate, plus the expensive one's
+for survivors. ``info``: ``first_score``, ``kept`` (bool), ``filtered``,
+the expensive ranker's info under ``second``, and its ``rejected`` flag
+copied to the top level.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+from nasrank.errors import NasrankError
+from nasrank.rankers.base import Evaluation, Ranker, RunContext
+from nasrank.registry import RANKERS
+from nasrank.spaces.base import Arch, SearchSpace
+
+FILTERED_SCORE = -1e9
+
+
+@RANKERS.register("cascade")
+class CascadeRanker(Ranker):
+    """``first`` filters (top ``keep_fraction`` of the stream), ``second`` scores the survivors."""
+
+    deterministic = False
+    depends_on_history = True  # survival depends on the candidates seen so far
+
+    def __init__(self, space: SearchSpace, context: RunContext | None = None, first: str = "params",
+                 second: str = "fear", keep_fraction: float = 0.25, per_batch: bool = False,
+                 first_cfg: dict[str, Any] | None = None, second_cfg: dict[str, Any] | None = None) -> None:
+        super().__init__(space, context)
+        if not 0.0 < keep_fraction <= 1.0:
+            raise NasrankError(f"cascade keep_fraction must be in (0, 1], got {keep_fraction}")
+        if "cascade" in (first, second):
+            raise NasrankError("a cascade's stages cannot themselves be 'cascade'")
+        from nasrank.commands.common import make_ranker
+
+        self.first = first
+        self.second = second
+        self.keep_fraction = float(keep_fraction)
+        self.per_batch = per_batch
+        self.first_cfg = dict(first_cfg or {})
+        self.second_cfg = dict(second_cfg or {})
+        self.first_ranker = make_ranker(first, space, self.context, self.first_cfg)
+        self.second_ranker = make_ranker(second, space, self.context, self.second_cfg)
+        self._seen: list[float] = []
+
+    @property
+    def name(self) -> str:
+        return f"{self.first}>{self.second}"
+
+    def config(self) -> dict[str, Any]:
+        return {"first": self.first, "second": self.second, "keep_fraction": self.keep_fraction,
+                "per_batch": self.per_batch, "first_cfg": self.first_ranker.config(),
+                "second_cfg": self.second_ranker.config()}
+
+    @staticmethod
+    def _key(score: float) -> float:
+        return score if math.isfinite(score) else -math.inf
+
+    def evaluate(self, archs: Sequence[Arch]) -> list[Evaluation]:
+        cheap = self.first_ranker.evaluate(list(archs))
+        pool = [] if self.per_batch else self._seen
+        pool.extend(self._key(e.score) for e in cheap)
+        n = len(pool)
+        quota = math.ceil(self.keep_fraction * n)
+        keep = [sum(p > self._key(e.score) for p in pool) < quota and math.isfinite(e.score) for e in cheap]
+        survivors = [a for a, k in zip(archs, keep) if k]
+        expensive = iter(self.second_ranker.evaluate(survivors) if survivors else [])
+        out: list[Evaluation] = []
+        for e, k in zip(cheap, keep):
+            info: dict[str, Any] = {"first_score": e.score if math.isfinite(e.score) else None,
+                                    "first_seconds": e.seconds, "kept": k, "filtered": not k}
+            if k:
+                s = next(expensive)
+                info["second"] = s.info
+                info["rejected"] = bool(s.info.get("rejected", False))
+                if "invalid" in s.info:
+                    info["invalid"] = s.info["invalid"]
+                out.append(Evaluation(s.score, e.seconds + s.seconds, e.device_seconds + s.device_seconds, info))
+            else:
+                below = sum(p < self._key(e.score) for p in pool) / n if math.isfinite(e.score) else 0.0
+                out.append(Evaluation(FILTERED_SCORE + min(below, 0.999), e.seconds, e.device_seconds, info))
+        return out

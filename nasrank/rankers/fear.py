@@ -1,0 +1,363 @@
+"""The ``fear`` ranker (Dey et al. 2021, "FEAR: A Simple Lightweight Method to Rank Architectures").
+
+Stage 1 trains the whole network with the regular recipe (cosine over the
+full ``schedule_epochs`` horizon, gradient clipping 5) until the *training*
+top-1 accuracy reaches ``threshold``: the running accuracy over the current
+epoch, checked at each epoch's end, or every ``check_every_steps`` optimizer
+steps when given. Time-to-threshold is recorded in seconds, epochs and
+optimizer steps.
+
+Stage 2 freezes everything except ``space.fear_tail(model)`` (NB201: the last
+four cells, the final BN-ReLU and the classifier) and trains the tail for
+``stage2_epochs`` (batch 1024, lr 0.1, cosine). The score is the best
+training top-1 of stage 2 (``score_split="train"``) or the tail's held-out
+accuracy after stage 2 (``"val"``).
+
+``stage2="cached"`` (default): the frozen prefix runs in eval mode on the
+un-augmented training images once; the tail is trained on those cached
+features (a small Lightning run over a ``TensorDataset``). The cut is found
+by ``torch.fx`` tracing with the tail modules (and fully frozen sub-modules)
+as leaves, so every value that crosses from prefix to tail is cached (e.g.
+both inputs of a DARTS cell). A network that cannot be traced falls back to
+``"exact"`` (recorded in ``info["stage2_fallback"]``). ``stage2="exact"``
+is the authors' variant: full forward passes through the frozen prefix
+(eval-mode BatchNorm) with the usual augmentation.
+
+Scores (higher is better; documented order):
+
+* reached the threshold: stage-2 accuracy in ``[0, 1]``;
+* did not reach it within ``max_stage1_epochs``: ``-1 + best stage-1
+  epoch training accuracy`` in ``[-1, 0)``, no stage 2 (``info["reached"]``
+  is False);
+* early-rejected (stage 1 ran longer than ``reject_ratio × t_min``, where
+  ``t_min`` is the fastest time-to-threshold this ranker has seen, in
+  ``reject_by`` units: ``"seconds"`` or ``"steps"``): ``-2.0``, no stage 2,
+  ``info["rejected"] = True``; its partial stage-1 time is charged.
+
+Cost: ``seconds`` is the measured wall time of both stages (build, Trainer
+setup and feature caching included); ``device_seconds = seconds × devices``.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import lightning as L
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from nasrank.errors import NasrankError
+from nasrank.lightning_modules.classification import ClassificationModule, make_trainer, trainer_devices
+from nasrank.rankers.base import Evaluation, RunContext
+from nasrank.rankers.training import TrainingRankerBase
+from nasrank.registry import RANKERS
+from nasrank.spaces.base import Arch, SearchSpace
+
+#: the authors' stage-1 training-accuracy thresholds
+DEFAULT_THRESHOLDS = {"cifar10": 0.6, "cifar100": 0.3, "ImageNet16-120": 0.2}
+REJECTED_SCORE = -2.0
+
+
+class ThresholdStop(L.Callback):
+    """Stops stage 1 when the running training top-1 reaches ``threshold`` (or the run is too slow).
+
+    The running accuracy is the module's accuracy over the current epoch's
+    batches so far; it is checked at each epoch's end, and also every
+    ``check_every_steps`` optimizer steps when given. ``reject_after`` (in
+    ``reject_by`` units, measured from the start of training) stops the run
+    and marks it rejected.
+    """
+
+    def __init__(self, threshold: float, check_every_steps: int | None = None,
+                 reject_after: float | None = None, reject_by: str = "seconds") -> None:
+        self.threshold = threshold
+        self.check_every_steps = check_every_steps
+        self.reject_after = reject_after
+        self.reject_by = reject_by
+        self.reached = False
+        self.rejected = False
+        self.t0 = 0.0
+        self.seconds = 0.0
+        self.steps = 0
+        self.epochs = 0.0
+        self.acc_at_stop: float | None = None
+        self.best_acc = 0.0
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.t0 = time.perf_counter()
+
+    def _mark(self, trainer: L.Trainer, module: ClassificationModule, batch_idx: int, epoch_end: bool) -> None:
+        self.seconds = time.perf_counter() - self.t0
+        self.steps = int(trainer.global_step)
+        nb = trainer.num_training_batches
+        frac = 1.0 if epoch_end or not nb or not math.isfinite(nb) else (batch_idx + 1) / nb
+        self.epochs = trainer.current_epoch + frac
+        self.acc_at_stop = module.running_train_acc
+
+    def _check(self, trainer: L.Trainer, module: ClassificationModule, batch_idx: int, epoch_end: bool) -> None:
+        acc = module.running_train_acc
+        if epoch_end:
+            self.best_acc = max(self.best_acc, acc)
+        if acc >= self.threshold:
+            self.reached = True
+            self._mark(trainer, module, batch_idx, epoch_end)
+            trainer.should_stop = True
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any,
+                           batch_idx: int) -> None:
+        if self.reached or self.rejected:
+            return
+        steps_in_epoch = batch_idx + 1
+        if self.check_every_steps and steps_in_epoch % self.check_every_steps == 0:
+            self._check(trainer, pl_module, batch_idx, epoch_end=False)  # type: ignore[arg-type]
+            if self.reached:
+                return
+        if self.reject_after is not None:
+            used = time.perf_counter() - self.t0 if self.reject_by == "seconds" else trainer.global_step
+            if used > self.reject_after:
+                self.rejected = True
+                self._mark(trainer, pl_module, batch_idx, epoch_end=False)  # type: ignore[arg-type]
+                trainer.should_stop = True
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # callbacks run before the module's own hook: the epoch counters are still intact
+        if not (self.reached or self.rejected):
+            self._check(trainer, pl_module, trainer.num_training_batches - 1, epoch_end=True)  # type: ignore[arg-type]
+
+
+# -- the prefix/tail cut for cached stage 2 -------------------------------------------------
+def split_at_tail(model: nn.Module, tail: list[nn.Module]) -> tuple[torch.fx.GraphModule, torch.fx.GraphModule, int]:
+    """Split ``model`` into ``prefix(x) -> (f1, ..., fk)`` and ``tail(f1, ..., fk) -> logits``.
+
+    Traced with ``torch.fx``; the tail modules and every sub-module holding no
+    tail module are leaves (their own code is not traced). Both graph modules
+    share the original sub-modules, so training the tail trains ``model``.
+    Raises on untraceable networks.
+    """
+    import torch.fx as fx
+
+    names = {id(m): n for n, m in model.named_modules()}
+    missing = [m for m in tail if id(m) not in names]
+    if missing:
+        raise NasrankError("fear_tail returned modules that are not part of the model")
+    tail_names = {names[id(m)] for m in tail}
+    tail_ids = {id(m) for m in tail}
+    holds_tail = {n for n, m in model.named_modules() if any(id(s) in tail_ids for s in m.modules())}
+
+    class _Tracer(fx.Tracer):
+        def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
+            return qualname in tail_names or qualname not in holds_tail or super().is_leaf_module(m, qualname)
+
+    graph = _Tracer().trace(model)
+    order = list(graph.nodes)
+    per_sample: set = set()
+    in_tail: set = set()
+    for n in order:
+        ins = n.all_input_nodes
+        if n.op == "placeholder" or any(i in per_sample for i in ins):
+            per_sample.add(n)
+        if (n.op == "call_module" and n.target in tail_names) or any(i in in_tail for i in ins):
+            in_tail.add(n)
+    output = order[-1]
+    if output.op != "output" or output not in in_tail:
+        raise NasrankError("the model's output does not depend on its fear_tail modules")
+    boundary = [n for n in order if n not in in_tail and n in per_sample and any(u in in_tail for u in n.users)]
+
+    pg = fx.Graph()
+    env: dict = {}
+    for n in order:
+        if n in in_tail:
+            continue
+        env[n] = pg.node_copy(n, lambda x: env[x])
+    pg.output(tuple(env[b] for b in boundary))
+    prefix = fx.GraphModule(model, pg)
+    prefix.graph.eliminate_dead_code()
+    prefix.recompile()
+
+    tg = fx.Graph()
+    env = {}
+    for i, b in enumerate(boundary):
+        env[b] = tg.placeholder(f"f{i}")
+    for n in order:
+        if n in env:
+            continue
+        if n in in_tail or (n not in per_sample and n.op != "placeholder"):
+            env[n] = tg.node_copy(n, lambda x: env[x])
+    tail_net = fx.GraphModule(model, tg)
+    tail_net.graph.eliminate_dead_code()
+    tail_net.recompile()
+    return prefix, tail_net, len(boundary)
+
+
+class _Prefix(L.LightningModule):
+    """Inference of the frozen prefix (through ``trainer.predict``)."""
+
+    def __init__(self, prefix: nn.Module) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def predict_step(self, batch: Any, batch_idx: int) -> tuple[torch.Tensor, ...]:
+        return tuple(t.detach().cpu() for t in self.prefix(batch[0]))
+
+
+@RANKERS.register("fear")
+class FearRanker(TrainingRankerBase):
+    """FEAR: train to a training-accuracy threshold, then train only the tail briefly.
+
+    See the module docstring for the score scale and cost. Options beyond the
+    shared scale knobs: ``threshold`` (default per dataset: cifar10 0.6,
+    cifar100 0.3, ImageNet16-120 0.2), ``check_every_steps``,
+    ``schedule_epochs`` (cosine horizon of stage 1, default 200),
+    ``max_stage1_epochs`` (cap), ``stage2`` ("cached" | "exact"),
+    ``stage2_epochs``, ``stage2_batch_size`` (1024), ``stage2_lr`` (0.1),
+    ``stage2_augment`` (exact only), ``score_split`` ("train" | "val"),
+    ``reject_ratio`` (4; None disables), ``reject_by`` ("seconds" | "steps").
+    """
+
+    def __init__(self, space: SearchSpace, context: RunContext | None = None, threshold: float | None = None,
+                 check_every_steps: int | None = None, schedule_epochs: float = 200, max_stage1_epochs: int = 30,
+                 stage2: str = "cached", stage2_epochs: int = 10, stage2_batch_size: int = 1024,
+                 stage2_lr: float = 0.1, stage2_augment: bool = True, score_split: str = "train",
+                 reject_ratio: float | None = 4.0, reject_by: str = "seconds", **kw: Any) -> None:
+        self.check_options(kw)
+        kw.setdefault("gradient_clip_val", 5.0)
+        super().__init__(space, context, **kw)
+        if threshold is None:
+            if self.context.dataset not in DEFAULT_THRESHOLDS:
+                raise NasrankError(f"fear has no default threshold for dataset {self.context.dataset!r}: "
+                                   "give threshold=ACC (training top-1 in (0, 1))")
+            threshold = DEFAULT_THRESHOLDS[self.context.dataset]
+        if not 0.0 < threshold <= 1.0:
+            raise NasrankError(f"fear threshold is a training accuracy in (0, 1], got {threshold}")
+        if stage2 not in ("cached", "exact"):
+            raise NasrankError(f"fear stage2 must be 'cached' or 'exact', got {stage2!r}")
+        if score_split not in ("train", "val"):
+            raise NasrankError(f"fear score_split must be 'train' or 'val', got {score_split!r}")
+        if reject_by not in ("seconds", "steps"):
+            raise NasrankError(f"fear reject_by must be 'seconds' or 'steps', got {reject_by!r}")
+        if reject_ratio is not None and reject_ratio <= 0:
+            raise NasrankError(f"fear reject_ratio must be positive (or null to disable), got {reject_ratio}")
+        if check_every_steps is not None and check_every_steps <= 0:
+            raise NasrankError(f"check_every_steps must be a positive integer, got {check_every_steps}")
+        if max_stage1_epochs <= 0 or stage2_epochs <= 0:
+            raise NasrankError("max_stage1_epochs and stage2_epochs must be positive")
+        self.threshold = float(threshold)
+        self.check_every_steps = check_every_steps
+        self.schedule_epochs = schedule_epochs
+        self.max_stage1_epochs = max_stage1_epochs
+        self.stage2 = stage2
+        self.stage2_epochs = stage2_epochs
+        self.stage2_batch_size = stage2_batch_size
+        self.stage2_lr = stage2_lr
+        self.stage2_augment = stage2_augment
+        self.score_split = score_split
+        self.reject_ratio = reject_ratio
+        self.depends_on_history = reject_ratio is not None  # t_min carries over between candidates
+        self.reject_by = reject_by
+        #: fastest time-to-threshold seen by this ranker: {"seconds": s, "steps": n}
+        self.t_min: dict[str, float] = {}
+
+    # -- stage 1 --------------------------------------------------------------
+    def reject_after(self) -> float | None:
+        if self.reject_ratio is None or self.reject_by not in self.t_min:
+            return None
+        return self.reject_ratio * self.t_min[self.reject_by]
+
+    def stage1(self, model: nn.Module, name: str) -> tuple[ThresholdStop, ClassificationModule, dict[str, Any]]:
+        stop = ThresholdStop(self.threshold, self.check_every_steps, self.reject_after(), self.reject_by)
+        module = self.module(model, self.schedule_epochs)
+        trainer = self.trainer(self.max_stage1_epochs, callbacks=[stop], name=f"{name}-stage1")
+        t0 = time.perf_counter()
+        trainer.fit(module, datamodule=self.datamodule())
+        info = {"stage1_seconds": time.perf_counter() - t0, "stage1_steps": int(trainer.global_step),
+                "stage1_epochs": stop.epochs if (stop.reached or stop.rejected) else float(trainer.current_epoch),
+                "stage1_best_epoch_acc": max(module.epoch_train_acc, default=stop.best_acc),
+                "devices": trainer_devices(trainer)}
+        return stop, module, info
+
+    # -- stage 2 --------------------------------------------------------------
+    def stage2_exact(self, model: nn.Module, tail: list[nn.Module], name: str) -> dict[str, Any]:
+        bs = self.stage2_batch_size
+        module = ClassificationModule(model, lr=self.stage2_lr, momentum=self.momentum, nesterov=self.nesterov,
+                                      weight_decay=self.weight_decay, schedule_epochs=self.stage2_epochs,
+                                      steps_per_epoch=self.steps_per_epoch(bs), trainable=tail)
+        dm = self.datamodule(bs, augment=self.stage2_augment)
+        trainer = self.trainer(self.stage2_epochs, name=f"{name}-stage2")
+        trainer.fit(module, datamodule=dm)
+        out: dict[str, Any] = {"stage2_train_acc": max(module.epoch_train_acc, default=0.0),
+                               "stage2_steps": int(trainer.global_step)}
+        if self.score_split == "val":
+            out["stage2_val_acc"] = float(trainer.validate(module, datamodule=dm, verbose=False)[0]["val_acc"])
+        return out
+
+    def _features(self, prefix: nn.Module, split: str) -> TensorDataset:
+        x, y = self.datamodule().split(split).tensors
+        loader = DataLoader(TensorDataset(x), batch_size=max(self.stage2_batch_size, 256), shuffle=False)
+        trainer = make_trainer(self.context, inference_mode=True)
+        parts = trainer.predict(_Prefix(prefix), dataloaders=loader)
+        feats = [torch.cat([p[i] for p in parts]) for i in range(len(parts[0]))]
+        return TensorDataset(*feats, y)
+
+    def stage2_cached(self, model: nn.Module, tail: list[nn.Module], name: str) -> dict[str, Any]:
+        prefix, tail_net, n_cut = split_at_tail(model, tail)
+        model.eval()
+        t0 = time.perf_counter()
+        train_ds = self._features(prefix, "train")
+        val_ds = self._features(prefix, "val") if self.score_split == "val" else None
+        cache_s = time.perf_counter() - t0
+        bs = self.stage2_batch_size
+        module = ClassificationModule(tail_net, lr=self.stage2_lr, momentum=self.momentum, nesterov=self.nesterov,
+                                      weight_decay=self.weight_decay, schedule_epochs=self.stage2_epochs,
+                                      steps_per_epoch=-(-len(train_ds) // bs), trainable=tail)
+        trainer = self.trainer(self.stage2_epochs, name=f"{name}-stage2")
+        trainer.fit(module, train_dataloaders=DataLoader(train_ds, batch_size=bs, shuffle=True))
+        out: dict[str, Any] = {"stage2_train_acc": max(module.epoch_train_acc, default=0.0),
+                               "stage2_steps": int(trainer.global_step), "stage2_cache_seconds": cache_s,
+                               "stage2_cached_tensors": n_cut}
+        if val_ds is not None:
+            loader = DataLoader(val_ds, batch_size=max(bs, 512), shuffle=False)
+            out["stage2_val_acc"] = float(trainer.validate(module, dataloaders=loader, verbose=False)[0]["val_acc"])
+        return out
+
+    # -- one candidate ----------------------------------------------------------
+    def evaluate_one(self, arch: Arch) -> Evaluation:
+        t0 = time.perf_counter()
+        self.datamodule()
+        self.seed_run()
+        name = self.run_name(arch)
+        model = self.build(arch)
+        stop, module, info = self.stage1(model, name)
+        info.update({"threshold": self.threshold, "reached": stop.reached, "rejected": stop.rejected,
+                     "reject_after": self.reject_after(), "reject_by": self.reject_by})
+        if stop.reached:
+            info.update({"time_to_threshold_seconds": stop.seconds, "time_to_threshold_steps": stop.steps,
+                         "time_to_threshold_epochs": stop.epochs, "stage1_train_acc": stop.acc_at_stop})
+            for unit, v in (("seconds", stop.seconds), ("steps", float(stop.steps))):
+                self.t_min[unit] = min(self.t_min.get(unit, math.inf), v)
+            tail = self.space.fear_tail(model)
+            t2 = time.perf_counter()
+            mode = self.stage2
+            if mode == "cached":
+                try:
+                    info.update(self.stage2_cached(model, tail, name))
+                except Exception as exc:  # untraceable network: the exact variant gives the same ranking
+                    info["stage2_fallback"] = f"exact ({type(exc).__name__}: {exc})"[:300]
+                    mode = "exact"
+            if mode == "exact":
+                info.update(self.stage2_exact(model, tail, name))
+            info["stage2"] = mode
+            info["stage2_seconds"] = time.perf_counter() - t2
+            score = info["stage2_val_acc"] if self.score_split == "val" else info["stage2_train_acc"]
+        elif stop.rejected:
+            info["stage1_train_acc"] = stop.acc_at_stop
+            score = REJECTED_SCORE
+        else:
+            score = -1.0 + float(info["stage1_best_epoch_acc"])
+        info["t_min"] = dict(self.t_min)
+        dt = time.perf_counter() - t0
+        score = float(score)
+        if not math.isfinite(score):
+            info["invalid"] = "nan"
+        return Evaluation(score, dt, dt * info["devices"], info)

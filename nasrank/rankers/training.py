@@ -1,0 +1,174 @@
+"""The ``train`` ranker: regular (shortened) training, scored by held-out accuracy.
+
+Cost is measured: ``seconds`` is the wall time of building, training and
+scoring the network on this machine; ``device_seconds = seconds × devices``
+(the Trainer always holds one device, so they are equal today; the product
+is kept so that multi-device runs stay comparable).
+
+Scale knobs (shared with ``fear``): ``channels`` and ``cells_per_stage`` go to
+``space.build``; ``image_size``, ``train_fraction``, ``val_fraction`` and
+``batch_size`` to the :class:`~nasrank.lightning_modules.ImageDataModule`.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import lightning as L
+from torch import nn
+
+from nasrank.errors import NasrankError
+from nasrank.lightning_modules.classification import ClassificationModule, make_trainer, trainer_devices
+from nasrank.lightning_modules.data import ImageDataModule
+from nasrank.rankers.base import Evaluation, Ranker, RunContext
+from nasrank.registry import RANKERS
+from nasrank.spaces.base import Arch, SearchSpace
+
+
+class TrainingRankerBase(Ranker):
+    """Data, network building and Trainer options shared by the training rankers."""
+
+    deterministic = False  # wall-time cost; scores are seeded but float order may vary by device
+
+    def __init__(self, space: SearchSpace, context: RunContext | None = None, *, channels: int | None = None,
+                 cells_per_stage: int | None = None, image_size: int | None = None, train_fraction: float = 1.0,
+                 val_fraction: float = 0.1, batch_size: int = 256, lr: float = 0.1, momentum: float = 0.9,
+                 nesterov: bool = True, weight_decay: float = 5e-4, precision: str = "32-true",
+                 gradient_clip_val: float | None = None, split_seed: int = 0, seed: int | None = None,
+                 log_dir: str | None = None, checkpoint_dir: str | None = None) -> None:
+        super().__init__(space, context)
+        if self.context.data_dir is None:
+            raise NasrankError(f"the {self.registry_name!r} ranker trains networks: give --data-dir "
+                               f"(a folder holding the {self.context.dataset} dataset in its official format)")
+        if batch_size <= 0:
+            raise NasrankError(f"batch_size must be positive, got {batch_size}")
+        self.channels = channels
+        self.cells_per_stage = cells_per_stage
+        self.image_size = image_size
+        self.train_fraction = train_fraction
+        self.val_fraction = val_fraction
+        self.batch_size = batch_size
+        self.lr = lr
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weight_decay = weight_decay
+        self.precision = precision
+        self.gradient_clip_val = gradient_clip_val
+        self.split_seed = split_seed
+        self.seed = seed
+        self.log_dir = log_dir
+        self.checkpoint_dir = checkpoint_dir
+        self._dms: dict[tuple, ImageDataModule] = {}
+
+    @classmethod
+    def options(cls) -> set[str]:
+        """Every constructor option of this ranker (its own and the shared ones)."""
+        import inspect
+
+        out: set[str] = set()
+        for c in cls.__mro__:
+            if "__init__" not in c.__dict__ or c in (Ranker, object):
+                continue
+            for n, p in inspect.signature(c.__init__).parameters.items():
+                if n not in ("self", "space", "context") and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD):
+                    out.add(n)
+        return out
+
+    @classmethod
+    def check_options(cls, kw: dict[str, Any]) -> None:
+        unknown = sorted(set(kw) - cls.options())
+        if unknown:
+            raise NasrankError(f"ranker {cls.registry_name!r} does not take option(s) {', '.join(unknown)}; "
+                               f"valid options: {', '.join(sorted(cls.options()))}")
+
+    # -- shared helpers -------------------------------------------------------
+    def datamodule(self, batch_size: int | None = None, augment: bool = True) -> ImageDataModule:
+        """The DataModule at this ranker's scale (cached per batch size / augmentation)."""
+        key = (batch_size or self.batch_size, augment)
+        if key not in self._dms:
+            self._dms[key] = ImageDataModule(
+                self.context.dataset, self.context.data_dir, batch_size=key[0], val_fraction=self.val_fraction,
+                train_fraction=self.train_fraction, image_size=self.image_size, augment=augment,
+                split_seed=self.split_seed)
+            self._dms[key].setup()
+        return self._dms[key]
+
+    def steps_per_epoch(self, batch_size: int | None = None) -> int:
+        n = len(self.datamodule().split("train"))
+        b = batch_size or self.batch_size
+        return -(-n // b)
+
+    def build(self, arch: Arch) -> nn.Module:
+        scale: dict[str, Any] = {}
+        if self.channels is not None:
+            scale["channels"] = self.channels
+        if self.cells_per_stage is not None:
+            scale["cells_per_stage"] = self.cells_per_stage
+        return self.space.build(arch, num_classes=self.datamodule().num_classes, **scale)
+
+    def seed_run(self) -> None:
+        L.seed_everything(self.context.seed if self.seed is None else self.seed, workers=False, verbose=False)
+
+    def module(self, model: nn.Module, schedule_epochs: float | None, batch_size: int | None = None,
+               trainable: list[nn.Module] | None = None, lr: float | None = None) -> ClassificationModule:
+        return ClassificationModule(model, lr=lr or self.lr, momentum=self.momentum, nesterov=self.nesterov,
+                                    weight_decay=self.weight_decay, schedule_epochs=schedule_epochs,
+                                    steps_per_epoch=self.steps_per_epoch(batch_size), trainable=trainable)
+
+    def trainer(self, max_epochs: int | None, callbacks=(), name: str = "run", max_steps: int = -1,
+                gradient_clip_val: float | None = None) -> L.Trainer:
+        logger: Any = False
+        if self.log_dir:
+            from lightning.pytorch.loggers import CSVLogger
+
+            logger = CSVLogger(self.log_dir, name=self.registry_name, version=name)
+        ckpt = None if self.checkpoint_dir is None else f"{self.checkpoint_dir}/{self.registry_name}/{name}"
+        clip = self.gradient_clip_val if gradient_clip_val is None else gradient_clip_val
+        return make_trainer(self.context, max_epochs, max_steps=max_steps, precision=self.precision,
+                            gradient_clip_val=clip, callbacks=callbacks, logger=logger, checkpoint_dir=ckpt)
+
+    def run_name(self, arch: Arch) -> str:
+        import hashlib
+
+        return hashlib.sha1(self.space.to_string(arch).encode()).hexdigest()[:10]
+
+
+@RANKERS.register("train")
+class TrainRanker(TrainingRankerBase):
+    """Regular training for ``epochs`` (cosine over ``schedule_epochs``, default ``epochs``).
+
+    Score: top-1 accuracy on the held-out split (``score_split="val"``, a
+    fixed ``val_fraction`` of the training set) or the test split
+    (``"test"``). info: ``epochs``, ``steps``, ``train_acc`` (last epoch),
+    ``val_acc``.
+    """
+
+    def __init__(self, space: SearchSpace, context: RunContext | None = None, epochs: int = 12,
+                 schedule_epochs: float | None = None, score_split: str = "val", **kw: Any) -> None:
+        self.check_options(kw)
+        super().__init__(space, context, **kw)
+        if epochs <= 0:
+            raise NasrankError(f"epochs must be a positive integer, got {epochs}")
+        if score_split not in ("val", "test"):
+            raise NasrankError(f"score_split must be 'val' or 'test', got {score_split!r}")
+        self.epochs = epochs
+        self.schedule_epochs = schedule_epochs
+        self.score_split = score_split
+
+    def evaluate_one(self, arch: Arch) -> Evaluation:
+        t0 = time.perf_counter()
+        dm = self.datamodule()
+        self.seed_run()
+        module = self.module(self.build(arch), self.schedule_epochs or self.epochs)
+        trainer = self.trainer(self.epochs, name=self.run_name(arch))
+        trainer.fit(module, datamodule=dm)
+        run = trainer.validate if self.score_split == "val" else trainer.test
+        metrics = run(module, datamodule=dm, verbose=False)[0]
+        acc = float(metrics[f"{self.score_split}_acc"])
+        dt = time.perf_counter() - t0
+        info = {"epochs": int(trainer.current_epoch), "steps": int(trainer.global_step),
+                "train_acc": module.epoch_train_acc[-1] if module.epoch_train_acc else None,
+                f"{self.score_split}_acc": acc, "devices": trainer_devices(trainer)}
+        if acc != acc:
+            info["invalid"] = "nan"
+        return Evaluation(acc, dt, dt * info["devices"], info)

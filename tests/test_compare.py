@@ -1,0 +1,86 @@
+"""``nasrank compare`` on 3 candidates with tiny networks."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from nasrank.commands import compare as compare_cmd
+from nasrank.commands.compare import parse_rankers, ranker_dirname, split_ranker_cfg
+from nasrank.errors import NasrankError
+from nasrank.history import History
+
+
+def main(argv: list[str]) -> int:
+    """``nasrank compare`` as the CLI runs it (only this sub-command registered; errors -> exit 2)."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="nasrank")
+    compare_cmd.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except NasrankError as exc:
+        print(f"nasrank {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_parse_rankers_and_cfg():
+    assert parse_rankers("fear, train,params>fear") == ["fear", "train", "params>fear"]
+    for bad in ("", "a>b>c", "fear,fear", ">fear"):
+        with pytest.raises(NasrankError):
+            parse_rankers(bad)
+    per, common = split_ranker_cfg({"fear.threshold": 0.5, "seed": 1, "params>fear.keep_fraction": 0.5})
+    assert per == {"fear": {"threshold": 0.5}, "params>fear": {"keep_fraction": 0.5}} and common == {"seed": 1}
+    assert ranker_dirname("params>fear") == "params_then_fear"
+
+
+def test_compare_writes_report(tmp_path, cifar10_dir, nb201_csv, capsys):
+    out = tmp_path / "cmp"
+    rc = main(["compare", "--space", "nb201", "--searcher", "random", "--rankers", "fear,train,params>fear",
+               "--candidates", "3", "--seed", "1", "--benchmark", f"csv:{nb201_csv}", "--dataset", "cifar10",
+               "--data-dir", str(cifar10_dir), "--output", str(out), "--baseline", "train",
+               "--ranker-cfg", "fear.threshold=0.12,fear.stage2_epochs=1,fear.max_stage1_epochs=2",
+               "--ranker-cfg", "cascade.keep_fraction=0.34",
+               "--channels", "4", "--cells-per-stage", "1", "--image-size", "16", "--train-fraction", "0.05",
+               "--epochs", "1", "--batch-size", "64"])
+    assert rc == 0
+    report = json.loads((out / "compare.json").read_text())
+    assert report["baseline"] == "train" and report["same_candidates"] is True
+    assert set(report["rankers"]) == {"fear", "train", "params>fear"}
+    for name, r in report["rankers"].items():
+        for key in ("total_cost_seconds", "device_seconds", "best_arch", "best_true_acc", "true_rank_of_best",
+                    "n_rejected", "spearman", "cost_ratio_vs_baseline"):
+            assert key in r, (name, key)
+        assert r["n_evaluations"] == 3 and r["total_cost_seconds"] > 0
+        assert r["cost_ratio_vs_baseline"] == pytest.approx(
+            report["rankers"]["train"]["total_cost_seconds"] / r["total_cost_seconds"])
+    assert report["rankers"]["train"]["cost_ratio_vs_baseline"] == pytest.approx(1.0)
+    assert report["rankers"]["params>fear"]["n_filtered"] >= 1
+    assert report["rankers"]["fear"]["config"]["threshold"] == 0.12
+    archs = {name: [r.arch for r in History.load(out / ranker_dirname(name))] for name in report["rankers"]}
+    assert archs["fear"] == archs["train"] == archs["params>fear"] and len(archs["fear"]) == 3
+    assert (out / "cost_vs_accuracy.png").stat().st_size > 0
+    assert "nasrank compare" in capsys.readouterr().out
+
+
+def test_compare_errors(tmp_path, cifar10_dir, capsys):
+    base = ["compare", "--rankers", "params,flops", "--candidates", "2", "--output", str(tmp_path / "o")]
+    assert main(base + ["--baseline", "train"]) == 2
+    assert "--baseline" in capsys.readouterr().err
+    assert main(base + ["--ranker-cfg", "fear.threshold=0.5"]) == 2
+    assert "not in --rankers" in capsys.readouterr().err
+    assert main(["compare", "--rankers", "nosuch", "--candidates", "2", "--output", str(tmp_path / "p")]) == 2
+    assert "unknown ranker" in capsys.readouterr().err
+    assert main(["compare", "--rankers", "train", "--candidates", "2", "--output", str(tmp_path / "q")]) == 2
+    assert "--data-dir" in capsys.readouterr().err
