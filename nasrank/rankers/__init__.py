@@ -9,5 +9,6 @@ from nasrank.registry import RANKERS
 
 RANKERS.register_lazy("nasrank.rankers.training", "train")
 RANKERS.register_lazy("nasrank.rankers.fear", "fear")
+RANKERS.register_lazy("nasrank.rankers.oneshot", "oneshot")
 
 __all__ = ["Evaluation", "Ranker", "RunContext", "TimedRanker"]

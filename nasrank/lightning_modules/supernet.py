@@ -1,0 +1,349 @@
+"""``SupernetModule``: one-shot training of NB201 supernets through ``lightning.Trainer``.
+
+Training (GUIDE §4, aw_nas defaults): every step draws ``archs_per_step=S``
+architectures per supernet from the sampler (``uniform`` | ``fair`` |
+``deiso``) and back-propagates ``loss/S`` of each, one after the other, into
+the same gradients (so every shared parameter gets the average of the S
+sub-networks' gradients without holding S graphs). Lightning then clips
+(``Trainer(gradient_clip_val=5)``; each supernet's gradient norm separately,
+see :meth:`SupernetModule.configure_gradient_clipping`) and steps SGD
+(lr 0.05, momentum 0.9, wd 5e-4, cosine decay over the run by default).
+
+Reduced sharing extent:
+
+* ``canonical_routing=True``: every architecture runs the path of its
+  isomorphism class's representative (``nb201_supernet.representative``), so
+  isomorphic cells share one path (and get identical scores);
+* ``num_supernets=K``: K independent supernets; ``partition_of(arch, K, rule)``
+  says which one owns an architecture. Each step trains every supernet on S
+  architectures drawn from its own part only, so each supernet sees every
+  batch (K supernets trained for E epochs cost about K times one).
+
+The checkpoint (``trainer.save_checkpoint``) stores the config as
+hyperparameters and, under ``"nasrank_supernet"``, the training wall seconds
+and epochs so far; :func:`load_supernet` reads it back for the ``oneshot``
+ranker. :func:`score_archs` is the inference side: plain ``torch.no_grad``
+forward passes (no Trainer) on held-out images.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import lightning as L
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nasrank.errors import MissingFileError, NasrankError
+from nasrank.spaces.nb201 import Nb201Arch
+from nasrank.spaces.nb201_supernet import (SAMPLINGS, ArchSampler, Nb201Supernet, check_partition, partition_of,
+                                           representative)
+
+CKPT_KEY = "nasrank_supernet"
+ACCELERATORS = {"auto": "auto", "cpu": "cpu", "gpu": "gpu", "cuda": "gpu"}
+
+
+def torch_device(device: str = "auto") -> torch.device:
+    """``auto`` | ``cpu`` | ``gpu`` -> a ``torch.device`` (``gpu`` without CUDA is an error)."""
+    if device not in ACCELERATORS:
+        raise NasrankError(f"unknown device {device!r}; expected auto, cpu or gpu")
+    if device == "cpu":
+        return torch.device("cpu")
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if device in ("gpu", "cuda"):
+        raise NasrankError("device 'gpu' requested but no CUDA GPU is available")
+    return torch.device("cpu")
+
+
+class SupernetModule(L.LightningModule):
+    """K NB201 supernets trained by single-path sampling.
+
+    All constructor arguments are stored as hyperparameters (and so in the
+    checkpoint). ``dataset``, ``image_size``, ``train_fraction``,
+    ``val_fraction``, ``split_seed``, ``batch_size``, ``epochs`` and ``seed``
+    are not used by the module itself: they record how it was trained, so a
+    ranker can rebuild the same held-out split.
+    """
+
+    def __init__(self, sampling: str = "uniform", archs_per_step: int = 1, num_supernets: int = 1,
+                 partition: str = "edge", canonical_routing: bool = False, channels: int = 16,
+                 cells_per_stage: int = 5, num_classes: int = 10, lr: float = 0.05, momentum: float = 0.9,
+                 weight_decay: float = 5e-4, lr_schedule: str = "cosine", epochs: int = 1, seed: int = 0,
+                 dataset: str = "cifar10", image_size: int | None = None, train_fraction: float = 1.0,
+                 val_fraction: float = 0.1, split_seed: int = 0, batch_size: int = 512, grad_clip: float = 5.0,
+                 augment: bool = True) -> None:
+        super().__init__()
+        if sampling not in SAMPLINGS:
+            raise NasrankError(f"unknown sampling {sampling!r}; expected one of {', '.join(SAMPLINGS)}")
+        if not isinstance(archs_per_step, int) or archs_per_step < 1:
+            raise NasrankError(f"archs_per_step must be a positive integer, got {archs_per_step!r}")
+        check_partition(num_supernets, partition)
+        if sampling == "fair" and num_supernets > 1:
+            raise NasrankError("fair sampling permutes ops over the whole space; it cannot be restricted to "
+                               f"one of num_supernets={num_supernets} parts: use uniform or deiso")
+        if lr_schedule not in ("cosine", "constant"):
+            raise NasrankError(f"unknown lr_schedule {lr_schedule!r}; expected cosine or constant")
+        self.save_hyperparameters()
+        self.supernets = nn.ModuleList(Nb201Supernet(channels, cells_per_stage, num_classes)
+                                       for _ in range(num_supernets))
+        self._samplers: list[ArchSampler] | None = None
+        self.train_seconds = 0.0
+        self.epochs_done = 0
+        self._mark: float | None = None
+
+    # -- routing --------------------------------------------------------------
+    def route(self, arch: Nb201Arch) -> tuple[int, Nb201Arch]:
+        """``(supernet index, arch whose path runs)`` for ``arch``."""
+        hp = self.hparams
+        k = partition_of(arch, hp.num_supernets, hp.partition)
+        return k, representative(arch) if hp.canonical_routing else arch
+
+    def forward(self, x: torch.Tensor, arch: Nb201Arch) -> torch.Tensor:
+        k, path = self.route(arch)
+        return self.supernets[k](x, path)
+
+    # -- sampling -------------------------------------------------------------
+    def samplers(self) -> list[ArchSampler]:
+        """One sampler per supernet, seeded from ``seed`` (created on first use)."""
+        if self._samplers is None:
+            hp = self.hparams
+            seeds = np.random.SeedSequence(hp.seed).spawn(hp.num_supernets)
+            self._samplers = [ArchSampler(hp.sampling, np.random.default_rng(s), hp.num_supernets, k, hp.partition)
+                              for k, s in enumerate(seeds)]
+        return self._samplers
+
+    def draw(self) -> list[tuple[int, Nb201Arch]]:
+        """The ``(supernet, arch)`` pairs of one step: S archs per supernet."""
+        return [(k, sampler()) for k, sampler in enumerate(self.samplers())
+                for _ in range(self.hparams.archs_per_step)]
+
+    # -- training -------------------------------------------------------------
+    def _backward(self, loss: torch.Tensor) -> None:
+        self.trainer.strategy.backward(loss, None)
+
+    def training_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        self.optimizers().zero_grad(set_to_none=True)  # optimizer_zero_grad is a no-op (see there)
+        pairs = self.draw()
+        s = self.hparams.archs_per_step
+        total, correct, last = 0.0, 0.0, None
+        for i, (k, arch) in enumerate(pairs):
+            _, path = self.route(arch)
+            logits = self.supernets[k](x, path)
+            loss = F.cross_entropy(logits, y)
+            total += float(loss.detach())
+            correct += float((logits.detach().argmax(1) == y).float().mean())
+            if i < len(pairs) - 1:
+                self._backward(loss / s)  # accumulate; the last one is left to Lightning
+            else:
+                last = loss / s
+        n = len(pairs)
+        self.log("train_loss", total / n, prog_bar=True, on_step=False, on_epoch=True, batch_size=len(y))
+        self.log("train_acc", correct / n, prog_bar=True, on_step=False, on_epoch=True, batch_size=len(y))
+        return last
+
+    def optimizer_zero_grad(self, epoch: int, batch_idx: int, optimizer: Any) -> None:
+        """No-op: Lightning zeroes *after* ``training_step``, which would drop the S-1 backward
+        passes done inside it; ``training_step`` zeroes the gradients itself, first."""
+
+    def configure_gradient_clipping(self, optimizer: Any, gradient_clip_val: float | None = None,
+                                    gradient_clip_algorithm: str | None = None) -> None:
+        """Clip each supernet's gradient norm on its own (K supernets are K independent models)."""
+        if not gradient_clip_val:
+            return
+        if gradient_clip_algorithm not in (None, "norm"):
+            self.clip_gradients(optimizer, gradient_clip_val, gradient_clip_algorithm)
+            return
+        for sup in self.supernets:
+            params = [p for p in sup.parameters() if p.grad is not None]
+            if params:
+                torch.nn.utils.clip_grad_norm_(params, gradient_clip_val)
+
+    def configure_optimizers(self) -> Any:
+        hp = self.hparams
+        opt = torch.optim.SGD(self.parameters(), lr=hp.lr, momentum=hp.momentum, weight_decay=hp.weight_decay)
+        if hp.lr_schedule == "constant":
+            return opt
+        total = max(1, int(self.trainer.estimated_stepping_batches))
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total) / total)))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    # -- bookkeeping: wall seconds and epochs, stored in every checkpoint ----
+    def on_train_epoch_start(self) -> None:
+        self._mark = time.perf_counter()
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        now = time.perf_counter()
+        if self._mark is not None:
+            self.train_seconds += now - self._mark
+        self._mark = now
+
+    def on_train_epoch_end(self) -> None:
+        self.epochs_done = self.trainer.current_epoch + 1
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        devices = max(1, int(getattr(self.trainer, "num_devices", 1) or 1)) if self._trainer is not None else 1
+        checkpoint[CKPT_KEY] = {"train_seconds": float(self.train_seconds),
+                                "train_device_seconds": float(self.train_seconds) * devices,
+                                "epochs_done": int(self.epochs_done), "global_step": int(self.global_step),
+                                "format": 1}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        info = checkpoint.get(CKPT_KEY, {})
+        self.train_seconds = float(info.get("train_seconds", 0.0))
+        self.epochs_done = int(info.get("epochs_done", 0))
+
+
+class SaveAtEpochs(L.Callback):
+    """Save a checkpoint after each epoch in ``epochs`` to ``pattern.format(epoch=E)``."""
+
+    def __init__(self, epochs: Iterable[int], pattern: str) -> None:
+        self.epochs = sorted({int(e) for e in epochs})
+        self.pattern = pattern
+        self.saved: list[str] = []
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        done = trainer.current_epoch + 1
+        if done in self.epochs:
+            pl_module.epochs_done = done  # the module's own hook runs after the callbacks'
+            path = self.pattern.format(epoch=done)
+            trainer.save_checkpoint(path)
+            self.saved.append(path)
+
+
+def train_supernet(output: str | Path, *, data_dir: str | Path | None, epochs: int, device: str = "auto",
+                   progress: bool = False, save_epochs: Iterable[int] = (), **config: Any) -> dict[str, Any]:
+    """Train a :class:`SupernetModule` with ``lightning.Trainer`` and save it to ``output``.
+
+    ``config`` holds the module's hyperparameters (sampling, num_supernets,
+    channels, ..., seed, dataset, image_size, train_fraction, batch_size).
+    ``save_epochs`` adds intermediate checkpoints ``<output stem>-ep<E>.ckpt``.
+    Returns a summary (paths, seconds, final train loss/acc).
+    """
+    from nasrank.lightning_modules.data import ImageDataModule
+
+    if not isinstance(epochs, int) or epochs < 1:
+        raise NasrankError(f"epochs must be a positive integer, got {epochs!r}")
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    seed = int(config.get("seed", 0))
+    L.seed_everything(seed, verbose=False)
+    dm = ImageDataModule(config.get("dataset", "cifar10"), data_dir, batch_size=config.get("batch_size", 512),
+                         val_fraction=config.get("val_fraction", 0.1),
+                         train_fraction=config.get("train_fraction", 1.0), image_size=config.get("image_size"),
+                         augment=config.get("augment", True), split_seed=config.get("split_seed", 0))
+    module = SupernetModule(**{**config, "epochs": epochs, "num_classes": dm.num_classes})
+    pattern = str(output.with_name(f"{output.stem}-ep{{epoch}}{output.suffix or '.ckpt'}"))
+    saver = SaveAtEpochs([e for e in save_epochs if 0 < int(e) < epochs], pattern)
+    if device not in ACCELERATORS:
+        raise NasrankError(f"unknown device {device!r}; expected auto, cpu or gpu")
+    _quiet_lightning()
+    trainer = L.Trainer(accelerator=ACCELERATORS[device], devices=1, max_epochs=epochs,
+                        gradient_clip_val=module.hparams.grad_clip, logger=False, enable_checkpointing=False,
+                        enable_model_summary=False, enable_progress_bar=progress, callbacks=[saver],
+                        num_sanity_val_steps=0, limit_val_batches=0)
+    trainer.fit(module, datamodule=dm)
+    module.epochs_done = epochs
+    trainer.save_checkpoint(str(output))
+    metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    return {"output": str(output), "checkpoints": [*saver.saved, str(output)], "epochs": epochs,
+            "train_seconds": module.train_seconds, "global_step": int(trainer.global_step), **metrics}
+
+
+def _quiet_lightning() -> None:
+    import logging
+    import warnings
+
+    for name in ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.accelerators.cuda",
+                 "lightning.fabric.utilities.seed"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    warnings.filterwarnings("ignore", message=".*GPU available but not used.*")
+    warnings.filterwarnings("ignore", message=".*no `validation_step`.*")
+
+
+# --------------------------------------------------------------------------
+# loading and scoring (inference only: plain torch, no Trainer)
+# --------------------------------------------------------------------------
+def load_supernet(path: str | Path) -> tuple[SupernetModule, dict[str, Any]]:
+    """Load a checkpoint written by :func:`train_supernet`; returns ``(module, info)``.
+
+    ``info`` holds ``train_seconds``, ``train_device_seconds``, ``epochs_done``
+    and ``global_step``. Errors (missing file, not a supernet checkpoint) are
+    :class:`NasrankError` naming the path.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(path, "supernet checkpoint")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001  (any unreadable file)
+        raise NasrankError(f"cannot read supernet checkpoint {path}: {exc}") from None
+    if not isinstance(ckpt, dict) or CKPT_KEY not in ckpt or "hyper_parameters" not in ckpt:
+        raise NasrankError(f"{path} is not a supernet checkpoint written by `nasrank supernet train`")
+    hp = dict(ckpt["hyper_parameters"])
+    module = SupernetModule(**hp)
+    module.load_state_dict(ckpt["state_dict"])
+    module.on_load_checkpoint(ckpt)
+    return module, dict(ckpt[CKPT_KEY])
+
+
+def reset_bn_stats(model: nn.Module) -> None:
+    """Forget BN running statistics and use a cumulative average for the next passes."""
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats:
+            m.reset_running_stats()
+            m.momentum = None
+
+
+METRICS = ("acc", "neg_loss")
+
+
+@torch.no_grad()
+def score_archs(module: SupernetModule, archs: Sequence[Nb201Arch], images: torch.Tensor, labels: torch.Tensor,
+                *, batch_size: int = 512, metrics: Sequence[str] = ("acc",), recal_batches: Sequence[torch.Tensor] = (),
+                device: torch.device | str = "cpu") -> dict[str, list[float]]:
+    """Score each arch on ``images``, one pass for all ``metrics``: ``acc`` (fraction correct)
+    and/or ``neg_loss`` (negative mean cross-entropy). Returns ``{metric: scores}``.
+
+    BN runs in train mode (batch statistics) unless ``recal_batches`` is
+    given: then, per arch, the BN running statistics are reset, re-estimated
+    on those batches (train mode, cumulative average) and the held-out images
+    are scored with BN in eval mode. The module is left in train mode.
+    """
+    for m in metrics:
+        if m not in METRICS:
+            raise NasrankError(f"unknown metric {m!r}; expected one of {', '.join(METRICS)}")
+    device = torch.device(device)
+    module.to(device)
+    x_all, y_all = images.to(device), labels.to(device)
+    recal = [b.to(device) for b in recal_batches]
+    n = len(y_all)
+    out: dict[str, list[float]] = {m: [] for m in metrics}
+    for arch in archs:
+        k, path = module.route(arch)
+        net = module.supernets[k]
+        net.train()
+        if recal:
+            reset_bn_stats(net)
+            for xb in recal:
+                net(xb, path)
+            net.eval()
+        loss_sum, correct = 0.0, 0
+        for start in range(0, n, batch_size):
+            xb, yb = x_all[start:start + batch_size], y_all[start:start + batch_size]
+            logits = net(xb, path)
+            loss_sum += float(F.cross_entropy(logits, yb, reduction="sum"))
+            correct += int((logits.argmax(1) == yb).sum())
+        net.train()
+        if "acc" in out:
+            out["acc"].append(correct / n)
+        if "neg_loss" in out:
+            out["neg_loss"].append(-loss_sum / n)
+    return out

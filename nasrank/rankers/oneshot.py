@@ -1,0 +1,154 @@
+"""The ``oneshot`` ranker: score NB201 cells with a trained supernet (GUIDE §4).
+
+Train the supernet once (``nasrank supernet train ... --output CKPT``), then
+rank with ``--ranker oneshot --ranker-cfg supernet=CKPT``.
+
+Score: the sub-network's accuracy (``metric="acc"``, a fraction) or negative
+mean cross-entropy (``"neg_loss"``) on the first ``val_images`` images of the
+held-out split that the supernet was trained beside (``ImageDataModule`` with
+the checkpoint's dataset, image size, ``val_fraction`` and ``split_seed``).
+BN uses batch statistics (train mode) unless ``bn_recalibrate_batches=B``:
+then BN statistics are re-estimated per architecture on B fixed training
+batches (drawn with the run's seed) and the held-out images are scored in
+eval mode.
+
+Cost (``Evaluation.seconds``), exactly:
+
+* scoring: the wall time of each ``evaluate`` call (including the one-off
+  loading of the checkpoint and images on the first call), split equally
+  among the architectures of that call;
+* training (``charge_training=True``): the supernet's training wall seconds,
+  as stored in the checkpoint, are divided among the architectures this
+  ranker scores over its lifetime. Since that number is only known at the
+  end, the whole training cost is charged to the first ``evaluate`` call,
+  split equally among its architectures; later calls pay scoring only. The
+  sum over the ranker's lifetime is thus exactly ``train_seconds + scoring``,
+  and when all architectures come in one call (``nasrank evaluate``) each
+  pays ``train_seconds / N`` plus its share of scoring. ``info`` carries
+  ``train_seconds``, ``archs_scored`` (lifetime, so far) and
+  ``amortized_train_seconds = train_seconds / archs_scored``, the per-arch
+  share over the lifetime so far.
+
+``device_seconds`` is computed the same way from the checkpoint's
+``train_device_seconds`` and the scoring wall time (one device).
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Sequence
+
+from nasrank.errors import NasrankError
+from nasrank.rankers.base import Evaluation, Ranker, RunContext
+from nasrank.registry import RANKERS
+from nasrank.spaces.base import Arch, SearchSpace
+
+
+@RANKERS.register("oneshot")
+class OneShotRanker(Ranker):
+    """Rank NB201 cells by their sub-network's held-out accuracy in a trained supernet."""
+
+    supported_spaces = ("nb201",)
+    deterministic = True
+
+    def __init__(self, space: SearchSpace, context: RunContext | None = None, supernet: str | None = None,
+                 metric: str = "acc", val_images: int | None = None, batch_size: int = 512,
+                 bn_recalibrate_batches: int = 0, charge_training: bool = True) -> None:
+        super().__init__(space, context)
+        if getattr(space, "registry_name", None) not in self.supported_spaces:
+            raise NasrankError(f"ranker 'oneshot' supports only nb201, got space {space.registry_name!r}")
+        if not supernet:
+            raise NasrankError("ranker 'oneshot' needs supernet=CKPT (a checkpoint from `nasrank supernet train`)")
+        if metric not in ("acc", "neg_loss"):
+            raise NasrankError(f"ranker 'oneshot': unknown metric {metric!r}; expected acc or neg_loss")
+        if val_images is not None and (not isinstance(val_images, int) or val_images < 1):
+            raise NasrankError(f"ranker 'oneshot': val_images must be a positive integer, got {val_images!r}")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise NasrankError(f"ranker 'oneshot': batch_size must be a positive integer, got {batch_size!r}")
+        if not isinstance(bn_recalibrate_batches, int) or bn_recalibrate_batches < 0:
+            raise NasrankError(f"ranker 'oneshot': bn_recalibrate_batches must be >= 0, got {bn_recalibrate_batches!r}")
+        from pathlib import Path
+
+        from nasrank.errors import MissingFileError
+
+        if not Path(supernet).is_file():
+            raise MissingFileError(supernet, "supernet checkpoint (ranker 'oneshot' supernet=)")
+        self.supernet = str(supernet)
+        self.metric = metric
+        self.val_images = val_images
+        self.batch_size = batch_size
+        self.bn_recalibrate_batches = bn_recalibrate_batches
+        self.charge_training = charge_training
+        self._loaded: tuple[Any, ...] | None = None
+        self.archs_scored = 0
+        self.scoring_seconds = 0.0
+
+    def config(self) -> dict[str, Any]:
+        """Options plus the checkpoint's size and mtime, so a retrained checkpoint at the
+        same path never reuses stored scores."""
+        import os
+
+        st = os.stat(self.supernet)
+        return {**super().config(), "supernet_stamp": f"{st.st_size}:{int(st.st_mtime_ns)}"}
+
+    # -- loading --------------------------------------------------------------
+    def _load(self) -> tuple[Any, ...]:
+        """``(module, info, images, labels, recal batches, device)``, loaded once."""
+        if self._loaded is None:
+            from nasrank.lightning_modules.data import ImageDataModule
+            from nasrank.lightning_modules.supernet import load_supernet, torch_device
+
+            module, info = load_supernet(self.supernet)
+            hp = module.hparams
+            if hp.dataset != self.context.dataset:
+                raise NasrankError(f"supernet {self.supernet} was trained on {hp.dataset!r}, but the run's dataset "
+                                   f"is {self.context.dataset!r}")
+            dm = ImageDataModule(hp.dataset, self.context.data_dir, batch_size=self.batch_size,
+                                 val_fraction=hp.val_fraction, train_fraction=hp.train_fraction,
+                                 image_size=hp.image_size, augment=False, split_seed=hp.split_seed)
+            x, y = dm.split("val").tensors
+            if self.val_images is not None:
+                x, y = x[:self.val_images], y[:self.val_images]
+            recal = [b for b, _ in dm.fixed_batches(self.batch_size, self.bn_recalibrate_batches,
+                                                    seed=self.context.seed)] if self.bn_recalibrate_batches else []
+            self._loaded = (module, info, x, y, recal, torch_device(self.context.device))
+        return self._loaded
+
+    @property
+    def checkpoint_info(self) -> dict[str, Any]:
+        """Training seconds, epochs and steps stored in the checkpoint (loads it if needed)."""
+        return dict(self._load()[1])
+
+    # -- scoring --------------------------------------------------------------
+    def scores_by_metric(self, archs: Sequence[Arch],
+                         metrics: Sequence[str] = ("acc", "neg_loss")) -> dict[str, list[float]]:
+        """Raw scores for several metrics from one pass (no cost accounting; for benchmarks)."""
+        from nasrank.lightning_modules.supernet import score_archs
+
+        module, _, x, y, recal, device = self._load()
+        return score_archs(module, list(archs), x, y, batch_size=self.batch_size, metrics=metrics,
+                           recal_batches=recal, device=device)
+
+    def evaluate(self, archs: Sequence[Arch]) -> list[Evaluation]:
+        if not archs:
+            return []
+        t0 = time.perf_counter()
+        scores = self.scores_by_metric(archs, (self.metric,))[self.metric]
+        info = self._load()[1]
+        dt = time.perf_counter() - t0
+        n = len(archs)
+        first = self.archs_scored == 0
+        self.archs_scored += n
+        self.scoring_seconds += dt
+        train_s = float(info.get("train_seconds", 0.0))
+        train_dev = float(info.get("train_device_seconds", train_s))
+        share, share_dev = (train_s / n, train_dev / n) if (first and self.charge_training) else (0.0, 0.0)
+        base = {"train_seconds": train_s, "scoring_seconds": dt / n, "archs_scored": self.archs_scored,
+                "amortized_train_seconds": train_s / self.archs_scored, "supernet_epochs": info.get("epochs_done")}
+        out = []
+        for s in scores:
+            ev_info = dict(base)
+            if not math.isfinite(s):
+                ev_info["invalid"] = "nan" if math.isnan(s) else "inf"
+            out.append(Evaluation(float(s), dt / n + share, dt / n + share_dev, ev_info))
+        return out
