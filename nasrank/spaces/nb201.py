@@ -216,7 +216,8 @@ class Nb201Space(SearchSpace):
         return 0.073306 + 0.24304 * arch.count("nor_conv_3x3") + 0.028 * arch.count("nor_conv_1x1")
 
     def features(self, arch: Nb201Arch) -> dict[str, float]:
-        feats = super().features(arch)
-        for op in OPS:
-            feats[f"n_{op}"] = float(arch.count(op))
-        return feats
+        """``params``, ``flops``, ``n_<op>`` counts and path features, without building
+        the network (see :mod:`nasrank.spaces.nb201_features`)."""
+        from nasrank.spaces.nb201_features import nb201_features
+
+        return nb201_features(arch, self.channels, self.cells_per_stage, self.num_classes)
