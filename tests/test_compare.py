@@ -6,25 +6,10 @@ import json
 import pytest
 import torch
 
-from nasrank.commands import compare as compare_cmd
+from nasrank.cli import main
 from nasrank.commands.compare import parse_rankers, ranker_dirname, split_ranker_cfg
 from nasrank.errors import NasrankError
 from nasrank.history import History
-
-
-def main(argv: list[str]) -> int:
-    """``nasrank compare`` as the CLI runs it (only this sub-command registered; errors -> exit 2)."""
-    import argparse
-    import sys
-
-    parser = argparse.ArgumentParser(prog="nasrank")
-    compare_cmd.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except NasrankError as exc:
-        print(f"nasrank {args.command}: error: {exc}", file=sys.stderr)
-        return 2
 
 
 @pytest.fixture(autouse=True)

@@ -86,6 +86,24 @@ class Nb201Cell(nn.Module):
         return nodes[3]
 
 
+def build_skeleton(net: nn.Module, make_cell, channels: int, cells_per_stage: int, num_classes: int,
+                   in_channels: int = 3) -> None:
+    """Give ``net`` the NB201 body: ``stem``, ``cells`` (3 stages of ``make_cell(c)`` with residual
+    reductions between them), ``lastact``, ``global_pooling`` and ``classifier``."""
+    net.stem = nn.Sequential(nn.Conv2d(in_channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels))
+    blocks: list[nn.Module] = []
+    c = channels
+    for stage in range(3):
+        if stage > 0:
+            blocks.append(ResidualReduction(c, c * 2))
+            c *= 2
+        blocks.extend(make_cell(c) for _ in range(cells_per_stage))
+    net.cells = nn.ModuleList(blocks)
+    net.lastact = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(inplace=True))
+    net.global_pooling = nn.AdaptiveAvgPool2d(1)
+    net.classifier = nn.Linear(c, num_classes)
+
+
 class Nb201Network(nn.Module):
     """The NB201 CIFAR network: stem, 3 stages of cells with 2 residual reductions, head.
 
@@ -96,18 +114,7 @@ class Nb201Network(nn.Module):
     def __init__(self, ops: Sequence[str], channels: int = 16, cells_per_stage: int = 5,
                  num_classes: int = 10, in_channels: int = 3) -> None:
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels))
-        blocks: list[nn.Module] = []
-        c = channels
-        for stage in range(3):
-            if stage > 0:
-                blocks.append(ResidualReduction(c, c * 2))
-                c *= 2
-            blocks.extend(Nb201Cell(ops, c) for _ in range(cells_per_stage))
-        self.cells = nn.ModuleList(blocks)
-        self.lastact = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(inplace=True))
-        self.global_pooling = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(c, num_classes)
+        build_skeleton(self, lambda c: Nb201Cell(ops, c), channels, cells_per_stage, num_classes, in_channels)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)

@@ -28,7 +28,7 @@ from torch import nn
 
 from nasrank.errors import NasrankError
 from nasrank.spaces.nb201 import Nb201Arch, live_edges, unique_string
-from nasrank.spaces.nb201_ops import EDGES, OPS, ResidualReduction, make_op
+from nasrank.spaces.nb201_ops import EDGES, OPS, build_skeleton, make_op
 
 SAMPLINGS: tuple[str, ...] = ("uniform", "fair", "deiso")
 
@@ -189,18 +189,7 @@ class Nb201Supernet(nn.Module):
     def __init__(self, channels: int = 16, cells_per_stage: int = 5, num_classes: int = 10,
                  in_channels: int = 3) -> None:
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels))
-        blocks: list[nn.Module] = []
-        c = channels
-        for stage in range(3):
-            if stage > 0:
-                blocks.append(ResidualReduction(c, c * 2))
-                c *= 2
-            blocks.extend(SupernetCell(c) for _ in range(cells_per_stage))
-        self.cells = nn.ModuleList(blocks)
-        self.lastact = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(inplace=True))
-        self.global_pooling = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(c, num_classes)
+        build_skeleton(self, SupernetCell, channels, cells_per_stage, num_classes, in_channels)
 
     def forward(self, x: torch.Tensor, arch: Nb201Arch | Sequence[str]) -> torch.Tensor:
         ops = _as_ops(arch)
