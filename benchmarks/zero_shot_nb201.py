@@ -75,7 +75,13 @@ def timed(ranker, arch) -> tuple[object, float, float]:
     return e, time.process_time() - c0, time.perf_counter() - w0
 
 
-def plot(result: dict, path: Path) -> None:
+def table_truth(csv: str | Path, arch_strings: list[str]) -> np.ndarray:
+    """True accuracies of the given cells, read from the shared table (never stored in results)."""
+    bench = load_benchmark(f"csv:{csv}", Nb201Space())
+    return np.asarray([bench.true_accuracy(bench.space.from_string(a)) for a in arch_strings], dtype=float)
+
+
+def plot(result: dict, path: Path, acc: np.ndarray) -> None:
     """Scatter of each ranker's score rank against the true accuracy (from ``result["raw"]``)."""
     import matplotlib
 
@@ -84,7 +90,6 @@ def plot(result: dict, path: Path) -> None:
     from scipy.stats import rankdata
 
     raw = result["raw"]
-    acc = np.asarray(raw["test_acc"], dtype=float)
     series = {**raw["scores"], "params": raw["params"], "flops": raw["flops"]}
     fig, axes = plt.subplots(2, 5, figsize=(17, 6.5), sharey=True)
     for ax, (name, s) in zip(axes.ravel(), series.items()):
@@ -124,7 +129,7 @@ def update(args) -> int:
     proto = result["protocol"]
     space = Nb201Space()
     archs = [space.from_string(a) for a in result["raw"]["arch"]]
-    tn = np.asarray(result["raw"]["test_acc"], dtype=float)
+    tn = table_truth(args.csv, result["raw"]["arch"])
     ctx = RunContext(dataset="cifar10", data_dir=args.data_dir, device=proto["device"], seed=0)
     zcfg = dict(batch_size=proto["batch_size"], n_batches=1, build_kwargs=proto["network"])
     warm = archs[0]
@@ -165,7 +170,7 @@ def update(args) -> int:
     for name, sc in raw.items():
         result["table"][name] = {**result["table"][name], **crit(sc, tn)}
     out.write_text(json.dumps(result, indent=1, default=float) + "\n")
-    plot(result, out.with_suffix(".png"))
+    plot(result, out.with_suffix(".png"), tn)
     print_table(result)
     return 0
 
@@ -195,7 +200,8 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     if args.plot_from:
         src = Path(args.plot_from)
-        plot(json.loads(src.read_text()), src.with_suffix(".png"))
+        res = json.loads(src.read_text())
+        plot(res, src.with_suffix(".png"), table_truth(args.csv, res["raw"]["arch"]))
         return 0
     if args.update:
         return update(args)
@@ -350,7 +356,7 @@ def main(argv=None) -> int:
         },
         "shared_vs_single_max_rel_diff": mismatch,
         "seeds": seed_block,
-        "raw": {"arch": [str(a) for a in archs[:n]], "test_acc": tn.tolist(),
+        "raw": {"arch": [str(a) for a in archs[:n]],
                 "scores": {m: [r[m] for r in rows] for m in MEASURES},
                 "params": base["params"]["scores"][:n], "flops": base["flops"]["scores"][:n],
                 "reasons": {str(archs[j]): rows[j]["_reason"] for j in range(n) if "_reason" in rows[j]}},
@@ -359,7 +365,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1, default=float) + "\n")
-    plot(result, out.with_suffix(".png"))
+    plot(result, out.with_suffix(".png"), tn)
     log("wrote", out, "and", out.with_suffix(".png"))
     print_table(result)
     return 0
