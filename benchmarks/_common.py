@@ -14,6 +14,17 @@ SHARED = Path(os.environ.get("NASRANK_SHARED_DATA", REPO.parent / "shared" / "da
 RESULTS = REPO / "benchmarks" / "results"
 
 
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo where available)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
 def machine() -> dict:
     """Where and when a measurement was taken."""
     import torch
@@ -24,7 +35,7 @@ def machine() -> dict:
                                 text=True).stdout.strip()
     except OSError:
         commit = None
-    return {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "platform": platform.platform(),
+    return {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "platform": platform.platform(), "cpu": cpu_model(),
             "python": sys.version.split()[0], "torch": torch.__version__, "cpu_count": os.cpu_count(),
             "torch_threads": torch.get_num_threads(), "gpu": gpu, "loadavg": os.getloadavg(), "commit": commit}
 

@@ -34,6 +34,8 @@ torch.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine  # noqa: E402
 SHARED = Path(os.environ.get("NASRANK_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 # the scale this benchmark runs at (one CPU core, the shared 5k-image CIFAR-10 subset)
@@ -69,19 +71,10 @@ NOTES = [
 
 
 def machine_info() -> dict:
+    """``_common.machine()`` plus the load when the run starts."""
     import lightning
 
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"platform": platform.platform(), "cpu": cpu, "cpu_count": os.cpu_count(), "torch_threads": 1,
-            "python": platform.python_version(), "torch": torch.__version__, "lightning": lightning.__version__,
-            "loadavg_start": list(os.getloadavg())}
+    return {**machine(), "lightning": lightning.__version__, "loadavg_start": list(os.getloadavg())}
 
 
 def stage2_both_ways(space, context, archs: list[str], n: int) -> dict:

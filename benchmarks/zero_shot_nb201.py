@@ -36,6 +36,8 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine  # noqa: E402
 
 from nasrank.benchmarks import load_benchmark  # noqa: E402
 from nasrank.evaluation.criteria import ranking_criteria, spearman  # noqa: E402
@@ -50,18 +52,8 @@ KEYS = ("spearman", "kendall_tau", "pearson", "p_at_top_0.05", "br_at_0.01", "br
 
 
 def machine_info() -> dict:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"platform": platform.platform(), "python": platform.python_version(), "torch": torch.__version__,
-            "cpu": cpu, "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-            "loadavg_start": list(os.getloadavg())}
+    """``_common.machine()`` plus the load when the run starts."""
+    return {**machine(), "loadavg_start": list(os.getloadavg())}
 
 
 def crit(scores, truth) -> dict:

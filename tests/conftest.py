@@ -58,3 +58,12 @@ def pytest_collection_modifyitems(config, items):
 def _no_default_store(monkeypatch):
     """Tests never read or write the user's default result store."""
     monkeypatch.setenv("NASRANK_STORE", "none")
+
+
+@pytest.fixture
+def one_thread():
+    """Run a training-heavy test on one torch thread (restored afterwards)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

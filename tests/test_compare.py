@@ -12,12 +12,7 @@ from nasrank.errors import NasrankError
 from nasrank.history import History
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_parse_rankers_and_cfg():

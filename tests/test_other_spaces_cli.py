@@ -14,12 +14,7 @@ from nasrank.rankers import RunContext
 from nasrank.registry import RANKERS, SPACES
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_search_darts_evolution_synflow(tmp_path, cifar10_dir):
