@@ -131,15 +131,21 @@ def zero_shot_scores(space, archs, args) -> tuple[dict[str, list[float]], list, 
     return out, cells, {"source": "scored by this script", "seeds": 1, "batch_size": args.zs_batch_size}
 
 
-def zero_shot_here(space, cells, args) -> dict[str, list[float]]:
-    """Score ``cells`` here (seed 0, one batch of ``--zs-batch-size``: the zero-shot benchmark's protocol),
-    reading and extending the cache RESULTS/<name>_zero_shot.csv."""
-    cache = RESULTS / f"{args.name}_zero_shot.csv"
+def read_score_cache(cache: Path) -> dict[str, dict[str, float]]:
+    """``{arch: {ranker: score}}`` from a long-format score cache (empty if absent)."""
     have: dict[str, dict[str, float]] = {}
     if cache.is_file():
         with cache.open() as fh:
             for r in csv.DictReader(fh):
                 have.setdefault(r["arch"], {})[r["ranker"]] = float(r["score"])
+    return have
+
+
+def zero_shot_here(space, cells, args) -> dict[str, list[float]]:
+    """Score ``cells`` here (seed 0, one batch of ``--zs-batch-size``: the zero-shot benchmark's protocol),
+    reading and extending the cache RESULTS/<name>_zero_shot.csv."""
+    cache = RESULTS / f"{args.name}_zero_shot.csv"
+    have = read_score_cache(cache)
     todo = [a for a in cells if str(a) not in have]
     if todo:
         z = make_zero_shot(space, args, seed=0)
@@ -207,11 +213,7 @@ def zero_shot_trained(space, archs, args) -> dict[str, dict[str, float]]:
     from nasrank.rankers.base import RunContext
 
     cache = RESULTS / f"{args.name}_zs_trained.csv"
-    have: dict[str, dict[str, float]] = {}
-    if cache.is_file():
-        with cache.open() as fh:
-            for r in csv.DictReader(fh):
-                have.setdefault(r["arch"], {})[r["ranker"]] = float(r["score"])
+    have = read_score_cache(cache)
     todo = [a for a in archs if str(a) not in have]
     if not todo:
         return {str(a): have[str(a)] for a in archs}
