@@ -47,12 +47,13 @@ Writes ``benchmarks/results/estimator_analysis_nb201.json`` and
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -141,6 +142,17 @@ def read_score_cache(cache: Path) -> dict[str, dict[str, float]]:
     return have
 
 
+@contextlib.contextmanager
+def append_score_cache(cache: Path) -> Iterator[tuple[Any, Any]]:
+    """``(csv writer, file)`` appending to a long-format score cache (header written when the file is new)."""
+    new = not cache.is_file()
+    with cache.open("a", newline="") as fh:
+        w = csv.writer(fh)
+        if new:
+            w.writerow(["arch", "ranker", "repeat", "score", "seconds", "device_seconds", "true_acc"])
+        yield w, fh
+
+
 def zero_shot_here(space, cells, args) -> dict[str, list[float]]:
     """Score ``cells`` here (seed 0, one batch of ``--zs-batch-size``: the zero-shot benchmark's protocol),
     reading and extending the cache RESULTS/<name>_zero_shot.csv."""
@@ -149,11 +161,7 @@ def zero_shot_here(space, cells, args) -> dict[str, list[float]]:
     todo = [a for a in cells if str(a) not in have]
     if todo:
         z = make_zero_shot(space, args, seed=0)
-        new = not cache.is_file()
-        with cache.open("a", newline="") as fh:
-            w = csv.writer(fh)
-            if new:
-                w.writerow(["arch", "ranker", "repeat", "score", "seconds", "device_seconds", "true_acc"])
+        with append_score_cache(cache) as (w, fh):
             for i, a in enumerate(todo):
                 (e,) = z.evaluate([a])
                 for m in ZS_MEASURES:
@@ -229,11 +237,7 @@ def zero_shot_trained(space, archs, args) -> dict[str, dict[str, float]]:
     trained: dict[str, dict] = {}
     z_init = make_zero_shot(space, args, seed=0, build_kwargs=scale)
     z_tr = make_zero_shot(space, args, seed=0, build_kwargs=scale, weights_from=lambda a, m: trained[str(a)])
-    new = not cache.is_file()
-    with cache.open("a", newline="") as fh:
-        w = csv.writer(fh)
-        if new:
-            w.writerow(["arch", "ranker", "repeat", "score", "seconds", "device_seconds", "true_acc"])
+    with append_score_cache(cache) as (w, fh):
         for i, a in enumerate(todo):
             (ev,) = trainer.evaluate([a])
             trained[str(a)] = {k: v.detach().clone() for k, v in trainer.last.model.state_dict().items()}

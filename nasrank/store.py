@@ -79,7 +79,7 @@ from nasrank.errors import NasrankError
 
 if TYPE_CHECKING:  # importing nasrank.rankers loads torch and every ranker: kept out of `nasrank store`
     from nasrank.rankers.base import Evaluation, Ranker
-    from nasrank.spaces.base import SearchSpace
+    from nasrank.spaces.base import Arch, SearchSpace
 
 DEFAULT_STORE = "~/.cache/nasrank/results.sqlite"
 ENV_VAR = "NASRANK_STORE"
