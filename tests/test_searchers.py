@@ -142,3 +142,19 @@ def test_cli_errors_are_one_line(capsys, argv, msg):
 def test_spaces_json(capsys):
     assert main(["spaces", "nb201", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"name": "nb201", "size": 15625, "canonical_classes": 6466}
+
+
+def test_search_stops_when_the_space_is_exhausted(nb201_bench):
+    """A budget larger than the space ends once only known architectures come up."""
+    from nasrank.spaces.nb201 import Nb201Arch, Nb201Space
+
+    class TwoOpSpace(Nb201Space):
+        def sample(self, rng):
+            return Nb201Arch(tuple(("none", "skip_connect")[i] for i in rng.integers(0, 2, size=6)))
+
+    space = TwoOpSpace()
+    ranker = RANKERS.create("tabular", space, RunContext(benchmark=nb201_bench))
+    searcher = SEARCHERS.create("random", space, ranker, seed=0)
+    searcher.max_duplicate_proposals = 500
+    h = searcher.run(Budget(queries=1000))
+    assert len(h) == 64 == len({r.arch for r in h})

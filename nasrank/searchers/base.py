@@ -104,22 +104,24 @@ class Searcher:
         architectures evaluated before that are in the history.
         """
         assert self.budget is not None
-        scores: dict = {}
+        keys = [self.space.key(a) for a in archs]
+        pending: set = set()
         todo: list[Arch] = []
-        for arch in archs:
-            k = self.space.key(arch)
-            if k in self._cache or k in scores:
+        replayed = False
+        for arch, k in zip(archs, keys):
+            if k in self._cache or k in pending:
                 continue
             rec = self.history.replay_next(self.space.to_string(arch)) if self.history.replaying else None
             if rec is not None:
                 self._cache[k] = rec.score
-                self._duplicates = 0
+                replayed = True
                 if self._on_record:
                     self._on_record(rec)
                 continue
-            scores[k] = None
+            pending.add(k)
             todo.append(arch)
-        if not todo and all(self.space.key(a) in self._cache for a in archs):
+        fresh = bool(todo) or replayed
+        if not fresh:
             self._duplicates += 1
             if self._duplicates > self.max_duplicate_proposals:
                 raise BudgetSpent  # the searcher keeps proposing known architectures
@@ -133,8 +135,9 @@ class Searcher:
             results = self.executor.evaluate(self.ranker, batch)
             for arch, ev in zip(batch, results):
                 self._record(arch, ev)
-        self._duplicates = 0
-        return [self._cache[self.space.key(a)] for a in archs]
+        if fresh:
+            self._duplicates = 0
+        return [self._cache[k] for k in keys]
 
     @property
     def executor_is_parallel(self) -> bool:
