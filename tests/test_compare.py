@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from nasrank.cli import main
-from nasrank.commands.compare import parse_rankers, ranker_dirname, split_ranker_cfg
+from nasrank.commands.common import parse_ranker_list
+from nasrank.commands.compare import ranker_dirname, split_ranker_cfg
 from nasrank.errors import NasrankError
 from nasrank.history import History
 
@@ -16,10 +17,10 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_parse_rankers_and_cfg():
-    assert parse_rankers("fear, train,params>fear") == ["fear", "train", "params>fear"]
+    assert parse_ranker_list("fear, train,params > fear", cascades=True) == ["fear", "train", "params>fear"]
     for bad in ("", "a>b>c", "fear,fear", ">fear"):
         with pytest.raises(NasrankError):
-            parse_rankers(bad)
+            parse_ranker_list(bad, cascades=True)
     per, common = split_ranker_cfg({"fear.threshold": 0.5, "seed": 1, "params>fear.keep_fraction": 0.5})
     assert per == {"fear": {"threshold": 0.5}, "params>fear": {"keep_fraction": 0.5}} and common == {"seed": 1}
     assert ranker_dirname("params>fear") == "params_then_fear"

@@ -25,6 +25,24 @@ def parse_cfg(pairs: list[str] | None, what: str) -> dict[str, Any]:
     return out
 
 
+def parse_ranker_list(text: str | None, cascades: bool = False) -> list[str]:
+    """``"params, flops"`` -> ``["params", "flops"]``; with ``cascades`` an item may be
+    ``CHEAP>EXPENSIVE``. An empty list, a malformed cascade or a repeated item is an error."""
+    items = [t.strip() for t in (text or "").split(",") if t.strip()]
+    if not items:
+        raise NasrankError(f"--rankers names no ranker: {text!r}")
+    if cascades:
+        for it in items:
+            parts = it.split(">")
+            if len(parts) > 2 or not all(p.strip() for p in parts):
+                raise NasrankError(f"malformed ranker {it!r} in --rankers; expected NAME or CHEAP>EXPENSIVE")
+        items = [">".join(p.strip() for p in it.split(">")) for it in items]
+    dup = sorted({n for n in items if items.count(n) > 1})
+    if dup:
+        raise NasrankError(f"--rankers lists {', '.join(dup)} more than once")
+    return items
+
+
 def add_space_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--space", default="nb201", help="space name (see `nasrank spaces`) or pkg.module:Class")
     p.add_argument("--space-cfg", action="append", metavar="KEY=VALUE",

@@ -32,7 +32,8 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from nasrank.commands.common import add_context_args, add_space_args, make_context, make_space, parse_cfg, write_json
+from nasrank.commands.common import (add_context_args, add_space_args, make_context, make_space, parse_cfg,
+                                     parse_ranker_list, write_json)
 from nasrank.errors import NasrankError
 from nasrank.store import add_store_args, make_store
 
@@ -69,20 +70,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 # -- configuration ---------------------------------------------------------------------
-def parse_rankers(text: str) -> list[str]:
-    """``"fear, train,synflow>fear"`` -> ``["fear", "train", "synflow>fear"]`` (validated shape)."""
-    items = [t.strip() for t in (text or "").split(",") if t.strip()]
-    if not items:
-        raise NasrankError("--rankers is empty; give e.g. --rankers fear,train")
-    for it in items:
-        parts = it.split(">")
-        if len(parts) > 2 or not all(p.strip() for p in parts):
-            raise NasrankError(f"malformed ranker {it!r} in --rankers; expected NAME or CHEAP>EXPENSIVE")
-    if len(set(items)) != len(items):
-        raise NasrankError(f"--rankers lists a ranker twice: {text!r}")
-    return [">".join(p.strip() for p in it.split(">")) for it in items]
-
-
 def split_ranker_cfg(cfg: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """``{"fear.threshold": .5, "seed": 1}`` -> ``({"fear": {"threshold": .5}}, {"seed": 1})``."""
     per: dict[str, dict[str, Any]] = {}
@@ -283,7 +270,7 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
 def run(args: argparse.Namespace) -> int:
     if args.candidates is None or args.candidates <= 0:
         raise NasrankError(f"--candidates must be a positive integer, got {args.candidates}")
-    rankers = parse_rankers(args.rankers)
+    rankers = parse_ranker_list(args.rankers, cascades=True)
     space = make_space(args)
     context = make_context(args, space)
     scale = {k: getattr(args, k, None) for k in SCALE_OPTIONS}

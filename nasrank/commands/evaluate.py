@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from nasrank.commands.common import add_context_args, add_space_args, make_context, make_ranker, make_space, parse_cfg
+from nasrank.commands.common import (add_context_args, add_space_args, make_context, make_ranker, make_space, parse_cfg,
+                                     parse_ranker_list)
 from nasrank.errors import MissingFileError, NasrankError
 from nasrank.store import add_store_args, make_store
 
@@ -52,17 +53,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 # --------------------------------------------------------------------------
 # options
 # --------------------------------------------------------------------------
-def parse_rankers(text: str) -> list[str]:
-    """``"params, flops"`` -> ``["params", "flops"]``; empty or repeated names are errors."""
-    names = [n.strip() for n in (text or "").split(",") if n.strip()]
-    if not names:
-        raise NasrankError(f"--rankers names no ranker: {text!r}")
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise NasrankError(f"--rankers lists {', '.join(dup)} more than once")
-    return names
-
-
 def parse_ranker_cfg(pairs: list[str] | None, rankers: list[str]) -> dict[str, dict[str, Any]]:
     """``["synflow.batch_size=64"]`` -> ``{"synflow": {"batch_size": 64}}`` (KEY=VALUE alone with one ranker)."""
     out: dict[str, dict[str, Any]] = {n: {} for n in rankers}
@@ -228,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
     from nasrank.store import space_id, with_store
 
     # cheap checks first: a typo fails before anything is loaded or computed
-    names = parse_rankers(args.rankers)
+    names = parse_ranker_list(args.rankers)
     cfgs = parse_ranker_cfg(args.ranker_cfg, names)
     modes = parse_modes(args.modes)
     if not isinstance(args.repeats, int) or args.repeats < 1:
