@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Iterable
+from typing import Any, Hashable
 
 from nasrank.errors import NasrankError
 from nasrank.spaces.base import Arch, SearchSpace
@@ -103,8 +103,3 @@ class Benchmark:
     def describe(self) -> dict[str, Any]:
         return {"source": self.source, "n_archs": len(self), "datasets": self.datasets}
 
-
-def add_rows(bench: Benchmark, rows: Iterable[tuple[Arch, str, Record]]) -> Benchmark:
-    for arch, ds, rec in rows:
-        bench._add(arch, ds, rec)
-    return bench
