@@ -18,7 +18,9 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 def test_parse_rankers_and_cfg():
     assert parse_ranker_list("fear, train,params > fear", cascades=True) == ["fear", "train", "params>fear"]
-    for bad in ("", "a>b>c", "fear,fear", ">fear"):
+    assert parse_ranker_list("t10 = train, t20=train,c=params>fear", cascades=True) == [
+        "t10=train", "t20=train", "c=params>fear"]
+    for bad in ("", "a>b>c", "fear,fear", ">fear", "t=train,t=fear", "bad label=train", "=train", "t=", "t=a>b>c"):
         with pytest.raises(NasrankError):
             parse_ranker_list(bad, cascades=True)
     per, common = split_ranker_cfg({"fear.threshold": 0.5, "seed": 1, "params>fear.keep_fraction": 0.5})
@@ -65,3 +67,19 @@ def test_compare_errors(tmp_path, cifar10_dir, capsys):
     assert "unknown ranker" in capsys.readouterr().err
     assert main(["compare", "--rankers", "train", "--candidates", "2", "--output", str(tmp_path / "q")]) == 2
     assert "--data-dir" in capsys.readouterr().err
+
+
+def test_compare_runs_one_ranker_twice_under_labels(tmp_path, nb201_csv):
+    """``LABEL=NAME`` items: options by label override the ranker's; results, folders and baseline use the label."""
+    out = tmp_path / "lab"
+    rc = main(["compare", "--rankers", "one=synflow,two=synflow,params", "--candidates", "2", "--seed", "3",
+               "--benchmark", f"csv:{nb201_csv}", "--output", str(out), "--quiet", "--baseline", "one",
+               "--channels", "4", "--cells-per-stage", "1",
+               "--ranker-cfg", "synflow.seeds=1", "--ranker-cfg", "two.seeds=2"])
+    assert rc == 0
+    report = json.loads((out / "compare.json").read_text())
+    assert list(report["rankers"]) == ["one", "two", "params"] and report["baseline"] == "one"
+    assert report["rankers"]["one"]["config"]["seeds"] == 1 and report["rankers"]["two"]["config"]["seeds"] == 2
+    assert report["rankers"]["one"]["cost_ratio_vs_baseline"] == pytest.approx(1.0)
+    hist = {k: [r.arch for r in History.load(out / k)] for k in ("one", "two", "params")}
+    assert hist["one"] == hist["two"] == hist["params"] and len(hist["one"]) == 2

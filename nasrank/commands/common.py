@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from typing import Any
 
 from nasrank.errors import NasrankError
@@ -27,20 +28,41 @@ def parse_cfg(pairs: list[str] | None, what: str) -> dict[str, Any]:
 
 def parse_ranker_list(text: str | None, cascades: bool = False) -> list[str]:
     """``"params, flops"`` -> ``["params", "flops"]``; with ``cascades`` an item may be
-    ``CHEAP>EXPENSIVE``. An empty list, a malformed cascade or a repeated item is an error."""
+    ``CHEAP>EXPENSIVE`` and may carry a label, ``LABEL=SPEC`` (``train20=train``), so
+    that one ranker can run twice with different options. An empty list, a malformed
+    item or a repeated item (label) is an error."""
     items = [t.strip() for t in (text or "").split(",") if t.strip()]
     if not items:
         raise NasrankError(f"--rankers names no ranker: {text!r}")
     if cascades:
+        out = []
         for it in items:
-            parts = it.split(">")
-            if len(parts) > 2 or not all(p.strip() for p in parts):
-                raise NasrankError(f"malformed ranker {it!r} in --rankers; expected NAME or CHEAP>EXPENSIVE")
-        items = [">".join(p.strip() for p in it.split(">")) for it in items]
-    dup = sorted({n for n in items if items.count(n) > 1})
+            label, eq, spec = it.rpartition("=")
+            parts = spec.split(">")
+            if len(parts) > 2 or not all(p.strip() for p in parts) or (eq and not _LABEL.fullmatch(label.strip())):
+                raise NasrankError(f"malformed ranker {it!r} in --rankers; expected NAME, CHEAP>EXPENSIVE "
+                                   "or LABEL=NAME (a label is letters, digits, '_' or '-')")
+            spec = ">".join(p.strip() for p in parts)
+            out.append(f"{label.strip()}={spec}" if eq else spec)
+        items = out
+    labels = [ranker_label(n) for n in items]
+    dup = sorted({n for n in labels if labels.count(n) > 1})
     if dup:
-        raise NasrankError(f"--rankers lists {', '.join(dup)} more than once")
+        raise NasrankError(f"--rankers lists {', '.join(dup)} more than once (give each a label: LABEL=NAME)")
     return items
+
+
+_LABEL = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def ranker_label(item: str) -> str:
+    """The name a ``--rankers`` item is reported under: ``train20=train`` -> ``train20``, ``fear`` -> ``fear``."""
+    return item.split("=", 1)[0] if "=" in item else item
+
+
+def ranker_spec(item: str) -> str:
+    """What a ``--rankers`` item runs: ``train20=train`` -> ``train``."""
+    return item.split("=", 1)[1] if "=" in item else item
 
 
 def add_space_args(p: argparse.ArgumentParser) -> None:

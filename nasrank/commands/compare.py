@@ -16,9 +16,12 @@ writes ``OUT/<ranker>/history.jsonl``. ``OUT/compare.json`` holds, per ranker:
   the baseline.
 
 Rankers are listed with ``--rankers fear,train``; ``a>b`` is a cascade (``a``
-filters, ``b`` scores the top ``keep_fraction``). ``--ranker-cfg NAME.KEY=VALUE``
-configures one ranker (``fear.threshold=0.5``, ``cascade.keep_fraction=0.5``);
-a key without ``NAME.`` applies to every ranker that takes it. The scale
+filters, ``b`` scores the top ``keep_fraction``); ``LABEL=NAME`` runs a ranker
+under a label, so one ranker can run twice (``--rankers "train10=train,train20=train"``).
+``--ranker-cfg NAME.KEY=VALUE`` configures one ranker (``fear.threshold=0.5``,
+``cascade.keep_fraction=0.5``, ``train20.epochs=20``; a label's options override
+its ranker's); a key without ``NAME.`` applies to every ranker that takes it.
+Results, folders and ``--baseline`` use the label. The scale
 options (``--channels`` ...) apply to the training rankers (train, fear) that
 take them; ``--channels``/``--cells-per-stage`` also reach the networks that
 other rankers build (``build_kwargs`` or ``**build_kwargs``).
@@ -33,7 +36,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from nasrank.commands.common import (add_context_args, add_space_args, make_context, make_space, parse_cfg,
-                                     parse_ranker_list, write_json)
+                                     parse_ranker_list, ranker_label, ranker_spec, write_json)
 from nasrank.errors import NasrankError
 from nasrank.store import add_store_args, make_store
 
@@ -49,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_space_args(p)
     p.add_argument("--searcher", default="random", help="random | evolution | local | pkg.module:Class")
     p.add_argument("--searcher-cfg", action="append", metavar="KEY=VALUE", help="searcher options")
-    p.add_argument("--rankers", required=True, help="comma-separated rankers; 'a>b' is a cascade, e.g. fear,train,synflow>fear")
+    p.add_argument("--rankers", required=True, help="comma-separated rankers; 'a>b' is a cascade, LABEL=NAME a labelled run, e.g. fear,synflow>fear,train20=train")
     p.add_argument("--ranker-cfg", action="append", metavar="NAME.KEY=VALUE",
                    help="options of one ranker, e.g. fear.threshold=0.5 (repeatable; no NAME. = every ranker taking KEY)")
     p.add_argument("--candidates", type=int, required=True, help="new evaluations per ranker (Budget(queries=N))")
@@ -120,19 +123,23 @@ def ranker_cfg(name: str, per: dict[str, dict[str, Any]], common: dict[str, Any]
     return out
 
 
-def make_compare_ranker(spec: str, space, context, per: dict[str, dict[str, Any]], common: dict[str, Any],
+def make_compare_ranker(item: str, space, context, per: dict[str, dict[str, Any]], common: dict[str, Any],
                         scale: dict[str, Any]):
-    """Build the ranker for one ``--rankers`` item (a name or ``cheap>expensive``)."""
+    """Build the ranker for one ``--rankers`` item (a name, ``cheap>expensive``, either under ``LABEL=``)."""
     from nasrank.commands.common import make_ranker
 
+    label, spec = ranker_label(item), ranker_spec(item)
     if ">" in spec:
         first, second = spec.split(">")
         cas = dict(per.get("cascade", {}))
         cas.update(per.get(spec, {}))
+        if label != spec:
+            cas.update(per.get(label, {}))
         return make_ranker("cascade", space, context, {
             "first": first, "second": second, **cas,
             "first_cfg": ranker_cfg(first, per, common, scale), "second_cfg": ranker_cfg(second, per, common, scale)})
-    return make_ranker(spec, space, context, ranker_cfg(spec, per, common, scale))
+    own = {**per, spec: {**per.get(spec, {}), **per.get(label, {})}} if label != spec else per
+    return make_ranker(spec, space, context, ranker_cfg(spec, own, common, scale))
 
 
 def ranker_dirname(spec: str) -> str:
@@ -203,7 +210,8 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
     from nasrank.registry import SEARCHERS
     from nasrank.searchers.base import Budget
 
-    rankers = list(rankers)
+    items = list(rankers)
+    rankers = [ranker_label(it) for it in items]
     baseline = baseline or rankers[-1]
     if baseline not in rankers:
         raise NasrankError(f"--baseline {baseline!r} is not one of --rankers ({', '.join(rankers)})")
@@ -211,12 +219,14 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
     seed = context.seed if seed is None else seed
     per, common = split_ranker_cfg(ranker_cfg_pairs or {})
     scale = {k: v for k, v in (scale or {}).items() if v is not None}
-    known = set(rankers) | {p for r in rankers for p in r.split(">")} | ({"cascade"} if any(">" in r for r in rankers) else set())
+    specs = [ranker_spec(it) for it in items]
+    known = (set(rankers) | set(specs) | {p for r in specs for p in r.split(">")}
+             | ({"cascade"} if any(">" in r for r in specs) else set()))
     unknown = sorted(set(per) - known)
     if unknown:
         raise NasrankError(f"--ranker-cfg names ranker(s) {', '.join(unknown)} that are not in --rankers ({', '.join(rankers)})")
     # build every ranker first: a bad option fails before any training
-    built = {spec: make_compare_ranker(spec, space, context, per, common, scale) for spec in rankers}
+    built = {ranker_label(it): make_compare_ranker(it, space, context, per, common, scale) for it in items}
     SEARCHERS.get(searcher)
     out_dir = Path(output)
     out_dir.mkdir(parents=True, exist_ok=True)
