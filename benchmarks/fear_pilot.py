@@ -92,6 +92,8 @@ def main() -> int:
     ap.add_argument("--thresholds", default="0.3,0.4,0.5")
     ap.add_argument("--stage2", default="5x1024,5x256,10x128", help="comma list of EPOCHSxBATCH")
     ap.add_argument("--check-every", type=int, default=4, help="check the running accuracy every N steps")
+    ap.add_argument("--tail-cells", type=int, default=None, help="FEAR's freeze point (default: the space's)")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the train baseline (FEAR variants only)")
     ap.add_argument("--results", default=str(REPO / "benchmarks" / "results" / "fear_pilot.json"))
     args = ap.parse_args()
 
@@ -111,15 +113,16 @@ def main() -> int:
     scale = {"channels": args.channels, "cells_per_stage": args.cells_per_stage, "image_size": args.image_size,
              "train_fraction": args.train_fraction, "batch_size": args.batch_size}
     fear = RANKERS.create("fear", space, context, **scale, threshold=thresholds[-1], reject_ratio=None,
-                          max_stage1_epochs=args.epochs, score_split="val")
+                          max_stage1_epochs=args.epochs, score_split="val", tail_cells=args.tail_cells)
     train = RANKERS.create("train", space, context, **scale, epochs=args.epochs)
     archs = space.sample_many(args.cells, np.random.default_rng(args.seed))
     started = dt.datetime.now(dt.timezone.utc)
     rows = []
     for i, arch in enumerate(archs):
         row: dict[str, Any] = {"arch": space.to_string(arch), "true_acc": bench.record(arch, "cifar10").accuracy}
-        base = train.evaluate_one(arch)
-        row["train"] = {"score": base.score, "seconds": base.seconds, **{k: base.info[k] for k in ("train_acc",)}}
+        if not args.no_baseline:
+            base = train.evaluate_one(arch)
+            row["train"] = {"score": base.score, "seconds": base.seconds, "train_acc": base.info["train_acc"]}
         fear.seed_run()
         model = fear.build(arch)
         rec = crossing_recorder(thresholds, args.check_every)
@@ -141,18 +144,22 @@ def main() -> int:
                 m = fear.build(arch)
                 m.load_state_dict(hit["state"])
                 t1 = time.perf_counter()
-                r = fear.stage2_cached(m, space.fear_tail(m), f"pilot{i}-{t}-{e}x{b}")
+                r = fear.stage2_cached(m, fear.tail(m), f"pilot{i}-{t}-{e}x{b}")
                 out[f"{e}x{b}"] = {"train_acc": r["stage2_train_acc"], "val_acc": r["stage2_val_acc"],
                                    "seconds": time.perf_counter() - t1}
             row["thresholds"][str(t)] = out
         rows.append(row)
-        print(i, row["true_acc"], round(base.score, 3), round(base.seconds, 1),
+        print(i, row["true_acc"], *((round(row["train"]["score"], 3), round(row["train"]["seconds"], 1))
+                                    if "train" in row else ()),
               {t: (v or {}).get("steps") for t, v in row["thresholds"].items()}, flush=True)
 
     truth = [r["true_acc"] for r in rows]
-    base_cost = sum(r["train"]["seconds"] for r in rows)
-    summary: dict[str, Any] = {"train": {**rank_stats([r["train"]["score"] for r in rows], truth),
-                                         "seconds_per_cell": base_cost / len(rows)}}
+    summary: dict[str, Any] = {}
+    base_cost = None
+    if not args.no_baseline:
+        base_cost = sum(r["train"]["seconds"] for r in rows)
+        summary["train"] = {**rank_stats([r["train"]["score"] for r in rows], truth),
+                            "seconds_per_cell": base_cost / len(rows)}
     for t in thresholds:
         key = str(t)
         reached = [r for r in rows if r["thresholds"][key] is not None]
@@ -167,7 +174,8 @@ def main() -> int:
                 entry[f"{s}/{split}"] = rank_stats(scores, truth)
             cost = sum((r["thresholds"][key]["seconds"] + r["thresholds"][key][s]["seconds"])
                        if r["thresholds"][key] else r["stage1"]["seconds"] for r in rows)
-            entry[f"{s}/cost_fraction_of_train"] = cost / base_cost
+            entry[f"{s}/seconds_per_cell"] = cost / len(rows)
+            entry[f"{s}/cost_fraction_of_train"] = cost / base_cost if base_cost else None
             entry[f"{s}/stage2_seconds_per_cell"] = (sum(r["thresholds"][key][s]["seconds"] for r in reached)
                                                      / len(reached)) if reached else None
         summary[key] = entry

@@ -130,3 +130,22 @@ def test_cascade_filters_stream(space, cifar10_dir, nb201_bench):
     assert evs[0].score == nb201_bench.true_accuracy(CONVS)
     assert FILTERED_SCORE <= evs[1].score < FILTERED_SCORE + 1
     assert evs[0].seconds > evs[0].info["first_seconds"]
+
+
+def test_fear_freeze_point_moves_with_tail_cells(space, ctx):
+    """``tail_cells`` is FEAR's freeze point: the tail grows by whole cells; a bad value is one clear error."""
+    model = space.build(GOOD, channels=4, cells_per_stage=2)  # 2 + 1 + 2 + 1 + 2 = 8 cells
+    cells = list(model.cells)
+    assert space.fear_tail(model) == [*cells[-2:], model.lastact, model.classifier]  # default: the last stage
+    assert space.fear_tail(model, cells=5) == [*cells[-5:], model.lastact, model.classifier]
+    for bad, msg in ((0, "positive"), (8, "only 7 cells"), (2.5, "positive")):
+        with pytest.raises(NasrankError, match=msg):
+            space.fear_tail(model, cells=bad)
+    r = RANKERS.create("fear", space, ctx, threshold=0.15, stage2_epochs=1, tail_cells=1, **TINY)
+    net = r.build(GOOD)
+    assert r.tail(net)[0] is list(net.cells)[-1] and len(r.tail(net)) == 3
+    with pytest.raises(NasrankError, match="tail_cells"):
+        RANKERS.create("fear", space, ctx, tail_cells=0, **TINY)
+    too_deep = RANKERS.create("fear", space, ctx, threshold=0.15, tail_cells=50, **TINY)
+    with pytest.raises(NasrankError, match="tail_cells=50"):
+        too_deep.evaluate_one(GOOD)  # fails before training, not after stage 1

@@ -7,8 +7,9 @@ epoch, checked at each epoch's end, or every ``check_every_steps`` optimizer
 steps when given. Time-to-threshold is recorded in seconds, epochs and
 optimizer steps.
 
-Stage 2 freezes everything except ``space.fear_tail(model)`` (NB201: the last
-four cells, the final BN-ReLU and the classifier) and trains the tail for
+Stage 2 freezes everything except ``space.fear_tail(model, tail_cells)`` (the
+freeze point; NB201 default: the last four cells, the final BN-ReLU and the
+classifier) and trains the tail for
 ``stage2_epochs`` (batch 1024, lr 0.1, cosine). The score is the best
 training top-1 of stage 2 (``score_split="train"``) or the tail's held-out
 accuracy after stage 2 (``"val"``).
@@ -210,7 +211,8 @@ class FearRanker(TrainingRankerBase):
     shared scale knobs: ``threshold`` (default per dataset: cifar10 0.6,
     cifar100 0.3, ImageNet16-120 0.2), ``check_every_steps``,
     ``schedule_epochs`` (cosine horizon of stage 1, default 200),
-    ``max_stage1_epochs`` (cap), ``stage2`` ("cached" | "exact"),
+    ``max_stage1_epochs`` (cap), ``tail_cells`` (the freeze point: how many of
+    the last cells stage 2 trains; None = the space's default), ``stage2`` ("cached" | "exact"),
     ``stage2_epochs``, ``stage2_batch_size`` (1024), ``stage2_lr`` (0.1),
     ``stage2_augment`` (exact only), ``score_split`` ("train" | "val"),
     ``reject_ratio`` (4; None disables), ``reject_by`` ("seconds" | "steps").
@@ -218,7 +220,7 @@ class FearRanker(TrainingRankerBase):
 
     def __init__(self, space: SearchSpace, context: RunContext | None = None, threshold: float | None = None,
                  check_every_steps: int | None = None, schedule_epochs: float = 200, max_stage1_epochs: int = 30,
-                 stage2: str = "cached", stage2_epochs: int = 10, stage2_batch_size: int = 1024,
+                 tail_cells: int | None = None, stage2: str = "cached", stage2_epochs: int = 10, stage2_batch_size: int = 1024,
                  stage2_lr: float = 0.1, stage2_augment: bool = True, score_split: str = "train",
                  reject_ratio: float | None = 4.0, reject_by: str = "seconds", **kw: Any) -> None:
         self.check_options(kw)
@@ -243,7 +245,10 @@ class FearRanker(TrainingRankerBase):
             raise NasrankError(f"check_every_steps must be a positive integer, got {check_every_steps}")
         if max_stage1_epochs <= 0 or stage2_epochs <= 0:
             raise NasrankError("max_stage1_epochs and stage2_epochs must be positive")
+        if tail_cells is not None and (isinstance(tail_cells, bool) or not isinstance(tail_cells, int) or tail_cells < 1):
+            raise NasrankError(f"fear tail_cells (the freeze point) must be a positive integer, got {tail_cells!r}")
         self.threshold = float(threshold)
+        self.tail_cells = tail_cells
         self.check_every_steps = check_every_steps
         self.schedule_epochs = schedule_epochs
         self.max_stage1_epochs = max_stage1_epochs
@@ -278,6 +283,16 @@ class FearRanker(TrainingRankerBase):
         return stop, module, info
 
     # -- stage 2 --------------------------------------------------------------
+    def tail(self, model: nn.Module) -> list[nn.Module]:
+        """The modules stage 2 trains: ``space.fear_tail`` at this ranker's freeze point."""
+        if self.tail_cells is None:
+            return self.space.fear_tail(model)
+        try:
+            return self.space.fear_tail(model, cells=self.tail_cells)
+        except TypeError as exc:
+            raise NasrankError(f"space {self.space.registry_name!r} cannot move FEAR's freeze point: its fear_tail "
+                               "takes no `cells` argument (drop tail_cells)") from exc
+
     def stage2_exact(self, model: nn.Module, tail: list[nn.Module], name: str) -> dict[str, Any]:
         bs = self.stage2_batch_size
         module = ClassificationModule(model, lr=self.stage2_lr, momentum=self.momentum, nesterov=self.nesterov,
@@ -328,6 +343,7 @@ class FearRanker(TrainingRankerBase):
         self.seed_run()
         name = self.run_name(arch)
         model = self.build(arch)
+        self.tail(model)  # a freeze point the network cannot honour fails before any training
         stop, module, info = self.stage1(model, name)
         info.update({"threshold": self.threshold, "reached": stop.reached, "rejected": stop.rejected,
                      "reject_after": self.reject_after(), "reject_by": self.reject_by})
@@ -336,7 +352,7 @@ class FearRanker(TrainingRankerBase):
                          "time_to_threshold_epochs": stop.epochs, "stage1_train_acc": stop.acc_at_stop})
             for unit, v in (("seconds", stop.seconds), ("steps", float(stop.steps))):
                 self.t_min[unit] = min(self.t_min.get(unit, math.inf), v)
-            tail = self.space.fear_tail(model)
+            tail = self.tail(model)
             t2 = time.perf_counter()
             mode = self.stage2
             if mode == "cached":

@@ -7,6 +7,8 @@ from typing import Any, Hashable, Mapping, Sequence
 import numpy as np
 from torch import nn
 
+from nasrank.errors import NasrankError
+
 Arch = Any  # an immutable, hashable architecture object owned by its space
 
 
@@ -81,14 +83,17 @@ class SearchSpace(ABC):
         """Shape of one input batch for ``build``'s network."""
         return (batch, 3, 32, 32)
 
-    def fear_tail(self, model: nn.Module) -> list[nn.Module]:
-        """Modules that FEAR's stage 2 trains (the rest is frozen).
+    def fear_tail(self, model: nn.Module, cells: int | None = None) -> list[nn.Module]:
+        """Modules that FEAR's stage 2 trains (the rest is frozen): the freeze point.
 
-        The default is the classifier and whatever follows the last child
-        module; spaces override it with their own "last cells".
+        ``cells`` is how many of the last cells (blocks) to train besides the
+        classifier; None means the space's default. The default here is the
+        last ``cells or 1`` child modules; spaces override it with their own
+        "last cells" and must raise ``NasrankError`` for a ``cells`` they
+        cannot honour.
         """
         children = list(model.children())
-        return children[-1:]
+        return children[-check_tail_cells(cells, len(children), 1):]
 
     def sample_many(self, n: int, rng: np.random.Generator, unique: bool = True) -> list[Arch]:
         """Sample ``n`` architectures (distinct keys when ``unique``)."""
@@ -113,3 +118,14 @@ class SearchSpace(ABC):
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.registry_name, "size": self.size, "size_is_estimate": self.size_is_estimate}
+
+
+def check_tail_cells(cells: int | None, available: int, default: int) -> int:
+    """The number of tail cells FEAR trains: ``cells`` (or ``default``), checked against ``available``."""
+    n = default if cells is None else cells
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise NasrankError(f"fear tail_cells must be a positive integer, got {cells!r}")
+    if cells is not None and n > available:
+        raise NasrankError(f"fear tail_cells={cells} but this network has only {available} cells that can be trained "
+                           "as FEAR's tail")
+    return min(n, available)

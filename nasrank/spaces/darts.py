@@ -24,7 +24,7 @@ from torch import nn
 
 from nasrank.errors import NasrankError
 from nasrank.registry import SPACES
-from nasrank.spaces.base import SearchSpace
+from nasrank.spaces.base import SearchSpace, check_tail_cells
 from nasrank.spaces.darts_ops import OPS, DartsNetwork, reduction_layers
 
 NUM_NODES = 4
@@ -255,11 +255,13 @@ class DartsSpace(SearchSpace):
                             layers=layers or self.layers, num_classes=num_classes or self.num_classes,
                             auxiliary=self.auxiliary if auxiliary is None else auxiliary)
 
-    def fear_tail(self, model: nn.Module) -> list[nn.Module]:
-        """The normal cells after the last reduction cell (at least one cell) and the classifier."""
-        cells = list(model.cells)
-        start = min(reduction_layers(len(cells))[1] + 1, len(cells) - 1)
-        return [*cells[start:], model.classifier]
+    def fear_tail(self, model: nn.Module, cells: int | None = None) -> list[nn.Module]:
+        """The last ``cells`` cells (default: the normal cells after the last reduction cell,
+        at least one) and the classifier."""
+        body = list(model.cells)
+        start = min(reduction_layers(len(body))[1] + 1, len(body) - 1)
+        n = check_tail_cells(cells, len(body) - 1, len(body) - start)
+        return [*body[-n:], model.classifier]
 
     def features(self, arch: DartsArch) -> dict[str, float]:
         feats = super().features(arch)

@@ -28,7 +28,7 @@ from torch import nn
 
 from nasrank.errors import NasrankError
 from nasrank.registry import SPACES
-from nasrank.spaces.base import SearchSpace
+from nasrank.spaces.base import SearchSpace, check_tail_cells
 from nasrank.spaces.nb101_ops import INPUT, OPS, OUTPUT, Nb101Network
 
 MAX_VERTICES = 7
@@ -318,9 +318,10 @@ class Nb101Space(SearchSpace):
                             num_stacks=num_stacks or self.num_stacks,
                             cells_per_stack=cells_per_stack or self.cells_per_stack)
 
-    def fear_tail(self, model: nn.Module) -> list[nn.Module]:
-        """The last two cells of the last stack (its only cell if it has one) and the classifier."""
-        n = min(2, model.cells_per_stack)
+    def fear_tail(self, model: nn.Module, cells: int | None = None) -> list[nn.Module]:
+        """The last ``cells`` cells (default: two of the last stack, its only cell if it has one)
+        and the classifier."""
+        n = check_tail_cells(cells, len(model.cells) - 1, min(2, model.cells_per_stack))
         return [*model.cells[-n:], model.classifier]
 
     def features(self, arch: Nb101Arch) -> dict[str, float]:

@@ -11,7 +11,7 @@ from torch import nn
 
 from nasrank.errors import NasrankError
 from nasrank.registry import SPACES
-from nasrank.spaces.base import SearchSpace
+from nasrank.spaces.base import SearchSpace, check_tail_cells
 from nasrank.spaces.nb201_ops import EDGES, OPS, Nb201Network
 
 #: NASLib's op numbering and edge order (nodes 1..4, 1 the input)
@@ -205,10 +205,13 @@ class Nb201Space(SearchSpace):
                             cells_per_stage=cells_per_stage or self.cells_per_stage,
                             num_classes=num_classes or self.num_classes)
 
-    def fear_tail(self, model: nn.Module) -> list[nn.Module]:
-        """The last four cells of the last stage, the final BN-ReLU and the classifier."""
-        n = min(4, self.cells_per_stage)
-        return [*list(model.cells)[-n:], model.lastact, model.classifier]
+    def fear_tail(self, model: nn.Module, cells: int | None = None) -> list[nn.Module]:
+        """The last ``cells`` cells (default: four, or the whole last stage if shorter; the
+        reduction block counts as a cell), the final BN-ReLU and the classifier."""
+        body = list(model.cells)
+        per_stage = (len(body) - 2) // 3  # the built network's N (3·N cells + 2 reductions), not the space's
+        n = check_tail_cells(cells, len(body) - 1, min(4, per_stage))
+        return [*body[-n:], model.lastact, model.classifier]
 
     @staticmethod
     def official_params_m(arch: Nb201Arch) -> float:

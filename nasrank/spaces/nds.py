@@ -27,7 +27,7 @@ from torch import nn
 
 from nasrank.errors import NasrankError
 from nasrank.registry import SPACES
-from nasrank.spaces.base import SearchSpace
+from nasrank.spaces.base import SearchSpace, check_tail_cells
 
 NUM_STAGES = 3
 STRIDES: tuple[int, ...] = (1, 2, 2)
@@ -295,10 +295,11 @@ class NdsSpace(SearchSpace):
                           width_mult=width_mult or self.width_mult,
                           max_depth=max_depth if max_depth is not None else self.max_depth)
 
-    def fear_tail(self, model: nn.Module) -> list[nn.Module]:
-        """The second half of the last stage's blocks (at least one) and the classifier."""
+    def fear_tail(self, model: nn.Module, cells: int | None = None) -> list[nn.Module]:
+        """The last ``cells`` blocks of the last stage (default: its second half, at least one)
+        and the classifier."""
         blocks = list(model.stages[-1])
-        n = max(1, len(blocks) // 2)
+        n = check_tail_cells(cells, len(blocks), max(1, len(blocks) // 2))
         return [*blocks[-n:], model.classifier]
 
     def features(self, arch: NdsArch) -> dict[str, float]:
