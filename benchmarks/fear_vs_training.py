@@ -62,9 +62,9 @@ NOTES = [
     "authors' 'last four cells of the last stage' at N=5) 0.84 at batch 128 and 0.80 at batch 256 "
     "(fear_pilot_tail1.json); with the last two blocks 0.58 / 0.53 (fear_pilot_tail2.json); with the last "
     "four blocks, i.e. all but the first cell (what the pilots fear_pilot_{10,20,30}ep.json ran, before the "
-    "default tail followed the built network's N) 0.70 / 0.68 at 1.4-2.3x the stage-2 cost. Stage 2 needs "
+    "default tail followed the built network's N) 0.70 / 0.68 at 3.5x the stage-2 cost. Stage 2 needs "
     "steps: 25 steps (5 epochs at the authors' batch 1024) gave noise (0.10, 0.04, -0.21 with the 4-block "
-    "tail). Scoring by stage-2 *training* accuracy (the authors' choice) beats held-out accuracy throughout.",
+    "tail). Scoring by stage-2 *training* accuracy (the authors' choice) beats held-out accuracy wherever stage 2 has the steps to rank at all.",
     "stage2_batch_size=128: the authors' 1024 on 50k images is 49 steps per epoch; 128 on 4.6k images is 36.",
     "reject_by=steps (load-independent); reject_ratio=4 (the authors'): in the pilot, times to 0.3 were "
     "40-112 steps and the fastest cell crossed early on a noisy running accuracy, so a ratio of 2 would have "
