@@ -13,7 +13,8 @@ repository root::
 
     nohup .venv/bin/python benchmarks/fear_vs_training.py > /tmp/fear_bench.log 2>&1 &
 
-Options: ``--candidates N`` (30), ``--seed`` (0), ``--exact-candidates`` (5),
+Options: ``--candidates N`` (30), ``--seed`` (0), ``--exact-candidates`` (5), ``--baselines``
+(``train10=10,train5=5,train20=20``), ``--variant NAME`` (store under ``variants``),
 ``--out DIR`` (run folder, default /tmp/fear_bench_run).
 """
 from __future__ import annotations
@@ -132,6 +133,9 @@ def main() -> int:
     ap.add_argument("--smoke", action="store_true", help="tiny networks and 1 epoch (checks the script only)")
     ap.add_argument("--threshold", type=float, default=None, help="override FEAR's threshold")
     ap.add_argument("--stage2-epochs", type=int, default=None, help="override FEAR's stage-2 epochs")
+    ap.add_argument("--baselines", default=None,
+                    help="LABEL=EPOCHS list of shortened-training baselines, the first the reference (default "
+                         + ",".join(f"{k}={v}" for k, v in BASELINES.items()) + ")")
     ap.add_argument("--variant", default=None,
                     help="store this run under variants[NAME] of the existing results JSON instead of replacing it")
     args = ap.parse_args()
@@ -139,6 +143,11 @@ def main() -> int:
         FEAR_CFG["threshold"] = args.threshold
     if args.stage2_epochs is not None:
         FEAR_CFG["stage2_epochs"] = args.stage2_epochs
+    if args.baselines:
+        BASELINES.clear()
+        for item in args.baselines.split(","):
+            label, _, epochs = item.partition("=")
+            BASELINES[label.strip()] = int(epochs)
     if args.smoke:
         SCALE.update(channels=4, train_fraction=0.1, batch_size=64)
         BASELINES.update({k: 1 for k in BASELINES})
