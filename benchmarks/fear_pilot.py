@@ -72,11 +72,11 @@ def crossing_recorder(thresholds: list[float], every: int):
 
 
 def rank_stats(scores: list[float], truth: list[float]) -> dict[str, float | None]:
-    from scipy.stats import kendalltau, spearmanr
+    """Spearman and Kendall of scores vs truth (``nasrank compare``'s definition)."""
+    from nasrank.commands.compare import rank_correlations
 
-    if len(scores) < 3 or len(set(scores)) < 2:
-        return {"spearman": None, "kendall": None}
-    return {"spearman": float(spearmanr(scores, truth)[0]), "kendall": float(kendalltau(scores, truth)[0])}
+    out = rank_correlations(scores, truth)
+    return {"spearman": out["spearman"], "kendall": out["kendall"]}
 
 
 def main() -> int:

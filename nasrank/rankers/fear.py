@@ -54,7 +54,7 @@ from nasrank.lightning_modules.classification import ClassificationModule, make_
 from nasrank.rankers.base import Evaluation, RunContext
 from nasrank.rankers.training import TrainingRankerBase
 from nasrank.registry import RANKERS
-from nasrank.spaces.base import Arch, SearchSpace
+from nasrank.spaces.base import Arch, SearchSpace, check_tail_cells
 
 #: the authors' stage-1 training-accuracy thresholds
 DEFAULT_THRESHOLDS = {"cifar10": 0.6, "cifar100": 0.3, "ImageNet16-120": 0.2}
@@ -245,8 +245,8 @@ class FearRanker(TrainingRankerBase):
             raise NasrankError(f"check_every_steps must be a positive integer, got {check_every_steps}")
         if max_stage1_epochs <= 0 or stage2_epochs <= 0:
             raise NasrankError("max_stage1_epochs and stage2_epochs must be positive")
-        if tail_cells is not None and (isinstance(tail_cells, bool) or not isinstance(tail_cells, int) or tail_cells < 1):
-            raise NasrankError(f"fear tail_cells (the freeze point) must be a positive integer, got {tail_cells!r}")
+        if tail_cells is not None:
+            check_tail_cells(tail_cells, available=tail_cells, default=tail_cells)  # the network is checked per build
         self.threshold = float(threshold)
         self.tail_cells = tail_cells
         self.check_every_steps = check_every_steps
