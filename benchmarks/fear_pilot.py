@@ -21,7 +21,6 @@ import argparse
 import copy
 import datetime as dt
 import json
-import math
 import os
 import sys
 import time
@@ -71,14 +70,6 @@ def crossing_recorder(thresholds: list[float], every: int):
     return Crossings()
 
 
-def rank_stats(scores: list[float], truth: list[float]) -> dict[str, float | None]:
-    """Spearman and Kendall of scores vs truth (``nasrank compare``'s definition)."""
-    from nasrank.commands.compare import rank_correlations
-
-    out = rank_correlations(scores, truth)
-    return {"spearman": out["spearman"], "kendall": out["kendall"]}
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--cells", type=int, default=16)
@@ -101,6 +92,7 @@ def main() -> int:
 
     import nasrank.rankers  # noqa: F401
     from nasrank.benchmarks import load_benchmark
+    from nasrank.commands.compare import rank_correlations
     from nasrank.rankers.base import RunContext
     from nasrank.registry import RANKERS
     from nasrank.spaces.nb201 import Nb201Space
@@ -158,7 +150,7 @@ def main() -> int:
     base_cost = None
     if not args.no_baseline:
         base_cost = sum(r["train"]["seconds"] for r in rows)
-        summary["train"] = {**rank_stats([r["train"]["score"] for r in rows], truth),
+        summary["train"] = {**rank_correlations([r["train"]["score"] for r in rows], truth),
                             "seconds_per_cell": base_cost / len(rows)}
     for t in thresholds:
         key = str(t)
@@ -171,7 +163,7 @@ def main() -> int:
             for split in ("train_acc", "val_acc"):
                 # not reached ranks below every reached cell
                 scores = [r["thresholds"][key][s][split] if r["thresholds"][key] else -1.0 for r in rows]
-                entry[f"{s}/{split}"] = rank_stats(scores, truth)
+                entry[f"{s}/{split}"] = rank_correlations(scores, truth)
             cost = sum((r["thresholds"][key]["seconds"] + r["thresholds"][key][s]["seconds"])
                        if r["thresholds"][key] else r["stage1"]["seconds"] for r in rows)
             entry[f"{s}/seconds_per_cell"] = cost / len(rows)

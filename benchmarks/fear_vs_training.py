@@ -101,9 +101,9 @@ def stage2_both_ways(space, context, archs: list[str], n: int) -> dict:
             continue
         twin = copy.deepcopy(model)
         t0 = time.perf_counter()
-        c = fear.stage2_cached(model, space.fear_tail(model), "c")
+        c = fear.stage2_cached(model, fear.tail(model), "c")
         t1 = time.perf_counter()
-        e = fear.stage2_exact(twin, space.fear_tail(twin), "e")
+        e = fear.stage2_exact(twin, fear.tail(twin), "e")
         t2 = time.perf_counter()
         rows.append({"arch": s, "cached_seconds": t1 - t0, "exact_seconds": t2 - t1,
                      "cache_build_seconds": c["stage2_cache_seconds"], "cached_score": c["stage2_train_acc"],

@@ -246,7 +246,7 @@ class FearRanker(TrainingRankerBase):
         if max_stage1_epochs <= 0 or stage2_epochs <= 0:
             raise NasrankError("max_stage1_epochs and stage2_epochs must be positive")
         if tail_cells is not None:
-            check_tail_cells(tail_cells, available=tail_cells, default=tail_cells)  # the network is checked per build
+            check_tail_cells(tail_cells)  # against the network: per build, in evaluate_one
         self.threshold = float(threshold)
         self.tail_cells = tail_cells
         self.check_every_steps = check_every_steps
@@ -343,7 +343,7 @@ class FearRanker(TrainingRankerBase):
         self.seed_run()
         name = self.run_name(arch)
         model = self.build(arch)
-        self.tail(model)  # a freeze point the network cannot honour fails before any training
+        tail = self.tail(model)  # a freeze point the network cannot honour fails before any training
         stop, module, info = self.stage1(model, name)
         info.update({"threshold": self.threshold, "reached": stop.reached, "rejected": stop.rejected,
                      "reject_after": self.reject_after(), "reject_by": self.reject_by})
@@ -352,7 +352,6 @@ class FearRanker(TrainingRankerBase):
                          "time_to_threshold_epochs": stop.epochs, "stage1_train_acc": stop.acc_at_stop})
             for unit, v in (("seconds", stop.seconds), ("steps", float(stop.steps))):
                 self.t_min[unit] = min(self.t_min.get(unit, math.inf), v)
-            tail = self.tail(model)
             t2 = time.perf_counter()
             mode = self.stage2
             if mode == "cached":

@@ -120,11 +120,14 @@ class SearchSpace(ABC):
         return {"name": self.registry_name, "size": self.size, "size_is_estimate": self.size_is_estimate}
 
 
-def check_tail_cells(cells: int | None, available: int, default: int) -> int:
-    """The number of tail cells FEAR trains: ``cells`` (or ``default``), checked against ``available``."""
+def check_tail_cells(cells: int | None, available: int | None = None, default: int = 1) -> int:
+    """The number of tail cells FEAR trains: ``cells`` (or ``default``), checked against ``available``
+    (the network's trainable cells; None checks only that it is a positive integer)."""
     n = default if cells is None else cells
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise NasrankError(f"fear tail_cells must be a positive integer, got {cells!r}")
+    if available is None:
+        return n
     if cells is not None and n > available:
         raise NasrankError(f"fear tail_cells={cells} but this network has only {available} cells that can be trained "
                            "as FEAR's tail")
