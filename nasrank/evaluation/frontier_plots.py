@@ -1,0 +1,155 @@
+"""Pictures of a seed sweep: quality against cost per candidate, the baseline family as a frontier.
+
+``frontier.png`` (Spearman) and ``regret_vs_cost.png`` (winner's regret) draw, on
+a log cost axis, the family as a line through its members with the 95% CI of
+the quality as a band (the band is joined linearly in log cost, the model the
+matched ratios interpolate with), and every other ranker as a point with its
+95% CIs in both directions. Points that would sit on each other (a tie) are
+offset sideways by a few percent of cost and the figure says so; a ranker
+without a value is never drawn (no zero stands in for it) and the legend says
+it is missing. The legend sits below the axes so that it hides no point.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Mapping
+
+from nasrank.evaluation.frontier import bound_symbol
+
+#: y metric -> (axis label, matched-ratio key)
+PANELS = {
+    "spearman": ("Spearman of score vs true accuracy (higher is better)", "cost_ratio_at_equal_spearman"),
+    "kendall": ("Kendall of score vs true accuracy (higher is better)", "cost_ratio_at_equal_kendall"),
+    "regret": ("winner's regret, accuracy points (lower is better)", "cost_ratio_at_equal_regret"),
+}
+MARKERS = "osD^vP*Xhp<>"
+TIE_LOG_X = 0.03   # points closer than this in log10 cost ...
+TIE_Y = 0.02       # ... and this fraction of the y range count as tied
+DODGE = 1.06       # multiplicative sideways offset between tied points
+
+
+def _ok(v: Any) -> bool:
+    return v is not None and isinstance(v, (int, float)) and math.isfinite(v)
+
+
+def _err(iv: Mapping[str, Any]) -> tuple[float, float] | None:
+    """(below, above) error bar lengths of an interval, or None where it is unknown."""
+    if not (_ok(iv.get("mean")) and _ok(iv.get("ci_low")) and _ok(iv.get("ci_high"))):
+        return None
+    return max(iv["mean"] - iv["ci_low"], 0.0), max(iv["ci_high"] - iv["mean"], 0.0)
+
+
+def _dodge(points: list[tuple[str, float, float]], y_span: float) -> tuple[dict[str, float], bool]:
+    """Multiplicative x offsets that separate tied points; whether any tie was found."""
+    factor: dict[str, float] = {}
+    tied = False
+    for i, (label, x, y) in enumerate(points):
+        k = sum(1 for lj, xj, yj in points[:i]
+                if abs(math.log10(xj) - math.log10(x)) < TIE_LOG_X and abs(yj - y) <= TIE_Y * y_span)
+        tied |= k > 0
+        factor[label] = DODGE ** k
+    return factor, tied
+
+
+def _ratio_text(summary: Mapping[str, Any], label: str, key: str) -> str:
+    r = (summary.get("matched") or {}).get(label, {}).get(key)
+    if not r or not _ok(r.get("mean")):
+        return ""
+    ci = f" [{r['ci_low']:.1f}, {r['ci_high']:.1f}]" if _ok(r.get("ci_low")) and _ok(r.get("ci_high")) else ""
+    return f": {bound_symbol(r.get('extrapolated'))}{r['mean']:.1f}x{ci} vs family"
+
+
+def _draw_family(ax, summary: Mapping[str, Any], metric: str) -> list[str]:
+    """The family's line and band; returns the missing members' notes."""
+    members = ((summary.get("frontier") or {}).get("members")) or {}
+    pts, missing = [], []
+    for label, m in members.items():
+        x, y = m["cost_per_candidate"], m[metric]
+        if _ok(x["mean"]) and _ok(y["mean"]) and x["mean"] > 0:
+            pts.append((label, x, y))
+        else:
+            missing.append(f"{label} (family): no {metric}, not drawn")
+    if not pts:
+        return missing
+    xs = [p[1]["mean"] for p in pts]
+    ys = [p[2]["mean"] for p in pts]
+    names = ", ".join(p[0] for p in pts)
+    ax.plot(xs, ys, "-", color="0.25", lw=1.8, marker="s", ms=6, zorder=3, label=f"baseline family ({names})")
+    lo = [p[2]["ci_low"] if _ok(p[2]["ci_low"]) else p[2]["mean"] for p in pts]
+    hi = [p[2]["ci_high"] if _ok(p[2]["ci_high"]) else p[2]["mean"] for p in pts]
+    ax.fill_between(xs, lo, hi, color="0.6", alpha=0.3, lw=0, zorder=1, label="family 95% CI")
+    for label, x, y in pts:
+        e = _err(x)
+        if e:
+            ax.errorbar([x["mean"]], [y["mean"]], xerr=[[e[0]], [e[1]]], fmt="none", ecolor="0.25", lw=1, zorder=3)
+        ax.annotate(label, (x["mean"], y["mean"]), textcoords="offset points", xytext=(4, -11), fontsize=8,
+                    color="0.2")
+    return missing
+
+
+def plot_sweep(summary: Mapping[str, Any], path: str | Path, metric: str = "spearman",
+               title: str | None = None) -> Path:
+    """Draw ``metric`` against cost per candidate for a :func:`summarize_sweep` result; write ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    ylabel, ratio_key = PANELS[metric]
+    agg = summary.get("aggregate") or {}
+    members = set(((summary.get("frontier") or {}).get("members")) or {})
+    fig, ax = plt.subplots(figsize=(7.0, 5.2))
+    missing = _draw_family(ax, summary, metric)
+    others = []
+    for label, a in agg.items():
+        if label in members:
+            continue
+        x, y = a["cost_per_candidate"], a[metric]
+        if _ok(x["mean"]) and _ok(y["mean"]) and x["mean"] > 0:
+            others.append((label, x, y))
+        else:
+            missing.append(f"{label}: no {metric}, not drawn")
+    ys_all = [p[2]["mean"] for p in others] + [m[metric]["mean"] for m in
+                                               ((summary.get("frontier") or {}).get("members") or {}).values()
+                                               if _ok(m[metric]["mean"])]
+    span = (max(ys_all) - min(ys_all)) if len(ys_all) > 1 else 1.0
+    factor, tied = _dodge([(lab, x["mean"], y["mean"]) for lab, x, y in others], span or 1.0)
+    cmap = plt.get_cmap("tab10")
+    for i, (label, x, y) in enumerate(others):
+        xm = x["mean"] * factor[label]
+        ex, ey = _err(x), _err(y)
+        ax.errorbar([xm], [y["mean"]], xerr=None if ex is None else [[ex[0] * factor[label]], [ex[1] * factor[label]]],
+                    yerr=None if ey is None else [[ey[0]], [ey[1]]], fmt=MARKERS[i % len(MARKERS)], ms=8,
+                    color=cmap(i % 10), capsize=3, lw=1.2, zorder=4,
+                    label=label + _ratio_text(summary, label, ratio_key))
+    ax.set_xscale("log")
+    ax.set_xlabel("cost per candidate, seconds (log scale)", fontsize=10)
+    ax.set_ylabel(ylabel, fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    n_seeds = len(((summary.get("frontier") or {}).get("seeds")) or []) or None
+    ax.set_title(title or f"quality vs cost: means over {n_seeds or 'the'} seeds, 95% bootstrap CIs", fontsize=11)
+    handles, labels = ax.get_legend_handles_labels()
+    notes = list(missing) + (["tied points offset sideways by 6% of cost per tie"] if tied else [])
+    for n in notes:
+        handles.append(Line2D([], [], ls="none", marker=""))
+        labels.append(n)
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=1, fontsize=8.5,
+              frameon=False)
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.stem + ".tmp" + out.suffix)
+    fig.savefig(tmp, dpi=200, bbox_inches="tight")
+    plt.close(fig)
+    tmp.replace(out)
+    return out
+
+
+def write_sweep_plots(summary: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
+    """``frontier.png`` (Spearman) and ``regret_vs_cost.png`` in ``out_dir``."""
+    d = Path(out_dir)
+    return [plot_sweep(summary, d / "frontier.png", "spearman"),
+            plot_sweep(summary, d / "regret_vs_cost.png", "regret",
+                       title="winner's regret vs cost: means over seeds, 95% bootstrap CIs")]
