@@ -3,7 +3,7 @@
 For each seed, then for each ranker in priority order, runs ``compare`` with that
 one ranker into ``OUT/seed<S>/`` (history ``OUT/seed<S>/<label>/history.jsonl``,
 summary ``OUT/seed<S>/compare_<label>.json``). A ranker whose history already holds
-the candidates is skipped; a partial one is restarted (resumable per ranker and seed).
+the candidates is skipped; a partial one is resumed (its evaluations replayed, not repaid).
 Jobs listed in ``--late`` (``LABEL@SEED``) run after every seed's main rankers.
 
     OMP_NUM_THREADS=1 nohup python benchmarks/fear_seeds_runs.py --out DIR > DIR.log 2>&1 &
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -87,15 +86,13 @@ def main() -> int:
         if hist.exists() and len(hist.read_text().splitlines()) >= args.candidates:
             print(f"skip {label} seed {seed}", flush=True)
             continue
-        if hist.parent.exists():
-            shutil.rmtree(hist.parent)
         context = RunContext(benchmark=bench, dataset="cifar10", data_dir=str(SHARED / "cifar10"), seed=seed)
         cpu0, t0, load0 = time.process_time(), time.perf_counter(), os.getloadavg()
         spec = item.split("=", 1)[-1]
         names = {label, spec, *spec.split(">")} | ({"cascade"} if ">" in spec else set())
         cfg = {k: v for k, v in CFG.items() if k.rpartition(".")[0] in names}
         res = compare(space, context, [item], args.candidates, out, searcher="random", ranker_cfg_pairs=cfg,
-                      scale=SCALE, seed=seed)
+                      scale=SCALE, seed=seed, resume=True)
         run = res["rankers"][label]
         run.update(process_cpu_seconds=time.process_time() - cpu0, wall_seconds_job=time.perf_counter() - t0,
                    loadavg_start=list(load0), loadavg_end=list(os.getloadavg()),
