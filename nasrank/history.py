@@ -13,7 +13,7 @@ import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from nasrank.errors import NasrankError
 
@@ -59,6 +59,7 @@ class History:
     def __init__(self, directory: str | Path | None = None, resume: bool = False) -> None:
         self.records: list[HistoryRecord] = []
         self._replay: list[HistoryRecord] = []
+        self._listeners: list[Callable[[HistoryRecord, bool], None]] = []
         self.path: Path | None = None
         if directory is not None:
             d = Path(directory)
@@ -104,6 +105,7 @@ class History:
         if self._replay and self._replay[0].arch == arch:
             rec = self._replay.pop(0)
             self.records.append(rec)
+            self._notify(rec, True)
             return rec
         if self._replay:
             raise NasrankError(
@@ -127,7 +129,16 @@ class History:
                 fh.write(rec.to_json() + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
+        self._notify(rec, False)
         return rec
+
+    def subscribe(self, listener: Callable[[HistoryRecord, bool], None]) -> None:
+        """Call ``listener(record, replayed)`` for every record from now on (replayed ones included)."""
+        self._listeners.append(listener)
+
+    def _notify(self, rec: HistoryRecord, replayed: bool) -> None:
+        for listener in self._listeners:
+            listener(rec, replayed)
 
     # -- summaries ----------------------------------------------------------
     def __len__(self) -> int:

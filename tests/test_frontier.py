@@ -86,5 +86,10 @@ def test_unreadable_cases_give_none():
 def test_bad_family_input_raises_one_clear_error():
     with pytest.raises(NasrankError, match="differ in length"):
         family_cost_at([1.0, 2.0], [0.1], 0.1)
-    with pytest.raises(NasrankError, match="positive"):
-        family_cost_at([0.0, 2.0], [0.1, 0.2], 0.15)
+
+
+
+def test_members_without_a_place_on_the_log_axis_are_left_out():
+    assert family_cost_at([0.0, 2.0], [0.1, 0.2], 0.15) is None  # one usable member left
+    p = family_cost_at([0.0, 10.0, 20.0], [0.9, 0.3, 0.5], 0.4)
+    assert p.cost == pytest.approx(math.sqrt(200)) and p.extrapolated is None

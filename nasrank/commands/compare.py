@@ -59,6 +59,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--batch-size", type=int, default=None, help="training batch size")
     p.add_argument("--output", required=True, help="output folder (OUT/<ranker>/history.jsonl, OUT/compare.json)")
     p.add_argument("--resume", action="store_true", help="continue the histories already in --output")
+    p.add_argument("--seeds", default=None,
+                   help="a seed sweep, e.g. 0-4 or 0,3,7: one candidate stream per seed (OUT/seed<S>/), "
+                        "aggregated with 95%% bootstrap CIs in OUT/compare.json")
+    p.add_argument("--frontier", default=None, metavar="RANKER",
+                   help="the baseline family: the labelled runs of this ranker (--rankers train5=train,"
+                        "train10=train,... --frontier train) or a comma list of labels; adds frontier and "
+                        "matched-quality cost ratios (implies a sweep over --seed when --seeds is not given)")
+    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates for the sweep's CIs (1000)")
     p.add_argument("--quiet", action="store_true", help="no table")
     add_store_args(p)
     p.set_defaults(func=run)
@@ -68,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
     if args.candidates is None or args.candidates <= 0:
         raise NasrankError(f"--candidates must be a positive integer, got {args.candidates}")
     rankers = parse_ranker_list(args.rankers, cascades=True)
+    if args.seeds is not None or args.frontier is not None:
+        return run_sweep(args, rankers)
     space = space_from_args(args)
     context = context_from_args(args, space)
     scale = {k: getattr(args, k, None) for k in SCALE_OPTIONS}
@@ -77,6 +87,43 @@ def run(args: argparse.Namespace) -> int:
                      baseline=args.baseline, seed=args.seed, resume=args.resume, store=make_store(args))
     if not args.quiet:
         print_table(result)
+    return 0
+
+
+def run_sweep(args: argparse.Namespace, rankers: list[str]) -> int:
+    """``--seeds`` / ``--frontier``: :func:`nasrank.experiments.sweep.compare_seeds` with live progress."""
+    from nasrank.experiments.sweep import compare_seeds, family_labels, parse_seeds
+
+    seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed]
+    family = family_labels(args.frontier, rankers) if args.frontier is not None else None
+    if args.n_boot is None or args.n_boot < 1:
+        raise NasrankError(f"--n-boot must be a positive integer, got {args.n_boot}")
+    space = space_from_args(args)
+    context = context_from_args(args, space)
+    scale = {k: getattr(args, k, None) for k in SCALE_OPTIONS}
+    progress = None
+    if not args.quiet:
+        from nasrank.commands.compare_view import RichProgress
+
+        progress = RichProgress(len(seeds), len(rankers), args.candidates)
+    try:
+        result = compare_seeds(space, context, rankers, args.candidates, args.output, seeds, family=family,
+                               baseline=args.baseline, resume=args.resume, n_boot=args.n_boot, progress=progress,
+                               searcher=args.searcher, searcher_cfg=parse_cfg(args.searcher_cfg, "--searcher-cfg"),
+                               ranker_cfg_pairs=parse_cfg(args.ranker_cfg, "--ranker-cfg"), scale=scale,
+                               store=make_store(args))
+    finally:
+        if progress is not None:
+            progress.stop()
+    from nasrank.commands.compare_view import print_sweep
+
+    if not args.quiet:
+        print_sweep(result)
+    else:
+        from rich.console import Console
+
+        for w in result["warnings"]:  # warnings are never quiet
+            Console(stderr=True).print(f"[bold red]WARNING[/bold red] {w}", highlight=False)
     return 0
 
 

@@ -62,17 +62,15 @@ def family_cost_at(costs: Sequence[float], qualities: Sequence[float], q: float,
     """The family's cost at quality ``q`` (see the module docstring); ``None`` if it cannot be read.
 
     ``costs`` and ``qualities`` are the members' (mean) cost per candidate and
-    quality, in any order. Members with a missing or non-finite cost or
-    quality are left out; fewer than two usable members, or a non-finite
-    ``q``, give ``None``. Costs must be positive (the path is in log cost).
+    quality, in any order. Members with a missing, non-finite or non-positive
+    cost (no place on a log axis) or quality are left out; fewer than two
+    usable members, or a non-finite ``q``, give ``None``.
     """
     if len(costs) != len(qualities):
         raise NasrankError(f"family costs and qualities differ in length ({len(costs)} vs {len(qualities)})")
-    pts = [(float(c), float(v)) for c, v in zip(costs, qualities) if _finite(c) and _finite(v)]
+    pts = [(float(c), float(v)) for c, v in zip(costs, qualities) if _finite(c) and c > 0 and _finite(v)]
     if len(pts) < 2 or not _finite(q):
         return None
-    if any(c <= 0 for c, _ in pts):
-        raise NasrankError(f"family costs must be positive for a log-cost frontier, got {sorted(c for c, _ in pts)}")
     sign = 1.0 if higher_is_better else -1.0
     pts = sorted(((c, sign * v) for c, v in pts), key=lambda p: p[0])  # stable: ties in cost keep input order
     q = sign * float(q)

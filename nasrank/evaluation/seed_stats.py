@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -61,8 +61,11 @@ class RunTable:
         return len(self.score)
 
     @classmethod
-    def from_records(cls, records: Iterable[Any]) -> "RunTable":
-        """From :class:`~nasrank.history.HistoryRecord` objects or their JSON dicts."""
+    def from_records(cls, records: Iterable[Any], cost: Callable[[Mapping[str, Any]], Any] | None = None) -> "RunTable":
+        """From :class:`~nasrank.history.HistoryRecord` objects or their JSON dicts.
+
+        ``cost(record_dict)`` gives a candidate's cost (default: its charged ``seconds``).
+        """
         rows = [r if isinstance(r, Mapping) else vars(r) for r in records]
 
         def num(v: Any) -> float:
@@ -72,7 +75,7 @@ class RunTable:
         second = [i.get("second") if isinstance(i.get("second"), dict) else {} for i in info]
         return cls(
             score=np.array([num(r.get("score")) for r in rows], dtype=float),
-            seconds=np.array([num(r.get("seconds")) for r in rows], dtype=float),
+            seconds=np.array([num(cost(r) if cost else r.get("seconds")) for r in rows], dtype=float),
             truth=np.array([num(r.get("true_acc")) for r in rows], dtype=float),
             not_reached=np.array([(i.get("reached") is False or s.get("reached") is False)
                                   and not (i.get("rejected") or s.get("rejected")) for i, s in zip(info, second)],

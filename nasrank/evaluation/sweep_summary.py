@@ -5,7 +5,8 @@ and the labels of the baseline family, and returns
 
 * ``aggregate[LABEL]``: per ranker, ``{mean, ci_low, ci_high}`` over seeds of
   ``cost_per_candidate``, ``spearman``, ``kendall``, ``winner_true_acc`` and
-  ``regret``; the counts ``n_not_reached``, ``n_rejected``, ``n_filtered``,
+  ``regret`` (and ``cost_ratio_vs_baseline``, the baseline's cost / this one's,
+  when a ``baseline`` label is given); the counts ``n_not_reached``, ``n_rejected``, ``n_filtered``,
   ``n_invalid`` summed over seeds; ``per_seed`` values; ``failed_seeds``;
 * ``frontier``: the family's members (cheapest first) with the same intervals
   and their per-seed cost, Spearman, Kendall and regret;
@@ -61,12 +62,20 @@ def _intervals(point: np.ndarray, reps: np.ndarray) -> dict[str, dict[str, float
     return {m: interval(point[i], reps[:, i]) for i, m in enumerate(METRICS)}
 
 
-def _aggregate(tables, labels, point: np.ndarray, reps: np.ndarray) -> dict[str, Any]:
+def _cost_ratio(point: np.ndarray, reps: np.ndarray, base: int, i: int) -> dict[str, float | None]:
+    """Baseline cost / this ranker's cost (seed means), with its bootstrap interval."""
+    with np.errstate(all="ignore"):
+        return interval(point[base, 0] / point[i, 0] if point[i, 0] > 0 else None, reps[:, base, 0] / reps[:, i, 0])
+
+
+def _aggregate(tables, labels, point: np.ndarray, reps: np.ndarray, baseline: str | None) -> dict[str, Any]:
     out = {}
     for i, label in enumerate(labels):
         per = _per_seed(tables, label)
         out[label] = {
             **_intervals(point[i], reps[:, i]),
+            "cost_ratio_vs_baseline": _cost_ratio(point, reps, labels.index(baseline), i) if baseline in labels
+            else None,
             **{c: sum(p[c] for p in per.values()) for c in COUNTS},
             "n_candidates": sum(p["n_candidates"] for p in per.values()),
             "seeds": [s for s in per], "failed_seeds": [s for s, p in per.items() if p["failed"]],
@@ -95,13 +104,13 @@ def frontier_seeds(tables: Mapping[Any, Mapping[str, RunTable]], family: Sequenc
 
 
 def summarize_sweep(tables: Mapping[Any, Mapping[str, RunTable]], family: Sequence[str] | None = None,
-                    n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+                    n_boot: int = 1000, seed: int = 0, baseline: str | None = None) -> dict[str, Any]:
     """``{"aggregate", "frontier", "matched", "bootstrap"}`` of a seed sweep (see the module docstring)."""
     labels = _labels(tables)
     all_seeds = list(tables)
     point = observed(tables, labels, all_seeds)
     reps = bootstrap(tables, labels, all_seeds, n_boot, seed)
-    result: dict[str, Any] = {"aggregate": _aggregate(tables, labels, point, reps), "frontier": None,
+    result: dict[str, Any] = {"aggregate": _aggregate(tables, labels, point, reps, baseline), "frontier": None,
                               "matched": {}, "bootstrap": {"n_boot": n_boot, "seed": seed, "method": CI_METHOD}}
     if not family:
         return result
@@ -126,6 +135,9 @@ def summarize_sweep(tables: Mapping[Any, Mapping[str, RunTable]], family: Sequen
         per = {s: {k: v for k, v in p.items() if k in ("cost_per_candidate", "spearman", "kendall", "regret")}
                for s, p in _per_seed(sub, labels[i]).items()}
         result["frontier"]["members"][labels[i]] = {**_intervals(point[i], reps[:, i]), "per_seed": per}
+        if not point[i, 0] > 0:
+            result["frontier"].setdefault("warnings", []).append(
+                f"{labels[i]} has no positive mean cost and is left out of the log-cost frontier")
     for r, label in enumerate(labels):
         if label in family:
             continue

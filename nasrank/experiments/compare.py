@@ -154,8 +154,11 @@ def summarize_run(spec: str, history, space, context, wall: float, config: dict[
 def compare(space, context, rankers: Sequence[str], candidates: int, output: str | Path, searcher: str = "random",
             searcher_cfg: dict[str, Any] | None = None, ranker_cfg_pairs: dict[str, Any] | None = None,
             scale: dict[str, Any] | None = None, baseline: str | None = None, seed: int | None = None,
-            resume: bool = False, on_done=None, store=None) -> dict[str, Any]:
+            resume: bool = False, on_done=None, store=None, on_record=None) -> dict[str, Any]:
     """Run ``searcher`` once per ranker with ``Budget(queries=candidates)``; write and return compare.json.
+
+    ``on_record(label, record, replayed)`` is called as each evaluation lands in a
+    ranker's history (``replayed``: read back from a resumed history, not paid again).
 
     With a result ``store``, architectures already scored by the same ranker
     configuration are read from it and charged their recorded cost.
@@ -193,6 +196,8 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
         ranker = with_store(built[spec], store)
         s = SEARCHERS.create(searcher, space, ranker, seed=seed, **(searcher_cfg or {}))
         history = History(out_dir / ranker_dirname(spec), resume=resume)
+        if on_record:
+            history.subscribe(lambda rec, replayed, spec=spec: on_record(spec, rec, replayed))
         t0 = time.perf_counter()
         history = s.run(budget, history)
         wall = time.perf_counter() - t0

@@ -1,0 +1,179 @@
+"""Seed sweeps of ``compare``: one candidate stream per seed, aggregated with a baseline frontier.
+
+``compare_seeds(..., seeds=[0, 1, 2], family=["train5", "train10", "train20"])``
+runs :func:`nasrank.experiments.compare.compare` once per seed into
+``OUT/seed<S>/`` (every ranker sees the same stream within a seed) and writes
+``OUT/compare.json`` with ``per_seed``, ``aggregate``, ``frontier``, ``matched``
+(see :mod:`nasrank.evaluation.sweep_summary`) and ``warnings``; with a family,
+``OUT/frontier.png`` and ``OUT/regret_vs_cost.png``. ``OUT/sweep.json`` records
+the seeds: resuming keeps every finished seed and candidate (their histories
+are replayed, not paid again), and resuming with other seeds is an error.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from nasrank.errors import NasrankError
+from nasrank.experiments.build import ranker_label, ranker_spec, write_json
+
+MANIFEST = "sweep.json"
+#: a threshold ranker that misses on more than this fraction of its candidates is warned about
+MISSED_WARN_FRACTION = 0.10
+_SEEDS = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0-4"`` -> ``[0, 1, 2, 3, 4]``; ``"0,3,7"``; ``"0-2,5"``. Anything else is one clear error."""
+    seeds: list[int] = []
+    for part in str(text).split(","):
+        m = _SEEDS.match(part)
+        if not m:
+            raise NasrankError(f"--seeds {text!r} does not parse: expected a list like 0-4 or 0,3,7 "
+                               "(non-negative integers, ranges A-B with A <= B)")
+        lo, hi = int(m.group(1)), int(m.group(2) if m.group(2) is not None else m.group(1))
+        if hi < lo:
+            raise NasrankError(f"--seeds {text!r}: the range {lo}-{hi} runs backwards")
+        seeds.extend(range(lo, hi + 1))
+    dup = sorted({s for s in seeds if seeds.count(s) > 1})
+    if dup:
+        raise NasrankError(f"--seeds {text!r} names seed(s) {', '.join(map(str, dup))} twice")
+    return seeds
+
+
+def family_labels(frontier: str, items: Sequence[str]) -> list[str]:
+    """The labels of the baseline family: every item running ranker ``frontier`` (``--frontier train``),
+    or a comma list of labels (``--frontier train5,train10``)."""
+    labels = [ranker_label(it) for it in items]
+    wanted = [f.strip() for f in str(frontier).split(",") if f.strip()]
+    if len(wanted) == 1 and wanted[0] not in labels:
+        fam = [ranker_label(it) for it in items if ranker_spec(it) == wanted[0]]
+        if not fam:
+            raise NasrankError(f"--frontier {frontier!r} is neither a ranker nor a label in --rankers "
+                               f"({', '.join(labels)})")
+    else:
+        unknown = [f for f in wanted if f not in labels]
+        if unknown:
+            raise NasrankError(f"--frontier names {', '.join(unknown)}, not among --rankers ({', '.join(labels)})")
+        fam = wanted
+    if len(fam) < 2:
+        raise NasrankError(f"--frontier {frontier!r} gives a family of {len(fam)} run(s) ({', '.join(fam)}); "
+                           "a frontier needs at least two, e.g. --rankers train5=train,train10=train --frontier train")
+    return fam
+
+
+class Progress:
+    """What :func:`compare_seeds` reports as it goes (the default reports nothing)."""
+
+    def start_seed(self, seed: int, labels: Sequence[str], candidates: int) -> None: ...
+
+    def record(self, seed: int, label: str, replayed: bool) -> None: ...
+
+    def finish_seed(self, seed: int) -> None: ...
+
+
+def _check_output(out: Path, seeds: list[int], resume: bool) -> None:
+    manifest = out / MANIFEST
+    if manifest.exists():
+        import json
+
+        old = json.loads(manifest.read_text()).get("seeds")
+        if not resume:
+            raise NasrankError(f"{out} already holds a seed sweep (seeds {old}): pass --resume to continue it "
+                               "or choose a new --output")
+        if old != seeds:
+            raise NasrankError(f"--seeds {seeds} differs from the seeds {old} that {out} was made with; "
+                               "resume with the same --seeds or choose a new --output")
+    elif resume and out.exists() and any(out.iterdir()):
+        raise NasrankError(f"{out} was not made by a seed sweep (no {MANIFEST}): cannot resume it with --seeds")
+
+
+def missed_threshold(records: Sequence[Any]) -> tuple[int, int] | None:
+    """(candidates that missed the threshold, candidates trained to it) for a threshold ranker, else None.
+
+    A record belongs to a threshold ranker when its ``info`` (or a cascade's
+    ``info["second"]``) carries ``reached``; missing = not reached or rejected.
+    """
+    infos = []
+    for r in records:
+        info = r.info if hasattr(r, "info") else r.get("info", {})
+        info = info.get("second") if isinstance(info.get("second"), dict) else info
+        if "reached" in info:
+            infos.append(info)
+    if not infos:
+        return None
+    return sum(1 for i in infos if i.get("reached") is False or i.get("rejected")), len(infos)
+
+
+def _seed_warnings(seed: int, histories: dict[str, list]) -> list[str]:
+    out = []
+    for label, recs in histories.items():
+        if recs and not any(r.valid for r in recs):
+            out.append(f"seed {seed}: {label} failed on every candidate ({len(recs)}); it is left out of this "
+                       "seed's quality, the other seeds still aggregate")
+        missed = missed_threshold(recs)
+        if missed and missed[1] and missed[0] / missed[1] > MISSED_WARN_FRACTION:
+            out.append(f"seed {seed}: {label} missed its threshold on {missed[0]} of {missed[1]} candidates "
+                       f"({100 * missed[0] / missed[1]:.0f}%): their scores come from an unconverged stage 1; "
+                       "lower the threshold or raise max_stage1_epochs")
+    return out
+
+
+def compare_seeds(space, context, rankers: Sequence[str], candidates: int, output: str | Path,
+                  seeds: Sequence[int], family: Sequence[str] | None = None, baseline: str | None = None,
+                  resume: bool = False, n_boot: int = 1000, boot_seed: int = 0, progress: Progress | None = None,
+                  cost: Callable[[Any], float] | None = None, **compare_kwargs) -> dict[str, Any]:
+    """Run ``compare`` for every seed in ``seeds``; write and return the sweep's compare.json."""
+    from nasrank.evaluation.frontier_plots import write_sweep_plots
+    from nasrank.evaluation.seed_stats import RunTable
+    from nasrank.evaluation.sweep_summary import summarize_sweep
+    from nasrank.experiments.compare import compare, ranker_dirname
+    from nasrank.history import History
+
+    items, seeds = list(rankers), list(seeds)
+    labels = [ranker_label(it) for it in items]
+    if not seeds:
+        raise NasrankError("--seeds names no seed")
+    if family:
+        unknown = [f for f in family if f not in labels]
+        if unknown or len(family) < 2:
+            raise NasrankError(f"the frontier family {list(family)} must be at least two of --rankers ({', '.join(labels)})")
+    baseline = baseline or labels[-1]
+    out = Path(output)
+    _check_output(out, seeds, resume)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / MANIFEST, {"seeds": seeds, "rankers": items, "candidates": candidates})
+    progress = progress or Progress()
+    per_seed, tables, warnings = {}, {}, []
+    for seed in seeds:
+        progress.start_seed(seed, labels, candidates)
+        res = compare(space, dataclasses.replace(context, seed=seed), items, candidates, out / f"seed{seed}",
+                      baseline=baseline, seed=seed, resume=True,
+                      on_record=lambda label, rec, replayed, seed=seed: progress.record(seed, label, replayed),
+                      **compare_kwargs)
+        progress.finish_seed(seed)
+        hists = {lab: list(History.load(out / f"seed{seed}" / ranker_dirname(lab))) for lab in labels}
+        tables[seed] = {lab: RunTable.from_records(recs, cost=cost) for lab, recs in hists.items()}
+        per_seed[str(seed)] = res["rankers"]
+        warnings += _seed_warnings(seed, hists)
+    summary = summarize_sweep(tables, family=family, n_boot=n_boot, seed=boot_seed, baseline=baseline)
+    result: dict[str, Any] = {
+        "kind": "seed_sweep", "seeds": seeds, "rankers": labels, "items": items, "family": list(family or []),
+        "baseline": baseline, "candidates": candidates, "space": res["space"], "searcher": res["searcher"],
+        "dataset": res["dataset"], "benchmark": res["benchmark"], "scale": res["scale"],
+        **summary, "warnings": warnings, "per_seed": per_seed,
+        "definitions": {
+            "cost_per_candidate": "mean charged seconds per candidate" if cost is None else "mean cost per candidate",
+            "regret": "best true accuracy among the seed's candidates minus the winner's (0 = picked the best)",
+            "cost_ratio_vs_baseline": "baseline cost / this ranker's, per candidate, seed means",
+            "matched": "family cost interpolated (linear in log cost) at this ranker's quality / its cost; "
+                       "extrapolated 'lower_bound' = better than every family member (ratio >= mean)",
+            "ci": summary["bootstrap"]["method"],
+        },
+    }
+    write_json(out / "compare.json", result)
+    if family:
+        write_sweep_plots(result, out)
+    return result
