@@ -27,7 +27,7 @@ SHARED = Path(os.environ.get("NASRANK_SHARED_DATA", REPO.parent / "shared" / "da
 SCALE = {"channels": 8, "cells_per_stage": 1, "image_size": 16, "train_fraction": 1.0, "batch_size": 128}
 FEAR_CFG = {"threshold": 0.3, "check_every_steps": 4, "tail_cells": 1, "stage2_epochs": 10, "stage2_batch_size": 128,
             "max_stage1_epochs": 10, "reject_ratio": 4.0, "reject_by": "steps", "schedule_epochs": 200}
-MAIN = ["fear", "fear02=fear", "synflow>fear", "train5=train", "train10=train"]
+MAIN = ["fear", "train5=train", "train10=train"]
 CFG = {**{f"fear.{k}": v for k, v in FEAR_CFG.items()}, "fear02.threshold": 0.2,
        "train5.epochs": 5, "train10.epochs": 10, "train20.epochs": 20, "train40.epochs": 40,
        "cascade.keep_fraction": 0.25, "synflow.seeds": 1}
@@ -62,8 +62,9 @@ def main() -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--candidates", type=int, default=20)
-    ap.add_argument("--late", default="train20=train@0,train20=train@1,train20=train@2,"
-                                      "train40=train@0,train40=train@1,train40=train@2")
+    ap.add_argument("--late", default="fear02=fear@0,synflow>fear@0,fear02=fear@1,synflow>fear@1,fear02=fear@2,"
+                                      "synflow>fear@2,train20=train@0,train20=train@1,train20=train@2,"
+                                      "train40=train@0")
     args = ap.parse_args()
     record_cpu_seconds()
     import nasrank.rankers  # noqa: F401

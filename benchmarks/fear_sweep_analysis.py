@@ -1,0 +1,142 @@
+"""The analysis half of ``fear_vs_training.py``: a sweep folder's histories -> the results JSON.
+
+Reads ``DIR/seed<S>/<label>/history.jsonl`` (what ``nasrank compare --seeds`` writes), summarizes
+them with :func:`nasrank.evaluation.sweep_summary.summarize_sweep` and adds what the FEAR
+benchmark needs: coverage, FEAR's cost split, the matched baseline's regret, the target check.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from nasrank.evaluation.frontier_plots import write_sweep_plots
+from nasrank.evaluation.seed_stats import RunTable
+from nasrank.evaluation.sweep_summary import summarize_sweep
+from nasrank.experiments.build import ranker_label
+from nasrank.experiments.compare import ranker_dirname
+
+COSTS = {"cpu": lambda r: (r.get("info") or {}).get("process_cpu_seconds"), "charged": lambda r: r.get("seconds")}
+
+
+def load(folder: Path, seeds: list[int], labels: list[str]) -> dict[int, dict[str, list[dict]]]:
+    """Every seed's records per label (labels without a history are absent)."""
+    out: dict[int, dict[str, list[dict]]] = {}
+    for s in seeds:
+        runs = {}
+        for lab in labels:
+            p = folder / f"seed{s}" / ranker_dirname(lab) / "history.jsonl"
+            if p.exists():
+                runs[lab] = [json.loads(x) for x in p.read_text().splitlines() if x.strip()]
+        out[s] = runs
+    return out
+
+
+def _tables(records, seeds, labels, n: dict[int, int], cost: str) -> dict[int, dict[str, RunTable]]:
+    return {s: {lab: RunTable.from_records(records[s][lab][:n[s]], cost=COSTS[cost]) for lab in labels
+                if lab in records[s]} for s in seeds}
+
+
+def fear_cost_split(recs: list[dict], epoch_seconds: float | None) -> dict[str, Any]:
+    """Mean per candidate of a FEAR run's stage 1, stage 2 and other seconds (wall), in train epochs too."""
+    infos = [(r["info"].get("second") if isinstance(r["info"].get("second"), dict) else r["info"], r) for r in recs]
+    trained = [(i, r) for i, r in infos if "reached" in i]
+    if not trained:
+        return {}
+    n = len(trained)
+    s1 = sum(i.get("stage1_seconds") or 0.0 for i, _ in trained) / n
+    s2 = sum((i.get("stage2_seconds") or 0.0) + (i.get("stage2_cache_seconds") or 0.0) for i, _ in trained) / n
+    wall = sum(r["seconds"] for _, r in trained) / n
+    out = {"n_trained": n, "n_reached": sum(bool(i.get("reached")) for i, _ in trained),
+           "n_not_reached": sum(i.get("reached") is False and not i.get("rejected") for i, _ in trained),
+           "n_rejected": sum(bool(i.get("rejected")) for i, _ in trained),
+           "mean_stage1_epochs": sum(i.get("stage1_epochs") or 0.0 for i, _ in trained) / n,
+           "wall_seconds_per_trained_candidate": wall, "stage1_seconds": s1, "stage2_seconds": s2,
+           "other_seconds": wall - s1 - s2,
+           "share": {"stage1": s1 / wall, "stage2": s2 / wall, "other": (wall - s1 - s2) / wall} if wall else None}
+    if epoch_seconds:
+        out["in_train_epochs"] = {"stage1": s1 / epoch_seconds, "stage2": s2 / epoch_seconds,
+                                  "other": (wall - s1 - s2) / epoch_seconds, "total": wall / epoch_seconds}
+    return out
+
+
+def matched_regret(summary: dict, label: str) -> dict[str, Any] | None:
+    """The ranker's regret against its matched baseline's: the cheapest family member ranking at least as
+    well (Spearman), or the best-ranking member when none does."""
+    fr = summary.get("frontier") or {}
+    members = fr.get("members") or {}
+    q = summary["aggregate"][label]["spearman"]["mean"]
+    if q is None or not members:
+        return None
+    ok = [m for m, v in members.items() if v["spearman"]["mean"] is not None and v["spearman"]["mean"] >= q]
+    base = ok[0] if ok else max(members, key=lambda m: members[m]["spearman"]["mean"] or -math.inf)
+    mine, theirs = summary["aggregate"][label]["regret"]["mean"], members[base]["regret"]["mean"]
+    return {"matched_member": base, "regret": mine, "member_regret": theirs,
+            "no_worse": None if mine is None or theirs is None else mine <= theirs + 1e-9}
+
+
+def _coverage(records, seeds, labels, candidates) -> dict[str, dict[str, int]]:
+    return {lab: {str(s): len(records[s].get(lab, [])) for s in seeds} for lab in labels}
+
+
+def analyze(folder: Path, seeds: list[int], items: list[str], family: list[str], cost: str, candidates: int,
+            n_boot: int = 2000) -> dict[str, Any]:
+    """The results JSON body (see the module docstring); plots go to ``folder/analysis``."""
+    labels = [ranker_label(it) for it in items]
+    records = load(folder, seeds, labels)
+    full = {lab: [s for s in seeds if len(records[s].get(lab, [])) >= candidates] for lab in labels}
+    others = [lab for lab in labels if lab not in family]
+    main_seeds = [s for s in seeds if all(s in full[lab] for lab in others)
+                  and sum(s in full[f] for f in family) >= 2]
+    main_family = [f for f in family if main_seeds and all(s in full[f] for s in main_seeds)]
+    main_labels = others + main_family
+    report: dict[str, Any] = {"coverage": _coverage(records, seeds, labels, candidates), "main_seeds": main_seeds,
+                              "main_family": main_family, "cost_basis": cost}
+    if len(main_family) < 2:
+        report["error"] = "fewer than two family members complete on a common seed: nothing to match yet"
+        return report
+    n = {s: candidates for s in main_seeds}
+    tabs = _tables(records, main_seeds, main_labels, n, cost)
+    summary = summarize_sweep(tabs, family=main_family, n_boot=n_boot, seed=0, baseline="train10")
+    report["main"] = summary
+    write_sweep_plots(summary, folder / "analysis")
+    wall = summarize_sweep(_tables(records, main_seeds, main_labels, n, "charged"), family=main_family,
+                           n_boot=n_boot, seed=0, baseline="train10")
+    report["charged_wall_seconds_view"] = {"matched": wall["matched"],
+                                           "cost_per_candidate": {k: v["cost_per_candidate"]
+                                                                  for k, v in wall["aggregate"].items()}}
+    ext = [f for f in family if f not in main_family and any(records[s].get(f) for s in seeds)]
+    if ext:
+        ext_seeds = [s for s in seeds if all(records[s].get(f) for f in ext) and s in main_seeds]
+        k = {s: min(len(records[s][f]) for f in ext) for s in ext_seeds}
+        if ext_seeds:
+            sub = summarize_sweep(_tables(records, ext_seeds, main_labels + ext, k, cost),
+                                  family=main_family + ext, n_boot=n_boot, seed=0, baseline="train10")
+            report["extended_family"] = {"members": ext, "seeds_and_candidates": {str(s): k[s] for s in ext_seeds},
+                                         "summary": sub}
+    train10 = [r for s in main_seeds for r in records[s].get("train10", [])[:candidates]]
+    epoch = (sum(r["seconds"] for r in train10) / len(train10) / 10) if train10 else None
+    report["train_epoch_wall_seconds"] = epoch
+    report["fear_cost_split"] = {lab: fear_cost_split([r for s in main_seeds for r in records[s][lab][:candidates]],
+                                                      epoch) for lab in others}
+    report["headline"] = headline(summary, others)
+    return report
+
+
+def headline(summary: dict, others: list[str]) -> dict[str, Any]:
+    """Per non-family ranker: cost, quality, the matched ratios, regret vs the matched baseline, target."""
+    out = {}
+    for lab in others:
+        a, m = summary["aggregate"][lab], summary["matched"].get(lab, {})
+        sp = m.get("cost_ratio_at_equal_spearman") or {}
+        out[lab] = {"cost_per_candidate": a["cost_per_candidate"]["mean"], "spearman": a["spearman"],
+                    "regret": a["regret"], "cost_ratio_vs_train10": a.get("cost_ratio_vs_baseline"),
+                    "cost_ratio_at_equal_spearman": sp,
+                    "cost_ratio_at_equal_kendall": m.get("cost_ratio_at_equal_kendall"),
+                    "cost_ratio_at_equal_regret": m.get("cost_ratio_at_equal_regret"),
+                    "regret_vs_matched_baseline": matched_regret(summary, lab),
+                    "n_not_reached": a["n_not_reached"], "n_rejected": a["n_rejected"],
+                    "meets_target": None if sp.get("mean") is None else
+                    bool(sp["mean"] >= 2.4 and (sp.get("ci_low") or 0) >= 1.5)}
+    return out
