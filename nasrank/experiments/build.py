@@ -101,14 +101,11 @@ def make_context(space, benchmark: str | None = None, dataset: str = "cifar10", 
 
 
 def make_ranker(name: str, space, context, cfg: dict[str, Any] | None = None):
-    """The ranker registered as ``name`` for ``space``, built with ``cfg`` (unknown keys are an error)."""
+    """The ranker registered as ``name`` for ``space``, built with ``cfg`` (unknown keys, or a space
+    the ranker does not support, are an error)."""
     import nasrank.rankers  # noqa: F401  (registration)
     from nasrank.registry import RANKERS
 
-    cls = RANKERS.get(name)
-    supported = getattr(cls, "supported_spaces", None)
-    if supported is not None and space.registry_name not in supported:
-        raise NasrankError(f"ranker {name!r} does not support space {space.registry_name!r} (it supports: {', '.join(supported)})")
     return RANKERS.create(name, space, context, **(cfg or {}))
 
 

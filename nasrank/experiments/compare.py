@@ -28,7 +28,6 @@ other rankers build (``build_kwargs`` or ``**build_kwargs``).
 """
 from __future__ import annotations
 
-import inspect
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -58,36 +57,28 @@ def split_ranker_cfg(cfg: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], di
     return per, common
 
 
-def _ranker_class(name: str):
-    import nasrank.rankers  # noqa: F401
-    from nasrank.registry import RANKERS
-
-    return RANKERS.get(name)
-
-
-def _accepts(name: str) -> tuple[set[str], bool]:
-    """(explicit option names, takes **kwargs) of ranker ``name``."""
-    cls = _ranker_class(name)
-    if hasattr(cls, "options"):
-        return set(cls.options()), False
-    params = inspect.signature(cls.__init__).parameters
-    names = {n for n, p in params.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)} - {"self", "space", "context"}
-    return names, any(p.kind is p.VAR_KEYWORD for p in params.values())
-
-
 def ranker_cfg(name: str, per: dict[str, dict[str, Any]], common: dict[str, Any], scale: dict[str, Any]) -> dict[str, Any]:
-    """Options of one (non-cascade) ranker: scale and common options it takes, then its own."""
-    names, var_kw = _accepts(name)
+    """Options of one (non-cascade) ranker: scale and common options it takes, then its own.
+
+    A ranker that declares ``takes_training_scale`` gets every scale option it
+    accepts; one that keeps ``**kwargs`` for its network (``params``, ``flops``)
+    gets the build options; one with a ``build_kwargs`` option (zero-shot) gets
+    them there.
+    """
+    from nasrank.registry import RANKERS, accepted_options
+
+    cls = RANKERS.get(name)
+    opts = accepted_options(cls)
+    training = bool(getattr(cls, "takes_training_scale", False))
     out: dict[str, Any] = {}
-    training = hasattr(_ranker_class(name), "options")  # train / fear: every scale knob they take
     build = {k: v for k, v in scale.items() if k in BUILD_OPTIONS}
     for k, v in scale.items():
-        if (training and k in names) or (var_kw and k in BUILD_OPTIONS):
+        if (training and k in opts) or (opts.open and k in BUILD_OPTIONS):
             out[k] = v
-    if not training and "build_kwargs" in names and build:  # zero-shot rankers: the network's scale only
+    if not training and "build_kwargs" in opts and build:  # zero-shot rankers: the network's scale only
         out["build_kwargs"] = {**build, **per.get(name, {}).get("build_kwargs", {})}
     for k, v in common.items():
-        if k in names:
+        if k in opts:
             out[k] = v
     out.update(per.get(name, {}))
     return out
