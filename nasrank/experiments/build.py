@@ -82,7 +82,6 @@ def ranker_spec(item: str) -> str:
 # --------------------------------------------------------------------------
 def make_space(name: str = "nb201", cfg: dict[str, Any] | None = None):
     """The search space registered as ``name`` (or ``pkg.module:Class``), built with ``cfg``."""
-    import nasrank.spaces  # noqa: F401  (registration)
     from nasrank.registry import SPACES
 
     return SPACES.create(name, **(cfg or {}))
@@ -103,7 +102,6 @@ def make_context(space, benchmark: str | None = None, dataset: str = "cifar10", 
 def make_ranker(name: str, space, context, cfg: dict[str, Any] | None = None):
     """The ranker registered as ``name`` for ``space``, built with ``cfg`` (unknown keys, or a space
     the ranker does not support, are an error)."""
-    import nasrank.rankers  # noqa: F401  (registration)
     from nasrank.registry import RANKERS
 
     return RANKERS.create(name, space, context, **(cfg or {}))

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from nasrank.errors import NasrankError
-from nasrank.experiments.build import make_ranker, ranker_label, ranker_spec, write_json
+from nasrank.experiments.build import make_ranker, open_store, ranker_label, ranker_spec, write_json
 
 #: scale options of the command, applied to every ranker that takes them
 SCALE_OPTIONS = ("channels", "cells_per_stage", "image_size", "train_fraction", "epochs", "batch_size")
@@ -148,12 +148,12 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
             resume: bool = False, on_done=None, store=None) -> dict[str, Any]:
     """Run ``searcher`` once per ranker with ``Budget(queries=candidates)``; write and return compare.json.
 
-    With a result ``store``, architectures already scored by the same ranker
-    configuration are read from it and charged their recorded cost.
+    With a result ``store`` (a :class:`~nasrank.store.ResultStore` or a path to one),
+    architectures already scored by the same ranker configuration are read from it
+    and charged their recorded cost.
     """
-    from nasrank.store import with_store
+    from nasrank.rankers.stored import with_store
 
-    import nasrank.searchers  # noqa: F401  (registration)
     from nasrank.history import History
     from nasrank.registry import SEARCHERS
     from nasrank.searchers.base import Budget
@@ -175,6 +175,7 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
         raise NasrankError(f"--ranker-cfg names ranker(s) {', '.join(unknown)} that are not in --rankers ({', '.join(rankers)})")
     # build every ranker first: a bad option fails before any training
     built = {ranker_label(it): make_compare_ranker(it, space, context, per, common, scale) for it in items}
+    store = open_store(store)
     SEARCHERS.get(searcher)
     out_dir = Path(output)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -192,8 +192,9 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
     """
     import numpy as np
 
-    from nasrank.evaluation.report import json_safe, ranker_report, write_scores_csv
-    from nasrank.store import space_id, with_store
+    from nasrank.evaluation.ranking_report import json_safe, ranker_report, write_scores_csv
+    from nasrank.rankers.stored import with_store
+    from nasrank.store import space_id
 
     n_sample = check_selection(sample, archs_file, repeats)
     bench = context.benchmark
@@ -241,7 +242,7 @@ def _plot(out: Path, report: dict[str, Any], results: dict[str, dict], truth, na
     import numpy as np
 
     from nasrank.evaluation.criteria import spearman
-    from nasrank.evaluation.report import mean_over_repeats, plot_criteria, plot_scatter
+    from nasrank.evaluation.ranking_report import mean_over_repeats, plot_criteria, plot_scatter
 
     modes = report["modes"]
     means = {n: mean_over_repeats(results[n]["score"]) for n in names}
