@@ -67,11 +67,9 @@ def main() -> int:
                                       "train40=train@0")
     args = ap.parse_args()
     record_cpu_seconds()
-    import nasrank.rankers  # noqa: F401
-    import nasrank.rankers.zero_shot  # noqa: F401
     from nasrank.benchmarks import load_benchmark
-    from nasrank.commands.compare import compare, ranker_dirname
-    from nasrank.commands.common import ranker_label
+    from nasrank.experiments.build import ranker_label
+    from nasrank.experiments.compare import compare, ranker_dirname
     from nasrank.rankers.base import RunContext
     from nasrank.spaces.nb201 import Nb201Space
 

@@ -19,7 +19,7 @@ import pytest
 from nasrank.cli import main
 from nasrank.errors import NasrankError
 from nasrank.store import (DEFAULT_STORE, ResultStore, StoreScope, add_store_args, dataset_fingerprint,
-                           make_store, ranker_scope, space_id, with_store)
+                           make_store, ranker_scope, space_id)
 
 
 def _counting_class():
@@ -65,7 +65,7 @@ def counting(space):
 
 @pytest.fixture()
 def StoredRanker():
-    from nasrank.store import StoredRanker
+    from nasrank.rankers.stored import StoredRanker
 
     return StoredRanker
 
@@ -269,6 +269,8 @@ def test_make_store_options(tmp_path, monkeypatch, counting):
     assert make_store(p.parse_args(["--no-store"])) is None
     monkeypatch.setenv("NASRANK_STORE", "none")
     assert make_store(p.parse_args([])) is None
+    from nasrank.rankers.stored import with_store
+
     ranker = counting()
     assert with_store(ranker, None) is ranker
     with pytest.raises(NasrankError, match="is a folder"):

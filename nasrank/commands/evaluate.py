@@ -70,7 +70,7 @@ def print_table(report: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from nasrank.evaluation.report import MAIN_CRITERIA
+    from nasrank.evaluation.ranking_report import MAIN_CRITERIA
 
     t = Table(title=f"nasrank evaluate: {report['n_archs']} {report['space_id']} architectures, "
                     f"{report['dataset']} ({report['benchmark']})")

@@ -82,7 +82,6 @@ def ranker_spec(item: str) -> str:
 # --------------------------------------------------------------------------
 def make_space(name: str = "nb201", cfg: dict[str, Any] | None = None):
     """The search space registered as ``name`` (or ``pkg.module:Class``), built with ``cfg``."""
-    import nasrank.spaces  # noqa: F401  (registration)
     from nasrank.registry import SPACES
 
     return SPACES.create(name, **(cfg or {}))
@@ -101,14 +100,10 @@ def make_context(space, benchmark: str | None = None, dataset: str = "cifar10", 
 
 
 def make_ranker(name: str, space, context, cfg: dict[str, Any] | None = None):
-    """The ranker registered as ``name`` for ``space``, built with ``cfg`` (unknown keys are an error)."""
-    import nasrank.rankers  # noqa: F401  (registration)
+    """The ranker registered as ``name`` for ``space``, built with ``cfg`` (unknown keys, or a space
+    the ranker does not support, are an error)."""
     from nasrank.registry import RANKERS
 
-    cls = RANKERS.get(name)
-    supported = getattr(cls, "supported_spaces", None)
-    if supported is not None and space.registry_name not in supported:
-        raise NasrankError(f"ranker {name!r} does not support space {space.registry_name!r} (it supports: {', '.join(supported)})")
     return RANKERS.create(name, space, context, **(cfg or {}))
 
 

@@ -28,13 +28,12 @@ other rankers build (``build_kwargs`` or ``**build_kwargs``).
 """
 from __future__ import annotations
 
-import inspect
 import time
 from pathlib import Path
 from typing import Any, Sequence
 
 from nasrank.errors import NasrankError
-from nasrank.experiments.build import make_ranker, ranker_label, ranker_spec, write_json
+from nasrank.experiments.build import make_ranker, open_store, ranker_label, ranker_spec, write_json
 
 #: scale options of the command, applied to every ranker that takes them
 SCALE_OPTIONS = ("channels", "cells_per_stage", "image_size", "train_fraction", "epochs", "batch_size")
@@ -58,36 +57,28 @@ def split_ranker_cfg(cfg: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], di
     return per, common
 
 
-def _ranker_class(name: str):
-    import nasrank.rankers  # noqa: F401
-    from nasrank.registry import RANKERS
-
-    return RANKERS.get(name)
-
-
-def _accepts(name: str) -> tuple[set[str], bool]:
-    """(explicit option names, takes **kwargs) of ranker ``name``."""
-    cls = _ranker_class(name)
-    if hasattr(cls, "options"):
-        return set(cls.options()), False
-    params = inspect.signature(cls.__init__).parameters
-    names = {n for n, p in params.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)} - {"self", "space", "context"}
-    return names, any(p.kind is p.VAR_KEYWORD for p in params.values())
-
-
 def ranker_cfg(name: str, per: dict[str, dict[str, Any]], common: dict[str, Any], scale: dict[str, Any]) -> dict[str, Any]:
-    """Options of one (non-cascade) ranker: scale and common options it takes, then its own."""
-    names, var_kw = _accepts(name)
+    """Options of one (non-cascade) ranker: scale and common options it takes, then its own.
+
+    A ranker that declares ``takes_training_scale`` gets every scale option it
+    accepts; one that keeps ``**kwargs`` for its network (``params``, ``flops``)
+    gets the build options; one with a ``build_kwargs`` option (zero-shot) gets
+    them there.
+    """
+    from nasrank.registry import RANKERS, accepted_options
+
+    cls = RANKERS.get(name)
+    opts = accepted_options(cls)
+    training = bool(getattr(cls, "takes_training_scale", False))
     out: dict[str, Any] = {}
-    training = hasattr(_ranker_class(name), "options")  # train / fear: every scale knob they take
     build = {k: v for k, v in scale.items() if k in BUILD_OPTIONS}
     for k, v in scale.items():
-        if (training and k in names) or (var_kw and k in BUILD_OPTIONS):
+        if (training and k in opts) or (opts.open and k in BUILD_OPTIONS):
             out[k] = v
-    if not training and "build_kwargs" in names and build:  # zero-shot rankers: the network's scale only
+    if not training and "build_kwargs" in opts and build:  # zero-shot rankers: the network's scale only
         out["build_kwargs"] = {**build, **per.get(name, {}).get("build_kwargs", {})}
     for k, v in common.items():
-        if k in names:
+        if k in opts:
             out[k] = v
     out.update(per.get(name, {}))
     return out
@@ -160,12 +151,12 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
     ``on_record(label, record, replayed)`` is called as each evaluation lands in a
     ranker's history (``replayed``: read back from a resumed history, not paid again).
 
-    With a result ``store``, architectures already scored by the same ranker
-    configuration are read from it and charged their recorded cost.
+    With a result ``store`` (a :class:`~nasrank.store.ResultStore` or a path to one),
+    architectures already scored by the same ranker configuration are read from it
+    and charged their recorded cost.
     """
-    from nasrank.store import with_store
+    from nasrank.rankers.stored import with_store
 
-    import nasrank.searchers  # noqa: F401  (registration)
     from nasrank.history import History
     from nasrank.registry import SEARCHERS
     from nasrank.searchers.base import Budget
@@ -187,6 +178,7 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
         raise NasrankError(f"--ranker-cfg names ranker(s) {', '.join(unknown)} that are not in --rankers ({', '.join(rankers)})")
     # build every ranker first: a bad option fails before any training
     built = {ranker_label(it): make_compare_ranker(it, space, context, per, common, scale) for it in items}
+    store = open_store(store)
     SEARCHERS.get(searcher)
     out_dir = Path(output)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ import dataclasses
 import json
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from nasrank.errors import MissingFileError, NasrankError
 from nasrank.experiments.build import make_ranker, open_store
@@ -113,20 +113,6 @@ def read_archs_file(path: str | Path, space, bench, dataset: str) -> list:
 # --------------------------------------------------------------------------
 # scoring
 # --------------------------------------------------------------------------
-def _score(ranker, archs: list, on_result: Callable[[int, Any], None]) -> list:
-    """Evaluate ``archs``; ``on_result(i, evaluation)`` as each one finishes."""
-    from nasrank.store import StoredRanker
-
-    if isinstance(ranker, StoredRanker):
-        return ranker.evaluate(archs, on_result=on_result)
-    out = []
-    for i, a in enumerate(archs):
-        ev = ranker.evaluate([a])[0]
-        out.append(ev)
-        on_result(i, ev)
-    return out
-
-
 def score_all(rankers: dict[str, Any], archs: list, repeats: int, seed: int, quiet: bool = False) -> dict[str, dict]:
     """Score every architecture ``repeats`` times with every ranker.
 
@@ -161,7 +147,7 @@ def score_all(rankers: dict[str, Any], archs: list, repeats: int, seed: int, qui
                     if prog is not None:
                         prog.update(task, advance=1, note=f"{cached[0]} from store" if cached[0] else "")
 
-                evs = _score(ranker, archs, on_result)
+                evs = ranker.evaluate(archs, on_result=on_result)
                 for i, ev in enumerate(evs):  # in case a ranker's evaluate skipped the callback
                     res["score"][r, i] = ev.score if ev.score is not None else np.nan
                     res["seconds"][r, i] = ev.seconds
@@ -206,8 +192,9 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
     """
     import numpy as np
 
-    from nasrank.evaluation.report import json_safe, ranker_report, write_scores_csv
-    from nasrank.store import space_id, with_store
+    from nasrank.evaluation.ranking_report import json_safe, ranker_report, write_scores_csv
+    from nasrank.rankers.stored import with_store
+    from nasrank.store import space_id
 
     n_sample = check_selection(sample, archs_file, repeats)
     bench = context.benchmark
@@ -255,7 +242,7 @@ def _plot(out: Path, report: dict[str, Any], results: dict[str, dict], truth, na
     import numpy as np
 
     from nasrank.evaluation.criteria import spearman
-    from nasrank.evaluation.report import mean_over_repeats, plot_criteria, plot_scatter
+    from nasrank.evaluation.ranking_report import mean_over_repeats, plot_criteria, plot_scatter
 
     modes = report["modes"]
     means = {n: mean_over_repeats(results[n]["score"]) for n in names}

@@ -35,11 +35,10 @@ def search(space, context, ranker: str = "tabular", searcher: str = "random", *,
     (``plot``: ``OUT/trajectory.png``). ``store`` is a :class:`~nasrank.store.ResultStore`,
     a path to one, or None; ``executor="ray"`` runs ``workers`` evaluations at a time.
     """
-    import nasrank.searchers  # noqa: F401  (registration)
     from nasrank.history import History
     from nasrank.registry import SEARCHERS
     from nasrank.searchers.base import Budget
-    from nasrank.store import with_store
+    from nasrank.rankers.stored import with_store
 
     budget = Budget(queries=budget_queries, seconds=budget_seconds)
     rk = make_ranker(ranker, space, context, ranker_cfg)
