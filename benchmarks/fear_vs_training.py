@@ -121,7 +121,7 @@ def main() -> int:
                     help="LABEL=EPOCHS baselines of the training family")
     ap.add_argument("--out", default="/tmp/fear_seeds", help="sweep folder (resumable)")
     ap.add_argument("--analyze", metavar="DIR", default=None, help="summarize DIR's runs; train nothing")
-    ap.add_argument("--n-boot", type=int, default=2000)
+    ap.add_argument("--n-boot", type=int, default=1000)
     ap.add_argument("--results", default=str(RESULTS / "fear_vs_training_seeds.json"))
     ap.add_argument("--smoke", action="store_true", help="tiny networks, 1 epoch, 3 candidates (checks the script)")
     args = ap.parse_args()

@@ -33,6 +33,7 @@ seeds of the per-seed values), never the mean of the replicates.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -126,12 +127,9 @@ def _seed_means(tables: Mapping[Any, Mapping[str, RunTable]], labels: Sequence[s
             t = tables[seed].get(label)
             if t is not None:
                 per[s_i, l_i] = _metrics_at(t, idx)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nanmean(per, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a label without a value in any drawn seed: NaN
+        return np.nanmean(per, axis=0)
 
 
 def seed_size(tables: Mapping[str, RunTable]) -> int:
