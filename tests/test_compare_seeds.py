@@ -171,3 +171,17 @@ def test_progress_counts_resumed_candidates_out_of_the_eta():
     assert task.total == 2 and task.completed == 1
     p.finish_seed(0)
     p.stop()
+
+
+def test_single_seed_table_shows_missed_candidates_and_warns(capsys):
+    from nasrank.commands.compare import print_table
+
+    run = {"total_cost_seconds": 10.0, "cost_ratio_vs_baseline": 1.0, "best_true_acc": 93.0, "true_rank_of_best": 5,
+           "spearman": 0.5, "n_rejected": 1, "n_filtered": 0, "best_arch": "x"}
+    result = {"searcher": "random", "candidates": 20, "space": "nb201", "dataset": "cifar10", "baseline": "train",
+              "rankers": {"fear": {**run, "n_evaluations": 20, "n_not_reached": 3},
+                          "train": {**run, "n_evaluations": 20, "n_not_reached": 0, "n_rejected": 0}}}
+    print_table(result)
+    out = capsys.readouterr().out
+    assert "missed" in out and "WARNING fear missed its threshold on 4 of 20 candidates (20%)" in out
+    assert "WARNING train" not in out

@@ -35,6 +35,7 @@ from nasrank.commands.common import add_context_args, add_space_args, context_fr
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg, parse_ranker_list
 from nasrank.experiments.compare import SCALE_OPTIONS, compare
+from nasrank.experiments.sweep import MISSED_WARN_FRACTION
 from nasrank.store import add_store_args, make_store
 
 
@@ -135,7 +136,7 @@ def print_table(result: dict[str, Any]) -> None:
                     f"{result['space']} / {result['dataset']} (baseline {result['baseline']})")
     cols = [("ranker", "ranker"), ("cost s", "total_cost_seconds"), ("x vs base", "cost_ratio_vs_baseline"),
             ("best true acc", "best_true_acc"), ("true rank", "true_rank_of_best"), ("spearman", "spearman"),
-            ("rejected", "n_rejected"), ("filtered", "n_filtered")]
+            ("missed", "n_not_reached"), ("rejected", "n_rejected"), ("filtered", "n_filtered")]
     t.add_column("ranker", no_wrap=True)
     for name, _ in cols[1:]:
         t.add_column(name, justify="right")
@@ -149,5 +150,10 @@ def print_table(result: dict[str, Any]) -> None:
     con.print(t)
     for name, r in result["rankers"].items():
         con.print(f"best of {name}: {r.get('best_arch')}", highlight=False, soft_wrap=True)
+    for name, r in result["rankers"].items():
+        missed, trained = r.get("n_not_reached", 0) + r.get("n_rejected", 0), r["n_evaluations"] - r.get("n_filtered", 0)
+        if trained and missed / trained > MISSED_WARN_FRACTION:
+            con.print(f"[bold red]WARNING[/bold red] {name} missed its threshold on {missed} of {trained} candidates "
+                      f"({100 * missed / trained:.0f}%): lower the threshold or raise max_stage1_epochs", highlight=False)
     if not result.get("same_candidates", True):
         con.print("note: the rankers saw different candidates (the searcher depends on scores)")
