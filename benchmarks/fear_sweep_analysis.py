@@ -17,6 +17,7 @@ from nasrank.evaluation.sweep_summary import summarize_sweep
 from nasrank.experiments.build import ranker_label
 from nasrank.experiments.compare import ranker_dirname
 
+COST_LABELS = {"cpu": "CPU seconds per candidate, one thread", "charged": "charged seconds per candidate"}
 COSTS = {"cpu": lambda r: (r.get("info") or {}).get("process_cpu_seconds"), "charged": lambda r: r.get("seconds")}
 
 
@@ -105,7 +106,7 @@ def analyze(folder: Path, seeds: list[int], items: list[str], family: list[str],
     summary = summarize_sweep(_tables(records, main_seeds, main_others + main_family, n, cost), family=main_family,
                               n_boot=n_boot, seed=0, baseline="train10")
     report["main"] = summary
-    write_sweep_plots(summary, folder / "analysis")
+    write_sweep_plots(summary, folder / "analysis", COST_LABELS[cost])
     wall = summarize_sweep(_tables(records, main_seeds, main_others + main_family, n, "charged"),
                            family=main_family, n_boot=max(1, n_boot // 5), seed=0, baseline="train10")
     report["charged_wall_seconds_view"] = {"matched": wall["matched"],
@@ -127,7 +128,7 @@ def analyze(folder: Path, seeds: list[int], items: list[str], family: list[str],
                               family=main_family + ext, n_boot=n_boot, seed=0, baseline="train10")
         report["extended_family"] = {"members": ext, "seeds_and_candidates": {str(s): k[s] for s in ext_seeds},
                                      "summary": sub, "headline": headline(sub, main_others)}
-        write_sweep_plots(sub, folder / "analysis" / "extended")
+        write_sweep_plots(sub, folder / "analysis" / "extended", COST_LABELS[cost])
     train10 = [r for s in main_seeds for r in records[s].get("train10", [])[:candidates]]
     epoch = (sum(r["seconds"] for r in train10) / len(train10) / 10) if train10 else None
     report["train_epoch_wall_seconds"] = epoch

@@ -89,7 +89,7 @@ def _draw_family(ax, summary: Mapping[str, Any], metric: str) -> list[str]:
 
 
 def plot_sweep(summary: Mapping[str, Any], path: str | Path, metric: str = "spearman",
-               title: str | None = None) -> Path:
+               title: str | None = None, cost_label: str = "cost per candidate, seconds") -> Path:
     """Draw ``metric`` against cost per candidate for a :func:`summarize_sweep` result; write ``path``."""
     import matplotlib
 
@@ -125,7 +125,7 @@ def plot_sweep(summary: Mapping[str, Any], path: str | Path, metric: str = "spea
                     color=cmap(i % 10), capsize=3, lw=1.2, zorder=4,
                     label=label + _ratio_text(summary, label, ratio_key))
     ax.set_xscale("log")
-    ax.set_xlabel("cost per candidate, seconds (log scale)", fontsize=10)
+    ax.set_xlabel(f"{cost_label} (log scale)", fontsize=10)
     ax.set_ylabel(ylabel, fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     n_seeds = len(((summary.get("frontier") or {}).get("seeds")) or []) or None
@@ -147,9 +147,10 @@ def plot_sweep(summary: Mapping[str, Any], path: str | Path, metric: str = "spea
     return out
 
 
-def write_sweep_plots(summary: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
+def write_sweep_plots(summary: Mapping[str, Any], out_dir: str | Path,
+                      cost_label: str = "cost per candidate, seconds") -> list[Path]:
     """``frontier.png`` (Spearman) and ``regret_vs_cost.png`` in ``out_dir``."""
     d = Path(out_dir)
-    return [plot_sweep(summary, d / "frontier.png", "spearman"),
-            plot_sweep(summary, d / "regret_vs_cost.png", "regret",
+    return [plot_sweep(summary, d / "frontier.png", "spearman", cost_label=cost_label),
+            plot_sweep(summary, d / "regret_vs_cost.png", "regret", cost_label=cost_label,
                        title="winner's regret vs cost: means over seeds, 95% bootstrap CIs")]
