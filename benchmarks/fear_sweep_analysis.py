@@ -77,6 +77,21 @@ def matched_regret(summary: dict, label: str) -> dict[str, Any] | None:
             "no_worse": None if mine is None or theirs is None else mine <= theirs + 1e-9}
 
 
+def run_log(folder: Path, seeds: list[int], labels: list[str]) -> dict[str, dict[str, Any]]:
+    """When, under what load and at what CPU/wall cost each (seed, ranker) job ran, where the runner kept it
+    (``seed<S>/compare_<label>.json`` from ``fear_seeds_runs.py``)."""
+    keys = ("finished", "loadavg_start", "loadavg_end", "wall_seconds_job", "process_cpu_seconds",
+            "total_cost_seconds")
+    out: dict[str, dict[str, Any]] = {}
+    for s in seeds:
+        for lab in labels:
+            p = folder / f"seed{s}" / f"compare_{ranker_dirname(lab)}.json"
+            if p.exists():
+                run = json.loads(p.read_text())["rankers"][lab]
+                out.setdefault(str(s), {})[lab] = {k: run.get(k) for k in keys}
+    return out
+
+
 def _coverage(records, seeds, labels, candidates) -> dict[str, dict[str, int]]:
     return {lab: {str(s): len(records[s].get(lab, [])) for s in seeds} for lab in labels}
 
@@ -98,7 +113,8 @@ def analyze(folder: Path, seeds: list[int], items: list[str], family: list[str],
     main_family = [f for f in family if main_seeds and all(s in full[f] for s in main_seeds)]
     main_others = [lab for lab in others if main_seeds and all(s in full[lab] for s in main_seeds)]
     report: dict[str, Any] = {"coverage": _coverage(records, seeds, labels, candidates), "main_seeds": main_seeds,
-                              "main_family": main_family, "main_rankers": main_others, "cost_basis": cost}
+                              "main_family": main_family, "main_rankers": main_others, "cost_basis": cost,
+                              "runs": run_log(folder, seeds, labels)}
     if len(main_family) < 2:
         report["error"] = "fewer than two family members complete on a common seed: nothing to match yet"
         return report

@@ -123,6 +123,7 @@ def main() -> int:
     ap.add_argument("--analyze", metavar="DIR", default=None, help="summarize DIR's runs; train nothing")
     ap.add_argument("--n-boot", type=int, default=1000)
     ap.add_argument("--results", default=str(RESULTS / "fear_vs_training_seeds.json"))
+    ap.add_argument("--note", action="append", default=[], help="a note for the results JSON (repeatable)")
     ap.add_argument("--smoke", action="store_true", help="tiny networks, 1 epoch, 3 candidates (checks the script)")
     args = ap.parse_args()
     from nasrank.experiments.sweep import parse_seeds
@@ -143,7 +144,7 @@ def main() -> int:
                      args.candidates, n_boot=args.n_boot)
     report.update(benchmark="fear_vs_training_seeds", machine=started, finished=machine()["date"],
                   scale_preset=args.scale, preset=preset, family_epochs=family, candidates=args.candidates,
-                  target=TARGET, command=" ".join(sys.argv))
+                  target=TARGET, command=" ".join(sys.argv), notes=args.note)
     res = Path(args.results)
     res.parent.mkdir(parents=True, exist_ok=True)
     tmp = res.with_suffix(".json.tmp")
