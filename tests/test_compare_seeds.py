@@ -185,3 +185,10 @@ def test_single_seed_table_shows_missed_candidates_and_warns(capsys):
     out = capsys.readouterr().out
     assert "missed" in out and "WARNING fear missed its threshold on 4 of 20 candidates (20%)" in out
     assert "WARNING train" not in out
+
+
+def test_a_sweep_that_fails_before_any_candidate_leaves_no_manifest(tmp_path, nb201_csv, capsys):
+    out = tmp_path / "nofit"
+    assert sweep(out, nb201_csv, "0", "--quiet", "--ranker-cfg", "t12.nosuch=1") == 2
+    assert "nosuch" in capsys.readouterr().err and not (out / "sweep.json").exists()
+    assert sweep(out, nb201_csv, "0", "--quiet") == 0  # the folder is free for a fresh sweep

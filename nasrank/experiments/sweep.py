@@ -121,31 +121,16 @@ def _seed_warnings(seed: int, histories: dict[str, list]) -> list[str]:
     return out
 
 
-def compare_seeds(space, context, rankers: Sequence[str], candidates: int, output: str | Path,
-                  seeds: Sequence[int], family: Sequence[str] | None = None, baseline: str | None = None,
-                  resume: bool = False, n_boot: int = 1000, boot_seed: int = 0, progress: Progress | None = None,
-                  cost: Callable[[Any], float] | None = None, **compare_kwargs) -> dict[str, Any]:
-    """Run ``compare`` for every seed in ``seeds``; write and return the sweep's compare.json."""
-    from nasrank.evaluation.frontier_plots import write_sweep_plots
+def _run_seeds(space, context, items: list[str], candidates: int, out: Path, seeds: list[int], baseline: str,
+               progress: Progress, cost, compare_kwargs: dict[str, Any]):
+    """``compare`` once per seed into ``out/seed<S>`` (resuming what is there).
+
+    Returns (per-seed compare results, per-seed RunTables, warnings, the run's space/searcher/data/scale)."""
     from nasrank.evaluation.seed_stats import RunTable
-    from nasrank.evaluation.sweep_summary import summarize_sweep
     from nasrank.experiments.compare import compare, ranker_dirname
     from nasrank.history import History
 
-    items, seeds = list(rankers), list(seeds)
     labels = [ranker_label(it) for it in items]
-    if not seeds:
-        raise NasrankError("--seeds names no seed")
-    if family:
-        unknown = [f for f in family if f not in labels]
-        if unknown or len(family) < 2:
-            raise NasrankError(f"the frontier family {list(family)} must be at least two of --rankers ({', '.join(labels)})")
-    baseline = baseline or labels[-1]
-    out = Path(output)
-    _check_output(out, seeds, resume)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / MANIFEST, {"seeds": seeds, "rankers": items, "candidates": candidates})
-    progress = progress or Progress()
     per_seed, tables, warnings = {}, {}, []
     for seed in seeds:
         progress.start_seed(seed, labels, candidates)
@@ -158,12 +143,44 @@ def compare_seeds(space, context, rankers: Sequence[str], candidates: int, outpu
         tables[seed] = {lab: RunTable.from_records(recs, cost=cost) for lab, recs in hists.items()}
         per_seed[str(seed)] = res["rankers"]
         warnings += _seed_warnings(seed, hists)
+    meta = {k: res[k] for k in ("space", "searcher", "dataset", "benchmark", "scale")}
+    return per_seed, tables, warnings, meta
+
+
+def compare_seeds(space, context, rankers: Sequence[str], candidates: int, output: str | Path,
+                  seeds: Sequence[int], family: Sequence[str] | None = None, baseline: str | None = None,
+                  resume: bool = False, n_boot: int = 1000, boot_seed: int = 0, progress: Progress | None = None,
+                  cost: Callable[[Any], float] | None = None, **compare_kwargs) -> dict[str, Any]:
+    """Run ``compare`` for every seed in ``seeds``; write and return the sweep's compare.json."""
+    from nasrank.evaluation.frontier_plots import write_sweep_plots
+    from nasrank.evaluation.sweep_summary import summarize_sweep
+
+    items, seeds = list(rankers), list(seeds)
+    labels = [ranker_label(it) for it in items]
+    if not seeds:
+        raise NasrankError("--seeds names no seed")
+    if family:
+        unknown = [f for f in family if f not in labels]
+        if unknown or len(family) < 2:
+            raise NasrankError(f"the frontier family {list(family)} must be at least two of --rankers ({', '.join(labels)})")
+    baseline = baseline or labels[-1]
+    if baseline not in labels:
+        raise NasrankError(f"--baseline {baseline!r} is not one of --rankers ({', '.join(labels)})")
+    out = Path(output)
+    _check_output(out, seeds, resume)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / MANIFEST, {"seeds": seeds, "rankers": items, "candidates": candidates})
+    try:
+        per_seed, tables, warnings, meta = _run_seeds(space, context, items, candidates, out, seeds, baseline,
+                                                      progress or Progress(), cost, compare_kwargs)
+    except BaseException:
+        if not resume and not any(out.glob("seed*/*/history.jsonl")):
+            (out / MANIFEST).unlink(missing_ok=True)  # nothing ran: the folder is not a sweep yet
+        raise
     summary = summarize_sweep(tables, family=family, n_boot=n_boot, seed=boot_seed, baseline=baseline)
     result: dict[str, Any] = {
         "kind": "seed_sweep", "seeds": seeds, "rankers": labels, "items": items, "family": list(family or []),
-        "baseline": baseline, "candidates": candidates, "space": res["space"], "searcher": res["searcher"],
-        "dataset": res["dataset"], "benchmark": res["benchmark"], "scale": res["scale"],
-        **summary, "warnings": warnings, "per_seed": per_seed,
+        "baseline": baseline, "candidates": candidates, **meta, **summary, "warnings": warnings, "per_seed": per_seed,
         "definitions": {
             "cost_per_candidate": "mean charged seconds per candidate" if cost is None else "mean cost per candidate",
             "regret": "best true accuracy among the seed's candidates minus the winner's (0 = picked the best)",
