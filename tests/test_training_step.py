@@ -6,15 +6,19 @@ the new path must give exactly the same FEAR stop step and training accuracies.
 """
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from nasrank.lightning_modules.batches import IndexBatches
-from nasrank.lightning_modules.classification import ClassificationModule
+from nasrank.lightning_modules.cached_tail import CachedTailModule
+from nasrank.lightning_modules.classification import ClassificationModule, make_trainer
 from nasrank.lightning_modules.data import random_crop_flip
 from nasrank.rankers import RunContext
+from nasrank.rankers.fear import split_at_tail
 from nasrank.registry import RANKERS
 from nasrank.spaces.nb201 import Nb201Arch, Nb201Space
 
@@ -149,3 +153,39 @@ def test_index_batches_replay_dataloader_shuffle():
         assert torch.equal(xo, xn) and torch.equal(yo, yn)
     seq = [yb for _, yb in IndexBatches((x, y), 16, shuffle=False)]
     assert torch.equal(torch.cat(seq), y) and [len(s) for s in seq] == [16, 16, 16, 2]
+
+
+def test_cached_stage2_agrees_with_exact_stage2(ctx):
+    """Without augmentation both variants see the same batches; only the prefix's batching differs."""
+    r = RANKERS.create("fear", Nb201Space(), ctx, threshold=0.15, stage2_epochs=3, stage2_augment=False,
+                       stage2_batch_size=128, score_split="val", **TINY)
+    r.seed_run()
+    model = r.build(GOOD)
+    assert r.stage1(model, "t")[0].reached
+    twin = copy.deepcopy(model)
+    torch.manual_seed(11)
+    cached = r.stage2_cached(model, r.tail(model), "c")
+    torch.manual_seed(11)
+    exact = r.stage2_exact(twin, r.tail(twin), "e")
+    assert cached["stage2_steps"] == exact["stage2_steps"] == 3 * 4
+    assert cached["stage2_train_acc"] == pytest.approx(exact["stage2_train_acc"], abs=2 / 458)
+    assert cached["stage2_val_acc"] == pytest.approx(exact["stage2_val_acc"], abs=2 / 508)
+    for k, v in model.state_dict().items():  # the same tail weights, up to float rounding
+        assert torch.allclose(v.float(), twin.state_dict()[k].float(), atol=1e-4), k
+
+
+def test_cached_features_stay_on_the_training_device(ctx):
+    r = RANKERS.create("fear", Nb201Space(), ctx, stage2_epochs=1, **TINY)
+    model = r.build(GOOD).eval()
+    prefix, tail_net, _ = split_at_tail(model, r.tail(model))
+    x, y = r.datamodule().split("train").tensors
+    module = CachedTailModule(prefix, tail_net, {"train": (x, y)}, batch_size=100, steps_per_epoch=5,
+                              schedule_epochs=1, trainable=r.tail(model))
+    trainer = make_trainer(ctx, 1)
+    trainer.fit(module)
+    feats = module.cached("train")
+    assert all(t.device == module.device for t in feats)
+    assert trainer.global_step == 5 and module.epoch_seen == len(y) == 458 and module.cache_seconds > 0
+    with torch.no_grad():
+        assert torch.allclose(feats[0][:7], prefix(x[:7])[0], atol=1e-5)
+    assert isinstance(trainer.train_dataloader, IndexBatches)
