@@ -12,6 +12,8 @@ Per NB201 cell (big: six 3x3 convolutions; mid; small: pool/skip/1x1) it measure
 
 Bare and ranker runs alternate, ``--repeats`` times, so that load drift from other processes hits
 both alike; the JSON keeps every repeat and reports medians and the median of the paired ratios.
+Step times are wall time (after a device sync) on a GPU, and the process's CPU time on the CPU
+(see :func:`clock`); ``evaluate_s`` is always wall time.
 
 On a GPU it also runs (``benchmarks/_gpu_experiments.py``) the concurrency experiment (1/4/8/16
 processes training the mid cell at once), ``torch.compile`` (default and ``reduce-overhead``, i.e.
@@ -81,6 +83,15 @@ def build(cell: str, scale: dict, dev: torch.device) -> torch.nn.Module:
                        cells_per_stage=scale["cells_per_stage"]).to(dev)
 
 
+def clock(dev: torch.device) -> float:
+    """Wall time on a GPU; on the CPU this process's CPU time, which other processes' load does not inflate.
+
+    (With one torch thread and no loader workers the two agree on a quiet machine; on a shared
+    one the wall time of a step grows with everyone else's load, its CPU time does not.)
+    """
+    return time.perf_counter() if dev.type == "cuda" else time.process_time()
+
+
 def bare_step_seconds(cell: str, scale: dict, dev: torch.device, steps: int, bf16: bool = False,
                       channels_last: bool = False, warmup: int = 3) -> float:
     """Seconds per step of a hand-written training loop on random data held on the device."""
@@ -103,15 +114,15 @@ def bare_step_seconds(cell: str, scale: dict, dev: torch.device, steps: int, bf1
     for _ in range(warmup):
         step()
     sync(dev)
-    t0 = time.perf_counter()
+    t0 = clock(dev)
     for _ in range(steps):
         step()
     sync(dev)
-    return (time.perf_counter() - t0) / steps
+    return (clock(dev) - t0) / steps
 
 
 class StepTimer(L.Callback):
-    """Wall time of the optimizer steps after the first ``skip`` ones, up to the end of ``fit``."""
+    """:func:`clock` time of the optimizer steps after the first ``skip`` ones, up to the end of ``fit``."""
 
     def __init__(self, skip: int) -> None:
         self.skip = skip
@@ -123,12 +134,12 @@ class StepTimer(L.Callback):
     def on_train_batch_start(self, trainer: L.Trainer, module: L.LightningModule, batch: Any, batch_idx: int) -> None:
         if self.t0 is None and trainer.global_step >= self.skip:
             sync(module.device)
-            self.t0, self.step0 = time.perf_counter(), trainer.global_step
+            self.t0, self.step0 = clock(module.device), trainer.global_step
 
     def on_train_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         if self.t0 is not None:
             sync(module.device)
-            self.seconds = time.perf_counter() - self.t0
+            self.seconds = clock(module.device) - self.t0
             self.steps = trainer.global_step - self.step0
 
     @property
