@@ -5,8 +5,9 @@ Per NB201 cell (big: six 3x3 convolutions; mid; small: pool/skip/1x1) it measure
 * ``bare``: the per-step time of a hand-written loop (SGD Nesterov, the NB201 recipe, random data
   already on the device), fp32 and bf16 autocast;
 * ``ranker``: the ``train`` ranker's per-step time inside ``trainer.fit`` (steady state: the steps
-  after its first epoch, on the shared CIFAR-10 subset), ``32-true`` and ``bf16-mixed``, and its
-  whole ``evaluate`` time per step (build, Trainer, validation included);
+  after its first epoch, on the shared CIFAR-10 subset), ``32-true`` and ``bf16-mixed``, its
+  whole ``evaluate`` time per step, and the fixed cost per candidate that the steps do not
+  explain (data module, build, Trainer, fit start-up, validation);
 * ``fear_stage2``: FEAR's cached stage 2, per step (feature caching reported apart);
 * ``zero_shot``: seconds per architecture of the ``zero_shot`` ranker (8 measures) and of ``synflow``.
 
@@ -166,9 +167,13 @@ def ranker_step_seconds(cell: str, scale: dict, acc: str, precision: str, epochs
                             **scale)
     timer = StepTimer(skip=ranker.steps_per_epoch())
     with_timer(ranker, timer)
+    dev = torch_device(acc)
+    t0 = clock(dev)
     (ev,) = ranker.evaluate([Nb201Arch.from_string(CELLS[cell])])
-    return {"step_s": timer.per_step, "timed_steps": timer.steps, "evaluate_s_per_step": ev.seconds / ev.info["steps"],
-            "evaluate_s": ev.seconds, "steps": ev.info["steps"]}
+    total = clock(dev) - t0
+    steps = ev.info["steps"]
+    return {"step_s": timer.per_step, "timed_steps": timer.steps, "evaluate_s_per_step": total / steps,
+            "fixed_s_per_candidate": total - steps * timer.per_step, "evaluate_wall_s": ev.seconds, "steps": steps}
 
 
 def fear_stage2_seconds(cell: str, scale: dict, acc: str, epochs: int) -> dict[str, float]:
@@ -180,15 +185,15 @@ def fear_stage2_seconds(cell: str, scale: dict, acc: str, epochs: int) -> dict[s
     with_timer(fear, timer)
     fear.seed_run()
     model = fear.build(Nb201Arch.from_string(CELLS[cell])).to(torch_device(acc))
-    t0 = time.perf_counter()
+    t0 = clock(torch_device(acc))
     out = fear.stage2_cached(model, fear.tail(model), "bench")
-    total = time.perf_counter() - t0
+    total = clock(torch_device(acc)) - t0
     return {"step_s": timer.per_step, "timed_steps": timer.steps, "steps": out["stage2_steps"],
-            "cache_s": out["stage2_cache_seconds"], "stage2_total_s": total}
+            "cache_wall_s": out["stage2_cache_seconds"], "stage2_total_s": total}
 
 
 def zero_shot_seconds(scale: dict, acc: str, repeats: int) -> dict[str, Any]:
-    """Seconds per architecture (the three cells, ``repeats`` times; the first call is a warm-up)."""
+    """:func:`clock` seconds per architecture (the three cells, ``repeats`` times, after a warm-up call)."""
     space = Nb201Space()
     ctx = RunContext(data_dir=str(SHARED / "cifar10"), device=acc, seed=0)
     build_kwargs = {"channels": scale["channels"], "cells_per_stage": scale["cells_per_stage"]}
@@ -197,9 +202,26 @@ def zero_shot_seconds(scale: dict, acc: str, repeats: int) -> dict[str, Any]:
     for name in ("zero_shot", "synflow"):
         ranker = RANKERS.create(name, space, ctx, build_kwargs=build_kwargs)
         ranker.evaluate(archs[:1])  # warm-up: data, kernels
-        secs = [ev.seconds for _ in range(repeats) for ev in ranker.evaluate(archs)]
+        secs = []
+        for _ in range(repeats):
+            for arch in archs:
+                t0 = clock(torch_device(acc))
+                ranker.evaluate([arch])
+                secs.append(clock(torch_device(acc)) - t0)
         out[name] = {"median_s_per_arch": statistics.median(secs), "all_s": secs}
     return out
+
+
+def trainer_construction_seconds(acc: str, n: int = 20) -> float:
+    """:func:`clock` seconds to build one Trainer the way every ranker run does."""
+    from nasrank.lightning_modules.classification import make_trainer
+
+    ctx = RunContext(device=acc)
+    make_trainer(ctx, 1)
+    t0 = clock(torch_device(acc))
+    for _ in range(n):
+        make_trainer(ctx, 1)
+    return (clock(torch_device(acc)) - t0) / n
 
 
 def median(xs: list[float]) -> float:
@@ -228,6 +250,8 @@ def measure_cell(cell: str, args: argparse.Namespace, acc: str) -> dict[str, Any
         rank = [row[f"ranker_{prec}"]["step_s"] for row in rows]
         out[prec] = {"bare_step_s": median(bare), "ranker_step_s": median(rank),
                      "ranker_evaluate_s_per_step": median([row[f"ranker_{prec}"]["evaluate_s_per_step"] for row in rows]),
+                     "ranker_fixed_s_per_candidate": median([row[f"ranker_{prec}"]["fixed_s_per_candidate"]
+                                                             for row in rows]),
                      "ratio_median_of_pairs": median([row[f"ratio_{prec}"] for row in rows]),
                      "ratio_of_medians": median(rank) / median(bare)}
     if dev.type == "cuda":
@@ -285,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {cell: {p: round(c[p]["ratio_median_of_pairs"], 3) for p in args.precisions} for cell, c in cells.items()}
     payload = {"settings": {**vars(args), "scale_settings": SCALES[args.scale], "accelerator": acc},
                "summary_ranker_over_bare": summary, "cells": cells, "zero_shot": zs, "gpu_only": gpu,
+               "trainer_construction_s": trainer_construction_seconds(acc),
                "wall_s": time.perf_counter() - t_start}
     write_result(args.out or f"training_overhead_{'gpu' if acc == 'gpu' else 'cpu'}", payload)
     print("ranker/bare (median of paired repeats):", summary)
