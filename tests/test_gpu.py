@@ -3,7 +3,6 @@ import math
 
 import pytest
 
-import nasrank.rankers  # noqa: F401
 from nasrank.rankers.base import RunContext
 from nasrank.registry import RANKERS
 from nasrank.spaces.nb201 import Nb201Space

@@ -7,8 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import nasrank.rankers  # noqa: F401
-import nasrank.searchers  # noqa: F401
 from nasrank.cli import main
 from nasrank.errors import NasrankError
 from nasrank.rankers.base import Evaluation, Ranker, RunContext

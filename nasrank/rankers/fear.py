@@ -7,7 +7,7 @@ epoch, checked at each epoch's end, or every ``check_every_steps`` optimizer
 steps when given. Time-to-threshold is recorded in seconds, epochs and
 optimizer steps.
 
-Stage 2 freezes everything except ``space.fear_tail(model, tail_cells)`` (the
+Stage 2 freezes everything except ``fear_tail(space, model, tail_cells)`` (the
 freeze point; NB201 default: the last four cells, the final BN-ReLU and the
 classifier) and trains the tail for
 ``stage2_epochs`` (batch 1024, lr 0.1, cosine). The score is the best
@@ -56,7 +56,8 @@ from nasrank.lightning_modules.classification import ClassificationModule, train
 from nasrank.rankers.base import Evaluation, RunContext
 from nasrank.rankers.training import TrainingRankerBase
 from nasrank.registry import RANKERS
-from nasrank.spaces.base import Arch, SearchSpace, check_tail_cells
+from nasrank.rankers.fear_tail import check_tail_cells, fear_tail
+from nasrank.spaces.base import Arch, SearchSpace
 
 #: the authors' stage-1 training-accuracy thresholds
 DEFAULT_THRESHOLDS = {"cifar10": 0.6, "cifar100": 0.3, "ImageNet16-120": 0.2}
@@ -144,7 +145,7 @@ def split_at_tail(model: nn.Module, tail: list[nn.Module]) -> tuple[torch.fx.Gra
     names = {id(m): n for n, m in model.named_modules()}
     missing = [m for m in tail if id(m) not in names]
     if missing:
-        raise NasrankError("fear_tail returned modules that are not part of the model")
+        raise NasrankError("the FEAR tail holds modules that are not part of the model")
     tail_names = {names[id(m)] for m in tail}
     tail_ids = {id(m) for m in tail}
     holds_tail = {n for n, m in model.named_modules() if any(id(s) in tail_ids for s in m.modules())}
@@ -165,7 +166,7 @@ def split_at_tail(model: nn.Module, tail: list[nn.Module]) -> tuple[torch.fx.Gra
             in_tail.add(n)
     output = order[-1]
     if output.op != "output" or output not in in_tail:
-        raise NasrankError("the model's output does not depend on its fear_tail modules")
+        raise NasrankError("the model's output does not depend on its FEAR tail modules")
     boundary = [n for n in order if n not in in_tail and n in per_sample and any(u in in_tail for u in n.users)]
 
     pg = fx.Graph()
@@ -275,14 +276,8 @@ class FearRanker(TrainingRankerBase):
 
     # -- stage 2 --------------------------------------------------------------
     def tail(self, model: nn.Module) -> list[nn.Module]:
-        """The modules stage 2 trains: ``space.fear_tail`` at this ranker's freeze point."""
-        if self.tail_cells is None:
-            return self.space.fear_tail(model)
-        try:
-            return self.space.fear_tail(model, cells=self.tail_cells)
-        except TypeError as exc:
-            raise NasrankError(f"space {self.space.registry_name!r} cannot move FEAR's freeze point: its fear_tail "
-                               "takes no `cells` argument (drop tail_cells)") from exc
+        """The modules stage 2 trains: :func:`~nasrank.rankers.fear_tail.fear_tail` at this ranker's freeze point."""
+        return fear_tail(self.space, model, self.tail_cells)
 
     def stage2_exact(self, model: nn.Module, tail: list[nn.Module], name: str) -> dict[str, Any]:
         bs = self.stage2_batch_size
