@@ -50,7 +50,7 @@ class IndexBatches:
                 yield tuple(t[start:start + self.batch_size] for t in self.tensors)
             return
         g = torch.Generator().manual_seed(_draw_seed())  # the RandomSampler's seed
-        order = torch.randperm(self.n, generator=g).to(self.tensors[0].device, non_blocking=True)
+        order = torch.randperm(self.n, generator=g).to(self.tensors[0].device)  # one copy per pass
         for start in range(0, self.n, self.batch_size):
             idx = order[start:start + self.batch_size]
             yield tuple(t.index_select(0, idx) for t in self.tensors)

@@ -93,12 +93,13 @@ class ThresholdStop(L.Callback):
         self.t0 = time.perf_counter()
 
     def _mark(self, trainer: L.Trainer, module: ClassificationModule, batch_idx: int, epoch_end: bool) -> None:
+        # reading the accuracy waits for the device, so the clock is read after the steps have run
+        self.acc_at_stop = module.running_train_acc
         self.seconds = time.perf_counter() - self.t0
         self.steps = int(trainer.global_step)
         nb = trainer.num_training_batches
         frac = 1.0 if epoch_end or not nb or not math.isfinite(nb) else (batch_idx + 1) / nb
         self.epochs = trainer.current_epoch + frac
-        self.acc_at_stop = module.running_train_acc
 
     def _check(self, trainer: L.Trainer, module: ClassificationModule, batch_idx: int, epoch_end: bool) -> None:
         acc = module.running_train_acc
