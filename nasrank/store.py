@@ -72,13 +72,13 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from nasrank.errors import NasrankError
 
-if TYPE_CHECKING:  # importing nasrank.rankers loads torch and every ranker: kept out of `nasrank store`
+if TYPE_CHECKING:  # annotations only: the store module itself imports no ranker
     from nasrank.rankers.base import Evaluation, Ranker
-    from nasrank.spaces.base import Arch, SearchSpace
+    from nasrank.spaces.base import SearchSpace
 
 DEFAULT_STORE = "~/.cache/nasrank/results.sqlite"
 ENV_VAR = "NASRANK_STORE"

@@ -325,3 +325,15 @@ def test_store_cli_ls_export_prune(tmp_path, archs, capsys, counting, StoredRank
     assert main(["store", "ls", "--store", str(tmp_path / "missing.sqlite")]) == 2
     assert "no result store at" in capsys.readouterr().err
     assert not (tmp_path / "missing.sqlite").exists()
+
+
+def test_on_result_once_per_position(store, space, archs, counting, StoredRanker):
+    """``evaluate(archs, on_result)``: the callback gets every position once, with the returned result,
+    from a plain ranker and from the store (cached positions first)."""
+    for make in (lambda: counting(), lambda: StoredRanker(counting(), store)):
+        seen: dict[int, object] = {}
+        out = make().evaluate(archs[:4], on_result=lambda i, ev: seen.setdefault(i, ev) and None)
+        assert sorted(seen) == [0, 1, 2, 3] and [seen[i] for i in range(4)] == out
+    again: list[int] = []
+    StoredRanker(counting(), store).evaluate(archs[2:6], on_result=lambda i, ev: again.append(i))
+    assert again[:2] == [0, 1] and sorted(again) == [0, 1, 2, 3]  # archs[2:4] were stored: reported first

@@ -31,7 +31,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from nasrank.commands.common import add_context_args, add_space_args, context_from_args, space_from_args
+from nasrank.commands.common import (add_context_args, add_executor_args, add_space_args, context_from_args,
+                                     executor_kwargs, space_from_args)
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg, parse_ranker_list
 from nasrank.experiments.compare import SCALE_OPTIONS, compare
@@ -69,6 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "matched-quality cost ratios (implies a sweep over --seed when --seeds is not given)")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates for the sweep's CIs (1000)")
     p.add_argument("--quiet", action="store_true", help="no table")
+    add_executor_args(p, "candidates (the searcher's parallel variant, as in search)")
     add_store_args(p)
     p.set_defaults(func=run)
 
@@ -85,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
     result = compare(space, context, rankers, args.candidates, args.output, searcher=args.searcher,
                      searcher_cfg=parse_cfg(args.searcher_cfg, "--searcher-cfg"),
                      ranker_cfg_pairs=parse_cfg(args.ranker_cfg, "--ranker-cfg"), scale=scale,
-                     baseline=args.baseline, seed=args.seed, resume=args.resume, store=make_store(args))
+                     baseline=args.baseline, seed=args.seed, resume=args.resume, store=make_store(args),
+                     **executor_kwargs(args))
     if not args.quiet:
         print_table(result)
     return 0
@@ -112,7 +115,7 @@ def run_sweep(args: argparse.Namespace, rankers: list[str]) -> int:
                                baseline=args.baseline, resume=args.resume, n_boot=args.n_boot, progress=progress,
                                searcher=args.searcher, searcher_cfg=parse_cfg(args.searcher_cfg, "--searcher-cfg"),
                                ranker_cfg_pairs=parse_cfg(args.ranker_cfg, "--ranker-cfg"), scale=scale,
-                               store=make_store(args))
+                               store=make_store(args), **executor_kwargs(args))
     finally:
         if progress is not None:
             progress.stop()

@@ -107,6 +107,25 @@ def make_ranker(name: str, space, context, cfg: dict[str, Any] | None = None):
     return RANKERS.create(name, space, context, **(cfg or {}))
 
 
+def make_executor(executor: Any = "serial", workers: int = 2, ray_address: str | None = None,
+                  gpus_per_task: float = 1.0):
+    """``(executor, owned)``: None for ``"serial"``; a :class:`~nasrank.parallel.RayExecutor` for ``"ray"``
+    (``owned``: the caller closes it); an executor object is used as it is (not owned).
+
+    ``gpus_per_task`` is what each evaluation asks of a cluster with GPUs (1: one candidate per GPU);
+    below 1, several processes share a GPU, which only helps under MPS (the executor warns).
+    """
+    if executor is None or executor == "serial":
+        return None, False
+    if executor == "ray":
+        from nasrank.parallel import RayExecutor
+
+        return RayExecutor(workers=workers, address=ray_address, gpus_per_task=gpus_per_task), True
+    if isinstance(executor, str):
+        raise NasrankError(f"unknown executor {executor!r}; expected serial or ray")
+    return executor, False
+
+
 def open_store(store):
     """``store`` as a :class:`~nasrank.store.ResultStore`: a path opens (or creates) one; None stays None."""
     if store is None or not isinstance(store, (str, os.PathLike)):

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from nasrank.errors import NasrankError
-from nasrank.experiments.build import make_ranker, open_store, ranker_label, ranker_spec, write_json
+from nasrank.experiments.build import make_executor, make_ranker, open_store, ranker_label, ranker_spec, write_json
 
 #: scale options of the command, applied to every ranker that takes them
 SCALE_OPTIONS = ("channels", "cells_per_stage", "image_size", "train_fraction", "epochs", "batch_size")
@@ -142,10 +142,40 @@ def summarize_run(spec: str, history, space, context, wall: float, config: dict[
 
 
 # -- running -----------------------------------------------------------------------------
+def _run_all(built: dict[str, Any], labels: list[str], space, context, searcher: str, searcher_cfg, budget, seed: int,
+             out_dir: Path, resume: bool, store, executor, on_done, on_record=None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One search per ranker (through ``executor`` when given); ``(summaries, histories)`` by label."""
+    from nasrank.history import History
+    from nasrank.rankers.stored import with_store
+    from nasrank.registry import SEARCHERS
+
+    name, cfg = searcher, dict(searcher_cfg or {})
+    if executor is not None:
+        from nasrank.parallel import searcher_for_executor
+
+        name, cfg = searcher_for_executor(name, cfg, getattr(executor, "workers", 1))
+    runs: dict[str, Any] = {}
+    histories = {}
+    for spec in labels:
+        ranker = with_store(built[spec], store)
+        s = SEARCHERS.create(name, space, ranker, seed=seed, executor=executor, **cfg)
+        history = History(out_dir / ranker_dirname(spec), resume=resume)
+        if on_record:
+            history.subscribe(lambda rec, replayed, spec=spec: on_record(spec, rec, replayed))
+        t0 = time.perf_counter()
+        history = s.run(budget, history)
+        histories[spec] = history
+        runs[spec] = summarize_run(spec, history, space, context, time.perf_counter() - t0, ranker.config())
+        if on_done:
+            on_done(spec, runs[spec])
+    return runs, histories
+
+
 def compare(space, context, rankers: Sequence[str], candidates: int, output: str | Path, searcher: str = "random",
             searcher_cfg: dict[str, Any] | None = None, ranker_cfg_pairs: dict[str, Any] | None = None,
             scale: dict[str, Any] | None = None, baseline: str | None = None, seed: int | None = None,
-            resume: bool = False, on_done=None, store=None, on_record=None) -> dict[str, Any]:
+            resume: bool = False, on_done=None, store=None, executor: Any = "serial", workers: int = 2,
+            ray_address: str | None = None, gpus_per_task: float = 1.0, on_record=None) -> dict[str, Any]:
     """Run ``searcher`` once per ranker with ``Budget(queries=candidates)``; write and return compare.json.
 
     ``on_record(label, record, replayed)`` is called as each evaluation lands in a
@@ -153,11 +183,10 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
 
     With a result ``store`` (a :class:`~nasrank.store.ResultStore` or a path to one),
     architectures already scored by the same ranker configuration are read from it
-    and charged their recorded cost.
+    and charged their recorded cost. ``executor="ray"`` evaluates ``workers`` candidates at a time
+    (the searcher's parallel variant, as in ``search``; each task asks for ``gpus_per_task`` GPUs
+    where the cluster has them).
     """
-    from nasrank.rankers.stored import with_store
-
-    from nasrank.history import History
     from nasrank.registry import SEARCHERS
     from nasrank.searchers.base import Budget
 
@@ -182,21 +211,13 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
     SEARCHERS.get(searcher)
     out_dir = Path(output)
     out_dir.mkdir(parents=True, exist_ok=True)
-    runs: dict[str, Any] = {}
-    histories = {}
-    for spec in rankers:
-        ranker = with_store(built[spec], store)
-        s = SEARCHERS.create(searcher, space, ranker, seed=seed, **(searcher_cfg or {}))
-        history = History(out_dir / ranker_dirname(spec), resume=resume)
-        if on_record:
-            history.subscribe(lambda rec, replayed, spec=spec: on_record(spec, rec, replayed))
-        t0 = time.perf_counter()
-        history = s.run(budget, history)
-        wall = time.perf_counter() - t0
-        histories[spec] = history
-        runs[spec] = summarize_run(spec, history, space, context, wall, ranker.config())
-        if on_done:
-            on_done(spec, runs[spec])
+    ex, owned = make_executor(executor, workers, ray_address, gpus_per_task)
+    try:
+        runs, histories = _run_all(built, rankers, space, context, searcher, searcher_cfg, budget, seed, out_dir,
+                                   resume, store, ex, on_done, on_record)
+    finally:
+        if owned:
+            ex.close()
     base_cost = runs[baseline]["total_cost_seconds"]
     for r in runs.values():
         r["cost_ratio_vs_baseline"] = base_cost / r["total_cost_seconds"] if r["total_cost_seconds"] > 0 else None

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from nasrank.errors import MissingFileError, NasrankError
-from nasrank.experiments.build import make_ranker, open_store
+from nasrank.experiments.build import make_executor, make_ranker, open_store
 
 REPORT_FILE = "report.json"
 SCORES_FILE = "scores.csv"
@@ -113,8 +113,22 @@ def read_archs_file(path: str | Path, space, bench, dataset: str) -> list:
 # --------------------------------------------------------------------------
 # scoring
 # --------------------------------------------------------------------------
-def score_all(rankers: dict[str, Any], archs: list, repeats: int, seed: int, quiet: bool = False) -> dict[str, dict]:
-    """Score every architecture ``repeats`` times with every ranker.
+def _run_ranker(ranker, archs: list, on_result, executor=None) -> list:
+    """``ranker.evaluate(archs)`` in this process, or through ``executor`` (results in order either way)."""
+    if executor is None:
+        return ranker.evaluate(archs, on_result=on_result)
+    if hasattr(executor, "evaluate_async"):  # progress as results come back
+        evs: list = [None] * len(archs)
+        for i, ev in executor.evaluate_async(ranker, archs):
+            evs[i] = ev
+            on_result(i, ev)
+        return evs
+    return executor.evaluate(ranker, archs)
+
+
+def score_all(rankers: dict[str, Any], archs: list, repeats: int, seed: int, quiet: bool = False,
+              executor=None) -> dict[str, dict]:
+    """Score every architecture ``repeats`` times with every ranker (through ``executor`` when given).
 
     Returns ``{name: {"score", "seconds", "device_seconds": (repeats, n) arrays, "stats": {...}}}``.
     """
@@ -147,7 +161,7 @@ def score_all(rankers: dict[str, Any], archs: list, repeats: int, seed: int, qui
                     if prog is not None:
                         prog.update(task, advance=1, note=f"{cached[0]} from store" if cached[0] else "")
 
-                evs = ranker.evaluate(archs, on_result=on_result)
+                evs = _run_ranker(ranker, archs, on_result, executor)
                 for i, ev in enumerate(evs):  # in case a ranker's evaluate skipped the callback
                     res["score"][r, i] = ev.score if ev.score is not None else np.nan
                     res["seconds"][r, i] = ev.seconds
@@ -181,14 +195,17 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
              archs_file: str | Path | None = None, ranker_cfgs: dict[str, dict[str, Any]] | None = None,
              modes: list[str] | tuple[str, ...] = ("iso", "deiso", "iso2deiso"), repeats: int = 1,
              seed: int | None = None, store=None, plots: bool = True, quiet: bool = True,
-             space_cfg: dict[str, Any] | None = None) -> dict[str, Any]:
+             space_cfg: dict[str, Any] | None = None, executor: Any = "serial", workers: int = 2,
+             ray_address: str | None = None, gpus_per_task: float = 1.0) -> dict[str, Any]:
     """Score benchmark architectures with ``rankers`` and write ``OUT/scores.csv``, ``OUT/report.json``
     (and ``scatter.png``/``criteria.png`` with ``plots``); return the report.
 
     Give either ``sample`` (a number of architectures or ``"all"``) or ``archs_file``.
     ``ranker_cfgs`` maps a ranker name to its options; ``store`` is a
     :class:`~nasrank.store.ResultStore`, a path to one, or None; ``seed`` defaults to ``context.seed``.
-    ``space_cfg`` is only recorded in the report.
+    ``space_cfg`` is only recorded in the report. ``executor="ray"`` scores ``workers`` architectures
+    at a time on a Ray cluster (``ray_address``; each task asks for ``gpus_per_task`` GPUs where the
+    cluster has them); the scores are the serial run's.
     """
     import numpy as np
 
@@ -216,7 +233,12 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
     out.mkdir(parents=True, exist_ok=True)
     truth = np.array([bench.true_accuracy(a, context.dataset) for a in archs], dtype=np.float64)
     class_keys = [space.canonical_key(a) for a in archs]
-    results = score_all(built, archs, repeats, seed, quiet=quiet)
+    ex, owned = make_executor(executor, workers, ray_address, gpus_per_task)
+    try:
+        results = score_all(built, archs, repeats, seed, quiet=quiet, executor=ex)
+    finally:
+        if owned:
+            ex.close()
     write_scores_csv(out / SCORES_FILE, [space.to_string(a) for a in archs], truth, results)
 
     report: dict[str, Any] = {

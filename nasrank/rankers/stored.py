@@ -76,6 +76,14 @@ class StoredRanker(Ranker):
     def deterministic(self) -> bool:  # type: ignore[override]
         return self.inner.deterministic
 
+    @property
+    def uses_benchmark(self) -> bool:  # type: ignore[override]
+        return self.inner.uses_benchmark
+
+    @property
+    def takes_training_scale(self) -> bool:  # type: ignore[override]
+        return self.inner.takes_training_scale
+
     def config(self) -> dict[str, Any]:
         return self.inner.config()
 
