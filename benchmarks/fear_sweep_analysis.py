@@ -39,26 +39,41 @@ def _tables(records, seeds, labels, n: dict[int, int], cost: str) -> dict[int, d
                 if lab in records[s]} for s in seeds}
 
 
-def fear_cost_split(recs: list[dict], epoch_seconds: float | None) -> dict[str, Any]:
-    """Mean per candidate of a FEAR run's stage 1, stage 2 and other seconds (wall), in train epochs too."""
-    infos = [(r["info"].get("second") if isinstance(r["info"].get("second"), dict) else r["info"], r) for r in recs]
-    trained = [(i, r) for i, r in infos if "reached" in i]
-    if not trained:
+def fear_cost_split(recs: list[dict], epoch_cpu_seconds: float | None) -> dict[str, Any]:
+    """Where a FEAR run's cost goes, per candidate it trained: stage 1, stage 2 (cache included), the rest.
+
+    The stages are timed in wall seconds, which the other jobs on a shared machine inflate; each
+    candidate's CPU seconds are split in the proportions of its own wall-time split, then averaged.
+    ``in_train_epochs`` divides by the CPU cost of one epoch of ``train10``.
+    """
+    rows = []
+    for r in recs:
+        info = r["info"].get("second") if isinstance(r["info"].get("second"), dict) else r["info"]
+        if "reached" not in info:
+            continue
+        # the record's charged seconds: FEAR's stages + the rest (a cascade's cheap stage included)
+        wall = max(r["seconds"], (info.get("stage1_seconds") or 0.0) + (info.get("stage2_seconds") or 0.0))
+        cpu = r["info"].get("process_cpu_seconds")
+        s1, s2 = (info.get("stage1_seconds") or 0.0) / wall, (info.get("stage2_seconds") or 0.0) / wall
+        rows.append((info, s1, s2, cpu))
+    if not rows:
         return {}
-    n = len(trained)
-    s1 = sum(i.get("stage1_seconds") or 0.0 for i, _ in trained) / n
-    s2 = sum((i.get("stage2_seconds") or 0.0) + (i.get("stage2_cache_seconds") or 0.0) for i, _ in trained) / n
-    wall = sum(r["seconds"] for _, r in trained) / n
-    out = {"n_trained": n, "n_reached": sum(bool(i.get("reached")) for i, _ in trained),
-           "n_not_reached": sum(i.get("reached") is False and not i.get("rejected") for i, _ in trained),
-           "n_rejected": sum(bool(i.get("rejected")) for i, _ in trained),
-           "mean_stage1_epochs": sum(i.get("stage1_epochs") or 0.0 for i, _ in trained) / n,
-           "wall_seconds_per_trained_candidate": wall, "stage1_seconds": s1, "stage2_seconds": s2,
-           "other_seconds": wall - s1 - s2,
-           "share": {"stage1": s1 / wall, "stage2": s2 / wall, "other": (wall - s1 - s2) / wall} if wall else None}
-    if epoch_seconds:
-        out["in_train_epochs"] = {"stage1": s1 / epoch_seconds, "stage2": s2 / epoch_seconds,
-                                  "other": (wall - s1 - s2) / epoch_seconds, "total": wall / epoch_seconds}
+    n = len(rows)
+    out: dict[str, Any] = {
+        "n_trained": n, "n_reached": sum(bool(i.get("reached")) for i, *_ in rows),
+        "n_not_reached": sum(i.get("reached") is False and not i.get("rejected") for i, *_ in rows),
+        "n_rejected": sum(bool(i.get("rejected")) for i, *_ in rows),
+        "mean_stage1_epochs": sum(i.get("stage1_epochs") or 0.0 for i, *_ in rows) / n,
+        "mean_stage2_steps": sum(i.get("stage2_steps") or 0.0 for i, *_ in rows) / n,
+        "wall_share": {"stage1": sum(r[1] for r in rows) / n, "stage2": sum(r[2] for r in rows) / n}}
+    out["wall_share"]["other"] = 1 - out["wall_share"]["stage1"] - out["wall_share"]["stage2"]
+    if all(r[3] is not None for r in rows):
+        cpu = {"stage1": sum(r[1] * r[3] for r in rows) / n, "stage2": sum(r[2] * r[3] for r in rows) / n,
+               "total": sum(r[3] for r in rows) / n}
+        cpu["other"] = cpu["total"] - cpu["stage1"] - cpu["stage2"]
+        out["cpu_seconds"] = cpu
+        if epoch_cpu_seconds:
+            out["in_train_epochs"] = {k: v / epoch_cpu_seconds for k, v in cpu.items()}
     return out
 
 
@@ -145,9 +160,9 @@ def analyze(folder: Path, seeds: list[int], items: list[str], family: list[str],
         report["extended_family"] = {"members": ext, "seeds_and_candidates": {str(s): k[s] for s in ext_seeds},
                                      "summary": sub, "headline": headline(sub, main_others)}
         write_sweep_plots(sub, folder / "analysis" / "extended", COST_LABELS[cost])
-    train10 = [r for s in main_seeds for r in records[s].get("train10", [])[:candidates]]
-    epoch = (sum(r["seconds"] for r in train10) / len(train10) / 10) if train10 else None
-    report["train_epoch_wall_seconds"] = epoch
+    train10 = [COSTS[cost](r) for s in main_seeds for r in records[s].get("train10", [])[:candidates]]
+    epoch = (sum(train10) / len(train10) / 10) if train10 and None not in train10 else None
+    report["train_epoch_cost_seconds"] = epoch
     report["fear_cost_split"] = {lab: fear_cost_split([r for s in main_seeds if s in full[lab]
                                                        for r in records[s][lab][:candidates]], epoch)
                                  for lab in others}

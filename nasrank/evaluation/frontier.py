@@ -13,11 +13,12 @@ where the quality reaches ``q``:
 * ``q`` lies between two consecutive members (the first segment whose upper
   end reaches ``q``): ``log c = log c_i + (q - q_i) / (q_j - q_i) * (log c_j - log c_i)``;
   ``extrapolated`` is ``None``;
-* ``q`` equals a member's quality where the path first reaches it (a tie): that
-  member's cost, not extrapolated;
-* the cheapest member is already better than ``q``: the family would reach ``q``
-  at some cost at most that member's, so its cost is returned with
-  ``extrapolated="upper_bound"`` (nothing cheaper was measured);
+* ``q`` equals the quality of a member that the path reaches from below (a tie):
+  that member's cost, not extrapolated;
+* the cheapest member is already as good as ``q`` or better (a tie with it
+  included, common for a regret of 0): the family reaches ``q`` at some cost at
+  most that member's, so its cost is returned with ``extrapolated="upper_bound"``
+  (nothing cheaper was measured);
 * no member reaches ``q``: the family needs more than it was given; the cost of
   its most expensive member is returned with ``extrapolated="lower_bound"``.
 
@@ -75,10 +76,8 @@ def family_cost_at(costs: Sequence[float], qualities: Sequence[float], q: float,
     pts = sorted(((c, sign * v) for c, v in pts), key=lambda p: p[0])  # stable: ties in cost keep input order
     q = sign * float(q)
     c0, v0 = pts[0]
-    if v0 > q:
+    if v0 >= q:
         return FrontierPoint(c0, UPPER_BOUND)
-    if v0 == q:
-        return FrontierPoint(c0)
     for (ci, vi), (cj, vj) in zip(pts, pts[1:]):
         if vi < q <= vj:
             frac = (q - vi) / (vj - vi)
