@@ -67,10 +67,12 @@ def test_schema_and_lower_bound_by_hand():
     for label in ("oracle", "flaky"):
         for key in ("spearman", "kendall", "regret"):
             r = res["matched"][label][f"cost_ratio_at_equal_{key}"]
-            assert set(r) == {"mean", "ci_low", "ci_high", "extrapolated", "p_extrapolated"}
+            assert set(r) == {"mean", "ci_low", "ci_high", "extrapolated", "p_extrapolated", "p_lower_bound",
+                              "p_upper_bound"}
     # the oracle ranks perfectly at 1 s: better than the whole family -> at least t20's 20 s / 1 s
     o = res["matched"]["oracle"]["cost_ratio_at_equal_spearman"]
     assert o["mean"] == pytest.approx(20.0) and o["extrapolated"] == "lower_bound" and o["p_extrapolated"] == 1.0
+    assert o["p_lower_bound"] == 1.0 and o["p_upper_bound"] == 0.0
     assert o["ci_low"] == pytest.approx(20.0) and o["ci_high"] == pytest.approx(20.0)
     agg = res["aggregate"]["oracle"]
     assert agg["spearman"]["mean"] == pytest.approx(1.0) and agg["regret"]["mean"] == pytest.approx(0.0)

@@ -12,7 +12,7 @@ and the labels of the baseline family, and returns
   and their per-seed cost, Spearman, Kendall and regret;
 * ``matched[LABEL]`` for every ranker outside the family:
   ``cost_ratio_at_equal_spearman`` / ``_kendall`` / ``_regret``, each
-  ``{mean, ci_low, ci_high, extrapolated, p_extrapolated}``.
+  ``{mean, ci_low, ci_high, extrapolated, p_extrapolated, p_lower_bound, p_upper_bound}``.
 
 The ratio is :func:`nasrank.evaluation.frontier.matched_ratio` on seed means:
 the family's cost interpolated (piecewise linear in log cost) at the ranker's
@@ -24,7 +24,9 @@ cheapest); the interval is the percentile bootstrap of
 replacement), the ratio recomputed in every replicate (in a replicate where the
 ranker is beyond the family, the bound's value is used, so the interval of a
 bound is an interval of the bound); ``p_extrapolated`` is the fraction of
-replicates in which the ratio was a bound.
+replicates in which the ratio was a bound, ``p_lower_bound`` / ``p_upper_bound``
+the fractions in which the ranker beat every member / did no better than the
+cheapest.
 
 The frontier and the matched ratios use the seeds where every family member
 ran and did not fail on every candidate (``frontier["seeds"]``).
@@ -37,7 +39,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from nasrank.errors import NasrankError
-from nasrank.evaluation.frontier import matched_ratio
+from nasrank.evaluation.frontier import LOWER_BOUND, UPPER_BOUND, matched_ratio
 from nasrank.evaluation.seed_stats import (COUNTS, METRICS, RunTable, bootstrap, interval, observed,
                                            run_metrics)
 
@@ -87,14 +89,16 @@ def _aggregate(tables, labels, point: np.ndarray, reps: np.ndarray, baseline: st
 def _ratio_summary(family: list[int], r: int, m: int, higher: bool, point: np.ndarray,
                    reps: np.ndarray) -> dict[str, Any]:
     ratio, ext = matched_ratio(point[family, 0], point[family, m], point[r, 0], point[r, m], higher)
-    boot, bounds = [], 0
+    boot, kinds = [], []
     for b in range(reps.shape[0]):
         x, e = matched_ratio(reps[b, family, 0], reps[b, family, m], reps[b, r, 0], reps[b, r, m], higher)
         if x is not None:
             boot.append(x)
-            bounds += e is not None
+            kinds.append(e)
     iv = interval(ratio, np.array(boot, dtype=float))
-    return {**iv, "extrapolated": ext, "p_extrapolated": bounds / len(boot) if boot else None}
+    share = (lambda k: kinds.count(k) / len(kinds)) if kinds else (lambda k: None)
+    return {**iv, "extrapolated": ext, "p_extrapolated": None if not kinds else 1 - share(None),
+            "p_lower_bound": share(LOWER_BOUND), "p_upper_bound": share(UPPER_BOUND)}
 
 
 def frontier_seeds(tables: Mapping[Any, Mapping[str, RunTable]], family: Sequence[str]) -> list[Any]:
