@@ -1,4 +1,9 @@
-"""Raw runs of the seed sweep behind ``fear_vs_training.py`` (CPU scale), one ranker at a time.
+"""Raw runs of the seed sweep behind ``fear_vs_training_seeds.json`` (CPU scale), one ranker at a time.
+
+``fear_vs_training.py --scale cpu`` runs the same sweep in one call (``compare_seeds``); this runner
+orders the (ranker, seed) jobs by priority instead, so that a CPU budget too small for the whole
+sweep still ends with a complete core (FEAR and the cheapest family members on every seed) and the
+costlier jobs last. It wrote the folder that ``fear_vs_training.py --analyze`` summarized.
 
 For each seed, then for each ranker in priority order, runs ``compare`` with that
 one ranker into ``OUT/seed<S>/`` (history ``OUT/seed<S>/<label>/history.jsonl``,
