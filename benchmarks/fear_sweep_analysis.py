@@ -152,7 +152,8 @@ def analyze(folder: Path, seeds: list[int], items: list[str], family: list[str],
             report["fewer_seeds"][lab] = {"seeds": own, "aggregate": sub["aggregate"][lab],
                                           "matched": sub["matched"][lab], "headline": headline(sub, [lab])[lab]}
     ext = [f for f in family if f not in main_family and any(records[s].get(f) for s in main_seeds)]
-    ext_seeds = [s for s in main_seeds if ext and all(records[s].get(f) for f in ext)]
+    ext_seeds = [s for s in main_seeds if ext and all(s in full[f] for f in ext)]  # complete seeds first,
+    ext_seeds = ext_seeds or [s for s in main_seeds if ext and all(records[s].get(f) for f in ext)]  # else prefixes
     if ext_seeds:
         k = {s: min(len(records[s][f]) for f in ext) for s in ext_seeds}
         sub = summarize_sweep(_tables(records, ext_seeds, main_others + main_family + ext, k, cost),
