@@ -10,8 +10,15 @@ from typing import Sequence
 COMMAND_MODULES = ("search", "spaces", "evaluate", "compare", "supernet", "analyze", "store", "report")
 
 
+def _version() -> str:
+    from nasrank.provenance import version
+
+    return version()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nasrank", description="Neural architecture search with pluggable rankers.")
+    parser.add_argument("--version", action="version", version=f"nasrank {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         try:
@@ -27,8 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from nasrank.errors import NasrankError
 
+    from nasrank.provenance import set_command
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    set_command(list(sys.argv[1:] if argv is None else argv))
     try:
         return int(args.func(args) or 0)
     except NasrankError as exc:

@@ -279,6 +279,9 @@ def run(args: argparse.Namespace) -> int:
         },
         "rankers": rankers,
     }
+    from nasrank.provenance import provenance
+
+    result["provenance"] = provenance()
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "analysis.json", _nan_to_none(result))

@@ -269,6 +269,9 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
             result["benchmark_size"] = len(context.benchmark.archs(context.dataset))
         except NasrankError:
             pass
+    from nasrank.provenance import provenance
+
+    result["provenance"] = provenance(context.device)
     write_json(out_dir / "compare.json", result)
     from nasrank.evaluation.plots import plot_trajectories
 

@@ -261,6 +261,9 @@ def run(args: argparse.Namespace) -> int:
         "repeats": args.repeats, "modes": modes, "store": None if store is None else str(store.path),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rankers": {},
     }
+    from nasrank.provenance import provenance
+
+    report["provenance"] = provenance(context.device)
     for name, ranker in rankers.items():
         res = results[name]
         rep = ranker_report(res["score"], res["seconds"], res["device_seconds"], truth, class_keys, modes)

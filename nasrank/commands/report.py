@@ -278,6 +278,9 @@ def write_report(rows: list[dict[str, Any]], curves: list[tuple[str, History]], 
     payload = {"kind": KIND, "inputs": inputs, "columns": cols, "runs": rows, "figure": "report.png",
                "optimum_true_acc": optimum,
                "figure_definition": "true accuracy of the best-scored architecture so far vs cumulative ranker cost"}
+    from nasrank.provenance import provenance
+
+    payload["provenance"] = provenance()
     (d / "report.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
     plot_trajectories(curves, d / "report.png", optimum,
                       title=title or "best true accuracy found vs ranker cost")

@@ -141,20 +141,42 @@ def summarize(history, space, context, args) -> dict[str, Any]:
             out["benchmark_size"] = len(bench.archs(context.dataset))
         except NasrankError:
             pass
+    from nasrank.provenance import provenance
+
+    out["provenance"] = provenance(context.device)
     return out
 
 
+def _human(key: str, v: Any) -> str:
+    """One summary value as text: no raw dicts, no ``None``."""
+    if v is None:
+        return "n/a"
+    if isinstance(v, float) and key.endswith("seconds"):
+        return f"{v:.1f} s ({v / 3600:.2f} h)"
+    if isinstance(v, float):
+        return f"{v:.4f}"
+    if isinstance(v, dict):
+        return ", ".join(f"{k} {_human(k, x)}" for k, x in v.items() if not isinstance(x, (dict, list)))
+    return str(v)
+
+
+def _provenance_line(prov: dict[str, Any]) -> str:
+    git = (prov.get("git_commit") or "")[:10]
+    parts = [f"nasrank {prov['versions'].get('nasrank')}", f"torch {prov['versions'].get('torch')}",
+             f"git {git}{' (modified)' if prov.get('git_dirty') else ''}" if git else "not in a git repository",
+             f"device {prov.get('device_used') or prov.get('device')}"]
+    return ", ".join(parts)
+
+
 def print_summary(summary: dict[str, Any]) -> None:
+    """The summary as a two-column table (long values wrap; fits 80 columns)."""
     from rich.console import Console
     from rich.table import Table
 
     t = Table(title=f"nasrank search: {summary['searcher']} + {summary['ranker']} on {summary['space']}")
-    t.add_column("field")
+    t.add_column("field", no_wrap=True)
     t.add_column("value", overflow="fold")
     for k, v in summary.items():
-        if isinstance(v, float) and k.endswith("seconds"):
-            v = f"{v:.1f} s ({v / 3600:.2f} h)"
-        elif isinstance(v, float):
-            v = f"{v:.4f}"
-        t.add_row(k, str(v))
-    Console().print(t)
+        text = _provenance_line(v) if k == "provenance" else _human(k, v)
+        t.add_row(k, text)
+    Console(width=min(Console().width, 100)).print(t)
