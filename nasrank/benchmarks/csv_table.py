@@ -2,9 +2,13 @@
 
 The architecture column is read by the space (``SearchSpace.arch_from_row``),
 so NB101 reads ``matrix``/``ops`` and DARTS reads ``genotype``. The accuracy is
-the first present of ``test_acc``, ``val_acc``, ``accuracy``. Optional columns
-``train_seconds_<E>ep`` become recorded training times for E epochs. A
-``dataset`` column splits rows by dataset (default: the ``dataset`` argument).
+the first present of ``test_acc``, ``val_acc``, ``accuracy``, else the
+``test_acc_<E>ep`` column of the largest E. Columns ``test_acc_<E>ep`` and
+``valid_acc_<E>ep`` (or ``val_acc_<E>ep``) become the metrics ``test@E`` /
+``valid@E`` a search may run on (the tabular ranker's ``metric`` and ``epochs``),
+and ``train_seconds_<E>ep`` the recorded training times for E epochs. A
+``dataset`` column splits rows by dataset; without one, the table serves
+whatever dataset is asked for (it is the user's table for their data set).
 """
 from __future__ import annotations
 
@@ -18,6 +22,17 @@ from nasrank.spaces.base import SearchSpace
 
 ACC_COLUMNS = ("test_acc", "val_acc", "accuracy")
 _SECONDS_RE = re.compile(r"^train_seconds_(\d+)ep$")
+_METRIC_RE = re.compile(r"^(test|valid|val)_acc_(\d+)ep$")
+
+
+def _metric_columns(cols: list[str]) -> dict[str, str]:
+    """``{"test@12": "test_acc_12ep", ...}`` for the per-schedule accuracy columns."""
+    out = {}
+    for c in cols:
+        m = _METRIC_RE.match(c)
+        if m:
+            out[f"{'valid' if m.group(1) == 'val' else m.group(1)}@{int(m.group(2))}"] = c
+    return out
 
 
 def load_csv_benchmark(path: str | Path, space: SearchSpace, dataset: str = "cifar10") -> Benchmark:
@@ -29,19 +44,24 @@ def load_csv_benchmark(path: str | Path, space: SearchSpace, dataset: str = "cif
     with path.open(newline="") as fh:
         reader = csv.DictReader(fh)
         cols = reader.fieldnames or []
-        acc_col = next((c for c in ACC_COLUMNS if c in cols), None)
+        metric_cols = _metric_columns(cols)
+        tests = sorted((int(k.split("@")[1]), c) for k, c in metric_cols.items() if k.startswith("test@"))
+        acc_col = next((c for c in ACC_COLUMNS if c in cols), tests[-1][1] if tests else None)
         if acc_col is None:
-            raise NasrankError(f"benchmark CSV {path} has no accuracy column (one of {', '.join(ACC_COLUMNS)}); columns: {cols}")
+            raise NasrankError(f"benchmark CSV {path} has no accuracy column (one of {', '.join(ACC_COLUMNS)} "
+                               f"or test_acc_<E>ep); columns: {cols}")
+        bench.any_dataset = "dataset" not in cols
         secs = {int(m.group(1)): c for c in cols if (m := _SECONDS_RE.match(c))}
         order: list = []
         for line, row in enumerate(reader, start=2):
             try:
                 arch = space.arch_from_row(row)
                 acc = float(row[acc_col])
+                metrics = {k: float(row[c]) for k, c in metric_cols.items() if row.get(c) not in (None, "")}
             except (ValueError, KeyError, TypeError) as exc:
                 raise NasrankError(f"benchmark CSV {path}, line {line}: {exc}") from None
             rec = Record(acc, {e: float(row[c]) for e, c in secs.items() if row.get(c)},
-                         {k: v for k, v in row.items() if k not in ("arch", acc_col)})
+                         {k: v for k, v in row.items() if k not in ("arch", acc_col)}, metrics)
             bench._add(arch, row.get("dataset") or dataset, rec)
             order.append(arch)
     if not order:

@@ -286,6 +286,8 @@ def run(args: argparse.Namespace) -> int:
     rankers = parse_ranker_list(args.rankers, cascades=True)
     space = make_space(args)
     context = make_context(args, space)
+    if context.benchmark is not None:  # a search samples the space, not the table
+        context.benchmark.warn_coverage(context.dataset)
     scale = {k: getattr(args, k, None) for k in SCALE_OPTIONS}
     result = compare(space, context, rankers, args.candidates, args.output, searcher=args.searcher,
                      searcher_cfg=parse_cfg(args.searcher_cfg, "--searcher-cfg"),

@@ -74,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
     budget = Budget(queries=args.budget_queries, seconds=args.budget_seconds)
     space = make_space(args)
     context = make_context(args, space)
+    if context.benchmark is not None:  # a search samples the space, not the table
+        context.benchmark.warn_coverage(context.dataset)
     ranker = make_ranker(args.ranker, space, context, parse_cfg(args.ranker_cfg, "--ranker-cfg"))
     ranker = with_store(ranker, make_store(args))
     executor = make_executor(args)
@@ -132,6 +134,7 @@ def summarize(history, space, context, args) -> dict[str, Any]:
         "best_arch": None if best is None else best.arch, "best_score": None if best is None else best.score,
         "best_true_acc": None if best is None else best.true_acc,
     }
+    out.update(protocol(history, bench))
     if bench is not None and best is not None:
         try:
             opt_arch, opt_acc = bench.best(context.dataset)
@@ -166,6 +169,20 @@ def _provenance_line(prov: dict[str, Any]) -> str:
              f"git {git}{' (modified)' if prov.get('git_dirty') else ''}" if git else "not in a git repository",
              f"device {prov.get('device_used') or prov.get('device')}"]
     return ", ".join(parts)
+
+
+def protocol(history, bench) -> dict[str, Any]:
+    """What the search optimised, what is reported and what the cost is (read from the history's records)."""
+    metrics = sorted({str(r.info["metric"]) for r in history if "metric" in r.info})
+    costs = sorted({str(r.info["cost"]) for r in history if "cost" in r.info})
+    out: dict[str, Any] = {}
+    if metrics:
+        out["search_metric"] = ", ".join(metrics)
+    if bench is not None:
+        out["reported"] = "true_acc: test accuracy after the benchmark's full schedule"
+    if costs:
+        out["cost"] = ", ".join(f"{c} training time" if c != "per query" else "fixed charge per query" for c in costs)
+    return out
 
 
 def print_summary(summary: dict[str, Any]) -> None:

@@ -9,14 +9,21 @@ error 1.2%)::
                       + 327.10·#avgpool − 76.89·#skip
 
 Time scales linearly with epochs (the 12-epoch records are 12/200 of it,
-to 0.01%). Where the benchmark records a training time it is used instead.
-For other spaces the default charge is ``seconds_per_query``.
+to 0.01%). Where the benchmark records a training time it is used instead
+(NATS records one per metric and schedule). For other spaces the default
+charge is ``seconds_per_query``.
+
+The score is the benchmark's ``metric`` (``test`` or ``valid``) after
+``epochs``: ``metric=valid,epochs=12`` runs the NB201/NATS protocol (search on
+the 12-epoch validation accuracy). The history's ``true_acc`` is always the
+reported test accuracy after the full schedule.
 """
 from __future__ import annotations
 
 import math
 from typing import Any
 
+from nasrank.benchmarks.base import METRICS, metric_key
 from nasrank.errors import NasrankError
 from nasrank.rankers.base import Evaluation, Ranker, RunContext
 from nasrank.registry import RANKERS
@@ -34,31 +41,42 @@ def nb201_training_seconds(arch: Arch, epochs: int = 200) -> float:
 
 @RANKERS.register("tabular")
 class TabularRanker(Ranker):
-    """Score = the benchmark's true accuracy; cost = modelled training time for ``epochs``."""
+    """Score = the benchmark's ``metric`` accuracy after ``epochs``; cost = the recorded (else modelled)
+    training time behind it."""
 
     uses_benchmark = True  # the benchmark's source is part of the result-store key
 
     def __init__(self, space: SearchSpace, context: RunContext | None = None, epochs: int = 200,
-                 seconds_per_query: float = 1.0) -> None:
+                 seconds_per_query: float = 1.0, metric: str = "test") -> None:
         super().__init__(space, context)
-        if self.context.benchmark is None:
+        bench = self.context.benchmark
+        if bench is None:
             raise NasrankError("the 'tabular' ranker needs a benchmark (--benchmark csv:PATH | nats:DIR | nb201:FILE | embedded)")
+        if metric not in METRICS:
+            raise NasrankError(f"tabular: unknown metric {metric!r}; expected one of: {', '.join(METRICS)}")
+        if not bench.has_metric(self.context.dataset, metric, epochs):
+            have = bench.metric_keys(self.context.dataset) or ["test (one schedule)"]
+            raise NasrankError(f"tabular: benchmark {bench.source} has no {metric_key(metric, epochs)} accuracy on "
+                               f"{self.context.dataset}; it has: {', '.join(have)}")
         self.epochs = epochs
         self.seconds_per_query = seconds_per_query
+        self.metric = metric
 
-    def cost(self, arch: Arch) -> float:
-        recorded = self.context.benchmark.training_seconds(arch, self.context.dataset, self.epochs)
+    def cost(self, arch: Arch) -> tuple[float, str]:
+        """``(seconds, "recorded" | "modelled" | "per query")`` charged for ``arch``."""
+        recorded = self.context.benchmark.training_seconds(arch, self.context.dataset, self.epochs, self.metric)
         if recorded is not None:
-            return recorded
+            return recorded, "recorded"
         if self.space.registry_name == "nb201":
-            return nb201_training_seconds(arch, self.epochs)
-        return self.seconds_per_query
+            return nb201_training_seconds(arch, self.epochs), "modelled"
+        return self.seconds_per_query, "per query"
 
     def evaluate_one(self, arch: Arch) -> Evaluation:
-        acc = self.context.benchmark.true_accuracy(arch, self.context.dataset)
+        acc = self.context.benchmark.metric_accuracy(arch, self.context.dataset, self.metric, self.epochs)
         score = float("nan") if acc is None else float(acc)
-        info: dict[str, Any] = {"source": self.context.benchmark.source}
+        c, how = self.cost(arch)
+        info: dict[str, Any] = {"source": self.context.benchmark.source,
+                                "metric": metric_key(self.metric, self.epochs), "cost": how}
         if not math.isfinite(score):
             info["invalid"] = "not in benchmark"
-        c = self.cost(arch)
         return Evaluation(score, c, c, info)
