@@ -60,6 +60,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--by", default="params", choices=("params", "flops"), help="complexity measure of the bins")
     p.add_argument("--bins", type=int, default=5, help="number of equal-count complexity bins")
     p.add_argument("--no-plots", action="store_true", help="write analysis.json only")
+    from nasrank.evaluation.figures import add_format_arg
+
+    add_format_arg(p)
     p.set_defaults(func=run)
 
 
@@ -287,14 +290,16 @@ def run(args: argparse.Namespace) -> int:
     write_json(out / "analysis.json", _nan_to_none(result))
     if not args.no_plots:
         from nasrank.evaluation.analysis_plots import plot_complexity_bias, plot_op_bias, plot_variance
+        from nasrank.evaluation.figures import parse_formats
 
+        fmts = parse_formats(args.format)
         done = {k: v for k, v in rankers.items() if "skipped" not in v}
-        plot_complexity_bias({k: v["complexity_bias"] for k, v in done.items()}, out / "bias_complexity.png")
+        plot_complexity_bias({k: v["complexity_bias"] for k, v in done.items()}, out / "bias_complexity.png", fmts)
         plot_op_bias({k: v["op_bias"] for k, v in done.items()}, out / "bias_ops.png",
-                     {k: v["feature_bias"] for k, v in done.items()})
+                     {k: v["feature_bias"] for k, v in done.items()}, fmts)
         var = {k: v["variance"] for k, v in rankers.items() if "variance" in v}
         if var:
-            plot_variance(var, out / "variance.png")
+            plot_variance(var, out / "variance.png", fmts)
     print_table(result)
     return 0
 

@@ -38,6 +38,7 @@ from typing import Any, Sequence
 from nasrank.commands.common import (add_context_args, add_space_args, make_context, make_space, parse_cfg,
                                      parse_ranker_list, ranker_label, ranker_spec, write_json)
 from nasrank.errors import NasrankError
+from nasrank.evaluation.figures import add_format_arg, parse_formats
 from nasrank.store import add_store_args, make_store
 
 #: scale options of the command, applied to every ranker that takes them
@@ -69,6 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue the histories already in --output")
     p.add_argument("--quiet", action="store_true", help="no table")
     add_store_args(p)
+    add_format_arg(p)
     p.set_defaults(func=run)
 
 
@@ -197,7 +199,7 @@ def summarize_run(spec: str, history, space, context, wall: float, config: dict[
 def compare(space, context, rankers: Sequence[str], candidates: int, output: str | Path, searcher: str = "random",
             searcher_cfg: dict[str, Any] | None = None, ranker_cfg_pairs: dict[str, Any] | None = None,
             scale: dict[str, Any] | None = None, baseline: str | None = None, seed: int | None = None,
-            resume: bool = False, on_done=None, store=None) -> dict[str, Any]:
+            resume: bool = False, on_done=None, store=None, formats: Sequence[str] = ("png",)) -> dict[str, Any]:
     """Run ``searcher`` once per ranker with ``Budget(queries=candidates)``; write and return compare.json.
 
     With a result ``store``, architectures already scored by the same ranker
@@ -276,7 +278,8 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
     from nasrank.evaluation.plots import plot_trajectories
 
     plot_trajectories([(spec, h) for spec, h in histories.items()], out_dir / "cost_vs_accuracy.png", optimum,
-                      title=f"{searcher} search, {candidates} candidates: best true accuracy vs ranker cost")
+                      formats=formats, measured_on=result["provenance"]["device_used"],
+                      title=f"{searcher} search, {candidates} candidates: true accuracy vs ranker cost")
     return result
 
 
@@ -292,7 +295,8 @@ def run(args: argparse.Namespace) -> int:
     result = compare(space, context, rankers, args.candidates, args.output, searcher=args.searcher,
                      searcher_cfg=parse_cfg(args.searcher_cfg, "--searcher-cfg"),
                      ranker_cfg_pairs=parse_cfg(args.ranker_cfg, "--ranker-cfg"), scale=scale,
-                     baseline=args.baseline, seed=args.seed, resume=args.resume, store=make_store(args))
+                     baseline=args.baseline, seed=args.seed, resume=args.resume, store=make_store(args),
+                     formats=parse_formats(args.format))
     if not args.quiet:
         print_table(result)
     return 0

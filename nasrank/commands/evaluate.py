@@ -47,6 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-plots", action="store_true", help="skip scatter.png and criteria.png")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_store_args(p)
+    from nasrank.evaluation.figures import add_format_arg
+
+    add_format_arg(p)
     p.set_defaults(func=run)
 
 
@@ -272,13 +275,16 @@ def run(args: argparse.Namespace) -> int:
     (out / REPORT_FILE).write_text(_dumps(json_safe(report)))
 
     if not args.no_plots:
+        from nasrank.evaluation.figures import parse_formats
         from nasrank.evaluation.report import mean_over_repeats
 
+        fmts = parse_formats(args.format)
         means = {n: mean_over_repeats(results[n]["score"]) for n in names}
         plot_scatter(out / "scatter.png", {n: (means[n], truth) for n in names},
                      {n: spearman(means[n], truth) if np.isfinite(means[n]).sum() > 1 else None for n in names},
-                     truth_label=f"true accuracy ({context.dataset})")
-        plot_criteria(out / "criteria.png", {n: report["rankers"][n]["criteria"][modes[0]] for n in names}, modes[0])
+                     truth_label=f"true accuracy ({context.dataset})", formats=fmts)
+        plot_criteria(out / "criteria.png", {n: report["rankers"][n]["criteria"][modes[0]] for n in names}, modes[0],
+                      formats=fmts)
     print_table(report)
     return 0
 

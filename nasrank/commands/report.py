@@ -11,9 +11,12 @@ Each OUT is recognised by its files:
   ranker. Its curve takes the architectures in file order, as a search that
   proposed them in that order would (mean score over repeats, cost summed).
 
-Writes ``DIR/report.csv``, ``DIR/report.json`` and ``DIR/report.png`` (true
-accuracy of the best-scored architecture so far against cumulative ranker cost,
-one line per run) and prints the table.
+Writes ``DIR/report.csv``, ``DIR/report.json`` and ``DIR/report.png`` (``--format
+png,pdf,svg``; what it shows is listed in ``DIR/report.figure.json``): per run, the
+true accuracy of the best-scored architecture so far and the best true accuracy
+found so far, against cumulative ranker cost, one row of panels per kind of cost.
+Runs that differ only in their seed are merged into one curve (mean, 95% band)
+and one ``groups`` entry (mean ± CI). Prints the table.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from nasrank.errors import NasrankError
+from nasrank.evaluation.figures import add_format_arg, parse_formats
 from nasrank.history import History, HistoryRecord
 
 KIND = "nasrank report"
@@ -44,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output", default="nasrank_report", help="folder for report.csv, report.json, report.png")
     p.add_argument("--title", default=None, help="figure title")
     p.add_argument("--quiet", action="store_true", help="do not print the table")
+    add_format_arg(p)
     p.set_defaults(func=run)
 
 
@@ -73,7 +78,9 @@ def read_search(d: Path) -> list[tuple[dict[str, Any], History]]:
         if cfg.get(k) is not None:
             row[k] = cfg[k]
     if (d / "summary.json").is_file():
-        row.update({k: v for k, v in _read_json(d / "summary.json").items() if not isinstance(v, (dict, list))})
+        summary = _read_json(d / "summary.json")
+        row.update({k: v for k, v in summary.items() if not isinstance(v, (dict, list))})
+        row["device_used"] = (summary.get("provenance") or {}).get("device_used")
     else:
         row["note"] = "no summary.json (interrupted run): summarised from history.jsonl"
     row["kind"] = "search"
@@ -91,6 +98,7 @@ def _ranker_dir(d: Path, spec: str) -> Path | None:
 def read_compare(d: Path) -> list[tuple[dict[str, Any], History | None]]:
     data = _read_json(d / "compare.json")
     common = {k: data.get(k) for k in ("space", "searcher", "dataset", "benchmark", "seed", "optimum_true_acc")}
+    common["device_used"] = (data.get("provenance") or {}).get("device_used")
     out: list[tuple[dict[str, Any], History | None]] = []
     rankers = data.get("rankers") or {}
     if isinstance(rankers, list):
@@ -248,14 +256,56 @@ def merge(outputs: Iterable[str | Path]) -> tuple[list[dict[str, Any]], list[tup
     return rows, curves
 
 
+#: what makes runs the same experiment but for their seed
+GROUP_KEYS = ("kind", "space", "searcher", "ranker", "dataset", "benchmark")
+
+
+def seed_groups(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """``run label -> group name`` for runs that differ only in their seed (groups of two or more seeds)."""
+    by_key: dict[tuple, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_key.setdefault(tuple(str(r.get(k)) for k in GROUP_KEYS), []).append(r)
+    names: dict[tuple, str] = {}
+    for key, members in by_key.items():
+        seeds = [m.get("seed") for m in members]
+        if len(members) < 2 or len(set(map(str, seeds))) < len(seeds):
+            continue  # one run, or repeated seeds: not a seed sweep
+        r = members[0]
+        name = "+".join(str(r[k]) for k in ("searcher", "ranker") if r.get(k)) or str(r.get("ranker"))
+        if name in names.values():
+            name += f" [{r.get('space')}, {r.get('dataset')}]"
+        names[key] = name
+    return {r["run"]: names[k] for k, members in by_key.items() if k in names for r in members}
+
+
+def group_rows(rows: list[dict[str, Any]], groups: dict[str, str]) -> list[dict[str, Any]]:
+    """Per seed group: the number of runs, their seeds, and mean ± 95% CI of the headline numbers."""
+    from nasrank.evaluation.seeds import mean_ci
+
+    out = []
+    for name in dict.fromkeys(groups.values()):
+        members = [r for r in rows if groups.get(r["run"]) == name]
+        g: dict[str, Any] = {"group": name, "n_runs": len(members), "seeds": [m.get("seed") for m in members]}
+        for k in ("best_true_acc", "true_rank_of_best", "total_cost_seconds", "spearman"):
+            mean, half, n = mean_ci([m.get(k) if isinstance(m.get(k), (int, float)) else None for m in members])
+            if n:
+                g[f"{k}_mean"], g[f"{k}_ci95"], g[f"{k}_n"] = mean, half, n
+        out.append(g)
+    return out
+
+
 def _columns(rows: list[dict[str, Any]]) -> list[str]:
     extra = sorted({k for r in rows for k in r} - set(COLUMNS))
     return [c for c in COLUMNS if any(c in r for r in rows) or c in ("run", "kind")] + extra
 
 
 def write_report(rows: list[dict[str, Any]], curves: list[tuple[str, History]], out_dir: str | Path,
-                 inputs: list[str], title: str | None = None) -> dict[str, Path]:
-    """Write report.csv, report.json and report.png into ``out_dir``."""
+                 inputs: list[str], title: str | None = None, formats: Iterable[str] = ("png",)) -> dict[str, Any]:
+    """Write report.csv, report.json and the report figure (in each of ``formats``) into ``out_dir``.
+
+    Runs that differ only in their seed are merged: one mean curve with a 95% band per group, and
+    mean ± CI in ``report.json``'s ``groups``.
+    """
     from nasrank.evaluation.plots import plot_trajectories
 
     d = Path(out_dir)
@@ -275,37 +325,77 @@ def write_report(rows: list[dict[str, Any]], curves: list[tuple[str, History]], 
             w.writerow({k: ("" if r.get(k) is None else r[k]) for k in cols})
     optima = {r.get("optimum_true_acc") for r in rows if r.get("optimum_true_acc") is not None}
     optimum = optima.pop() if len(optima) == 1 else None
-    payload = {"kind": KIND, "inputs": inputs, "columns": cols, "runs": rows, "figure": "report.png",
-               "optimum_true_acc": optimum,
-               "figure_definition": "true accuracy of the best-scored architecture so far vs cumulative ranker cost"}
+    groups = seed_groups(rows)
+    payload = {"kind": KIND, "inputs": inputs, "columns": cols, "runs": rows, "groups": group_rows(rows, groups),
+               "figure": "report.png", "figure_manifest": "report.figure.json", "optimum_true_acc": optimum,
+               "figure_definition": {
+                   "selected": "true accuracy of the best-scored architecture so far (what the search returns)",
+                   "found": "best true accuracy among the architectures evaluated so far",
+                   "x": "cumulative ranker cost; one row of panels per kind of cost (recorded/modelled "
+                        "benchmark time, measured wall time)",
+                   "groups": "runs that differ only in their seed: mean with a 95% confidence band"}}
     from nasrank.provenance import provenance
 
     payload["provenance"] = provenance()
     (d / "report.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
-    plot_trajectories(curves, d / "report.png", optimum,
-                      title=title or "best true accuracy found vs ranker cost")
-    return {"csv": d / "report.csv", "json": d / "report.json", "png": d / "report.png"}
+    devices = {r.get("device_used") for r in rows if r.get("device_used")}
+    fig = plot_trajectories(curves, d / "report.png", optimum, title=title or "true accuracy vs ranker cost",
+                            formats=list(formats), groups=groups,
+                            measured_on=devices.pop() if len(devices) == 1 else None)
+    figures = [d / f"report.{f}" for f in formats] if fig is not None else []
+    return {"csv": d / "report.csv", "json": d / "report.json", "figures": figures, "groups": payload["groups"]}
+
+
+def _cost_text(v: Any) -> str:
+    if not isinstance(v, (int, float)):
+        return "-"
+    return f"{v:.4g} s" if v < 1e5 else f"{v / 3600:.1f} h"
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
+    """One line per run; the ranker column is dropped when every run label already names it (80 columns)."""
     from rich.console import Console
     from rich.table import Table
 
+    cols = [(h, k) for h, k in TABLE
+            if not (k == "ranker" and all(str(r.get("ranker")) in str(r.get("run")) for r in rows))]
     t = Table(title=f"nasrank report: {len(rows)} runs")
-    for header, key in TABLE:
+    for header, key in cols:
         if key in ("run", "ranker"):
-            t.add_column(header, overflow="fold")
+            t.add_column(header, overflow="fold", min_width=18 if key == "run" else 8)
         else:
             t.add_column(header, no_wrap=True, justify="right")
     for r in rows:
         cells = []
-        for _, k in TABLE:
+        for _, k in cols:
             v = r.get(k)
-            if isinstance(v, float) and k.endswith("seconds"):
-                cells.append(f"{v:.4g} s" if v < 1e5 else f"{v / 3600:.1f} h")
+            if k.endswith("seconds"):
+                cells.append(_cost_text(v))
             else:
                 cells.append("-" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v))
         t.add_row(*cells)
+    Console().print(t)
+
+
+def print_groups(groups: list[dict[str, Any]]) -> None:
+    """Seed groups: mean ± 95% CI of the best true accuracy and the cost."""
+    from rich.console import Console
+    from rich.table import Table
+
+    def pm(g: dict[str, Any], k: str, fmt: str) -> str:
+        m, h = g.get(f"{k}_mean"), g.get(f"{k}_ci95")
+        if m is None:
+            return "-"
+        return format(m, fmt) + ("" if h is None else " ± " + format(h, fmt))
+
+    t = Table(title="seed groups (mean ± 95% CI)")
+    t.add_column("group", overflow="fold")
+    for h in ("runs", "best true acc", "true rank", "cost (h)"):
+        t.add_column(h, justify="right", no_wrap=True)
+    for g in groups:
+        hours = {k: (v / 3600 if isinstance(v, (int, float)) else v) for k, v in g.items() if k.startswith("total_cost")}
+        t.add_row(g["group"], str(g["n_runs"]), pm(g, "best_true_acc", ".2f"), pm(g, "true_rank_of_best", ".0f"),
+                  pm(hours, "total_cost_seconds", ".3g"))
     Console().print(t)
 
 
@@ -313,9 +403,13 @@ def run(args: argparse.Namespace) -> int:
     out_dir = Path(args.output).resolve()
     if any(Path(o).resolve() == out_dir for o in args.outputs):
         raise NasrankError(f"--output {args.output} is one of the inputs; choose another folder")
+    formats = parse_formats(args.format)
     rows, curves = merge(args.outputs)
-    paths = write_report(rows, curves, args.output, [str(o) for o in args.outputs], args.title)
+    paths = write_report(rows, curves, args.output, [str(o) for o in args.outputs], args.title, formats)
     if not args.quiet:
         print_table(rows)
-        print(f"wrote {paths['csv']}, {paths['json']}, {paths['png']}")
+        if paths["groups"]:
+            print_groups(paths["groups"])
+        figs = ", ".join(map(str, paths["figures"])) or "no figure (no run has a true accuracy)"
+        print(f"wrote {paths['csv']}, {paths['json']}, {figs}")
     return 0

@@ -9,6 +9,7 @@ from typing import Any
 from nasrank.commands.common import (add_context_args, add_ranker_cfg_arg, add_space_args, make_context,
                                      make_ranker, make_space, parse_cfg, write_json)
 from nasrank.errors import NasrankError
+from nasrank.evaluation.figures import add_format_arg, parse_formats
 from nasrank.store import add_store_args, make_store, with_store
 
 CONFIG_FILE = "config.json"
@@ -30,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--budget-seconds", type=float, default=None, help="ranker cost in seconds")
     p.add_argument("--output", default=None, help="run directory (history.jsonl, summary.json)")
     p.add_argument("--resume", default=None, metavar="DIR", help="continue the interrupted run in DIR")
-    p.add_argument("--plot", action="store_true", help="write DIR/trajectory.png")
+    p.add_argument("--plot", action="store_true", help="write DIR/trajectory.png (refreshed on --resume)")
+    add_format_arg(p)
     p.add_argument("--executor", default="serial",
                    help="serial | ray (random: batches of --workers; evolution runs as evolution_async)")
     p.add_argument("--workers", type=int, default=2, help="Ray workers (with --executor ray)")
@@ -50,6 +52,9 @@ def _resume_args(args: argparse.Namespace) -> argparse.Namespace:
         if k in saved and k not in extend:  # a budget given with --resume extends the run
             setattr(args, k, saved[k])
     args.output = args.resume
+    args.plot = args.plot or bool(saved.get("plot"))  # a resumed run refreshes the figure it had
+    if args.format == ["png"] and saved.get("format"):
+        args.format = saved["format"]
     return args
 
 
@@ -71,6 +76,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.resume:
         args = _resume_args(args)
+    if args.plot and not (args.output or args.resume):
+        raise NasrankError("--plot writes DIR/trajectory.png and needs --output DIR")
+    formats = parse_formats(args.format)
     budget = Budget(queries=args.budget_queries, seconds=args.budget_seconds)
     space = make_space(args)
     context = make_context(args, space)
@@ -88,9 +96,10 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else None
     history = History(out, resume=bool(args.resume))
     if out is not None:
-        write_json(out / CONFIG_FILE, {k: getattr(args, k, None) for k in RUN_OPTIONS})
+        write_json(out / CONFIG_FILE, {k: getattr(args, k, None) for k in (*RUN_OPTIONS, "plot", "format")})
     history = _run_with_progress(searcher, budget, history, quiet=args.quiet)
     summary = summarize(history, space, context, args)
+    summary["searcher"] = searcher_name  # e.g. evolution_async when --executor ray ran it
     if hasattr(ranker, "stats"):
         summary["store"] = ranker.stats()
     if out is not None:
@@ -99,7 +108,11 @@ def run(args: argparse.Namespace) -> int:
             from nasrank.evaluation.plots import plot_trajectories
 
             optimum = summary.get("optimum_true_acc")
-            plot_trajectories([(f"{args.searcher}+{args.ranker}", history)], out / "trajectory.png", optimum)
+            fig = plot_trajectories([(f"{searcher_name}+{args.ranker}", history)], out / "trajectory.png", optimum,
+                                    title=f"{searcher_name} + {args.ranker} on {space.registry_name}",
+                                    formats=formats, measured_on=summary["provenance"]["device_used"])
+            if fig is None:
+                print("no trajectory figure: no evaluated architecture has a true accuracy (no benchmark?)")
     print_summary(summary)
     return 0
 

@@ -141,67 +141,93 @@ def _plt():
 
 
 def plot_scatter(path: str | Path, panels: Mapping[str, tuple[np.ndarray, np.ndarray]],
-                 rho: Mapping[str, float] | None = None, truth_label: str = "true accuracy (%)") -> Path:
-    """One panel per ranker: mean score (x) against the true accuracy (y).
+                 rho: Mapping[str, float] | None = None, truth_label: str = "true accuracy (%)",
+                 formats: Sequence[str] = ("png",)) -> Path | None:
+    """One panel per ranker with a valid score: mean score (x) against the true accuracy (y).
 
     The x axis is logarithmic when all valid scores are positive and span
-    more than two orders of magnitude (#params, #FLOPs).
+    more than two orders of magnitude (#params, #FLOPs); tick labels are short
+    (``120k``, ``1.2M``). Rankers without a valid score get no panel and are
+    named in the title. ``None`` when no ranker has one.
     """
+    from nasrank.evaluation.figures import compact_ticks, save_figure
+
     plt = _plt()
-    n = max(1, len(panels))
-    cols = min(3, n)
-    rows = math.ceil(n / cols)
+    ok_of = {n: np.isfinite(np.asarray(s, dtype=np.float64)) & np.isfinite(np.asarray(t, dtype=np.float64))
+             for n, (s, t) in panels.items()}
+    shown = [n for n in panels if ok_of[n].any()]
+    empty = [n for n in panels if n not in shown]
+    if not shown:
+        return None
+    cols = min(3, len(shown))
+    rows = math.ceil(len(shown) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
-    for ax, (name, (score, truth)) in zip(axes.flat, panels.items()):
-        s, t = np.asarray(score, dtype=np.float64), np.asarray(truth, dtype=np.float64)
-        ok = np.isfinite(s) & np.isfinite(t)
+    for ax, name in zip(axes.flat, shown):
+        s, t = (np.asarray(v, dtype=np.float64) for v in panels[name])
+        ok = ok_of[name]
         ax.scatter(s[ok], t[ok], s=6, alpha=0.5, linewidths=0)
-        if ok.any() and (s[ok] > 0).all() and s[ok].max() / s[ok].min() > 100:
+        if (s[ok] > 0).all() and s[ok].max() / s[ok].min() > 100:
             ax.set_xscale("log")
+        compact_ticks(ax, "x")
         title = name
-        if rho is not None and name in rho and rho[name] is not None and math.isfinite(rho[name]):
+        if rho is not None and rho.get(name) is not None and math.isfinite(rho[name]):
             title += f"  (Spearman {rho[name]:.3f})"
         if (~ok).any():
             title += f"  [{int((~ok).sum())} invalid]"
         ax.set_title(title, fontsize=9)
-        ax.set_xlabel("score")
+        ax.set_xlabel(f"{name} score (mean over repeats)")
         ax.set_ylabel(truth_label)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(panels):]:
-        ax.axis("off")
+    for ax in list(axes.flat)[len(shown):]:
+        ax.remove()
+    notes = [f"no valid score: {', '.join(empty)}"] if empty else []
+    if notes:
+        fig.suptitle(notes[0], fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path, formats, notes)[0]
 
 
-def plot_criteria(path: str | Path, criteria: Mapping[str, Mapping[str, float]], mode: str = "iso") -> Path:
+def plot_criteria(path: str | Path, criteria: Mapping[str, Mapping[str, float]], mode: str = "iso",
+                  formats: Sequence[str] = ("png",)) -> Path | None:
     """Bar chart of the main criteria per ranker (``criteria[ranker]`` = that ranker's criteria in ``mode``).
 
     Left: Spearman, Kendall tau and P@top5% (higher is better); right: BR@1%
-    and BR@5% as fractions of N (lower is better).
+    and BR@5% as fractions of N (lower is better). A missing value is marked
+    "n/a", never drawn as a zero bar; a criterion no ranker has gets no legend entry.
     """
+    from nasrank.evaluation.figures import save_figure
+
     plt = _plt()
     names = list(criteria)
     groups = ((("spearman", "Spearman"), ("kendall_tau", "Kendall"), ("p_at_top_0.05", "P@top5%")),
               (("br_at_0.01", "BR@1%"), ("br_at_0.05", "BR@5%")))
-    fig, axes = plt.subplots(1, 2, figsize=(max(6.0, 1.6 * len(names) + 4.0), 3.8),
-                             gridspec_kw={"width_ratios": [3, 2]})
+
+    def value(n: str, key: str) -> float:
+        v = criteria[n].get(key)
+        return np.nan if v is None or not math.isfinite(float(v)) else float(v)
+
+    groups = tuple(tuple(k for k in g if any(np.isfinite(value(n, k[0])) for n in names)) for g in groups)
+    groups = tuple(g for g in groups if g)
+    if not groups:
+        return None
+    fig, axes = plt.subplots(1, len(groups), figsize=(max(6.0, 1.6 * len(names) + 4.0), 3.8), squeeze=False,
+                             gridspec_kw={"width_ratios": [len(g) for g in groups]})
     x = np.arange(len(names))
-    for ax, group, ylabel in zip(axes, groups, ("higher is better", "lower is better (fraction of N)")):
+    ylabels = {0: "higher is better", 1: "lower is better (fraction of N)"}
+    for ax, group in zip(axes[0], groups):
         width = 0.8 / len(group)
         for j, (key, label) in enumerate(group):
-            vals = [criteria[n].get(key) for n in names]
-            vals = [np.nan if v is None else float(v) for v in vals]
-            ax.bar(x + (j - (len(group) - 1) / 2) * width, vals, width, label=label)
+            vals = np.array([value(n, key) for n in names])
+            pos = x + (j - (len(group) - 1) / 2) * width
+            ax.bar(pos[np.isfinite(vals)], vals[np.isfinite(vals)], width, label=label)
+            for p in pos[~np.isfinite(vals)]:
+                ax.text(p, 0, "n/a", ha="center", va="bottom", fontsize=7, rotation=90)
         ax.set_xticks(x)
         ax.set_xticklabels(names, rotation=30 if len(names) > 4 else 0, ha="right" if len(names) > 4 else "center")
-        ax.set_ylabel(ylabel)
+        ax.set_ylabel(ylabels[0 if group[0][0] in ("spearman", "kendall_tau", "p_at_top_0.05") else 1])
         ax.axhline(0, color="black", linewidth=0.6)
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(f"ranking criteria ({mode})", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path, formats)[0]

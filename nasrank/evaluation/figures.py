@@ -1,0 +1,140 @@
+"""Shared figure plumbing: a palette that does not repeat, compact tick labels, saving in several
+formats, and a manifest of what each saved figure shows (read back from the figure itself).
+
+Every figure saved with :func:`save_figure` gets a sidecar ``<stem>.figure.json`` listing, per
+panel, its title, axis labels and legend entries with the number of finite points each entry
+draws, so that tests (and readers) can check that no legend entry is without data and no panel
+is empty.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator  # noqa: E402
+
+from nasrank.errors import NasrankError  # noqa: E402
+
+FORMATS = ("png", "pdf", "svg")
+DPI = 150
+
+
+def parse_formats(text: str | Sequence[str] | None) -> list[str]:
+    """``"png,pdf"`` -> ``["png", "pdf"]``; an unknown format is one clear error."""
+    if text is None:
+        return ["png"]
+    items = [t.strip().lower().lstrip(".") for t in (text.split(",") if isinstance(text, str) else text)]
+    items = [t for t in items if t]
+    bad = [t for t in items if t not in FORMATS]
+    if bad or not items:
+        raise NasrankError(f"--format {text!r}: expected a comma-separated list of {', '.join(FORMATS)}")
+    return list(dict.fromkeys(items))
+
+
+def add_format_arg(p: Any) -> None:
+    """``--format png,pdf,svg`` on a sub-command that writes figures."""
+    import argparse
+
+    def formats(text: str) -> list[str]:
+        try:
+            return parse_formats(text)
+        except NasrankError as exc:
+            raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[-1]) from None
+
+    p.add_argument("--format", type=formats, default="png", metavar="FMT[,FMT]",
+                   help=f"figure formats, comma-separated: {', '.join(FORMATS)} (default: %(default)s)")
+
+
+def palette(n: int) -> list[Any]:
+    """``n`` colours, all different: tab10 up to 10, tab20 up to 20, then evenly spaced hues."""
+    if n <= 10:
+        return [plt.get_cmap("tab10")(i) for i in range(n)]
+    if n <= 20:
+        return [plt.get_cmap("tab20")(i) for i in range(n)]
+    return [plt.get_cmap("hsv")(i / n) for i in range(n)]
+
+
+def short_number(v: float, _pos: Any = None) -> str:
+    """``120000`` -> ``120k``; ``3.4e6`` -> ``3.4M`` (tick labels that do not run together)."""
+    if not math.isfinite(v):
+        return ""
+    a = abs(v)
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if a >= div:
+            return f"{v / div:.3g}{suffix}"
+    return f"{v:.3g}"
+
+
+def compact_ticks(ax: Any, axis: str = "x") -> None:
+    """Short tick labels (``120k``, ``1.2M``) and at most 6 major ticks on a linear ``axis``."""
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_formatter(FuncFormatter(short_number))
+    scale = ax.get_xscale() if axis == "x" else ax.get_yscale()
+    if scale == "linear":
+        target.set_major_locator(MaxNLocator(6))
+    else:  # log: 1-2-5 ticks so that a range under a decade still has labels
+        target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        target.set_minor_formatter(FuncFormatter(lambda v, p: ""))
+
+
+def _finite_points(artist: Any) -> int:
+    """Finite data points an artist draws (a line's points, a collection's offsets, a bar's height)."""
+    if hasattr(artist, "get_ydata"):
+        y = np.asarray(artist.get_ydata(), dtype=float)
+        return int(np.isfinite(y).sum())
+    if hasattr(artist, "get_offsets"):
+        off = np.asarray(artist.get_offsets(), dtype=float).reshape(-1, 2)
+        return int(np.isfinite(off).all(axis=1).sum())
+    if hasattr(artist, "patches"):  # a bar container
+        return sum(1 for p in artist.patches if math.isfinite(p.get_height()) and p.get_visible())
+    if hasattr(artist, "get_height"):
+        return int(math.isfinite(artist.get_height()))
+    return 0
+
+
+def figure_manifest(fig: Any) -> dict[str, Any]:
+    """What ``fig`` shows, read from its axes: titles, axis labels, legend entries with point counts."""
+    panels = []
+    for ax in fig.axes:
+        if not ax.get_visible() or not ax.axison or ax.get_label() == "<colorbar>":
+            continue
+        handles, labels = ax.get_legend_handles_labels()
+        drawn = sum(_finite_points(a) for a in [*ax.lines, *ax.collections, *ax.patches]) + len(ax.images)
+        panels.append({"title": ax.get_title(), "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
+                       "n_points": int(drawn),
+                       "legend": [{"label": lab, "n_points": _finite_points(h)} for h, lab in zip(handles, labels)]})
+    title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
+    return {"title": title, "panels": panels}
+
+
+def _replace_write(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def save_figure(fig: Any, path: str | Path, formats: Sequence[str] = ("png",),
+                notes: Sequence[str] = ()) -> list[Path]:
+    """Save ``fig`` as ``path`` in each format (temp file, then replace), its manifest beside it, and close it.
+
+    ``notes`` (e.g. runs left out for lack of data) go into the manifest.
+    """
+    path = Path(path)
+    out = []
+    for fmt in parse_formats(list(formats)):
+        dest = path.with_suffix(f".{fmt}")
+        _replace_write(dest, lambda p, fmt=fmt: fig.savefig(p, dpi=DPI, format=fmt))
+        out.append(dest)
+    manifest = {**figure_manifest(fig), "files": [p.name for p in out], "notes": list(notes)}
+    side = path.with_suffix(".figure.json")
+    _replace_write(side, lambda p: p.write_text(json.dumps(manifest, indent=2) + "\n"))
+    plt.close(fig)
+    return out
