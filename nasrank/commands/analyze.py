@@ -256,6 +256,23 @@ def _nan_to_none(obj: Any) -> Any:
     return obj
 
 
+#: bins with fewer architectures than this get a caution: a rank correlation over so few is mostly noise
+MIN_BIN_ARCHS = 10
+
+
+def small_bin_cautions(rankers: dict[str, Any]) -> list[str]:
+    """One line per ranker whose complexity bins hold fewer than :data:`MIN_BIN_ARCHS` architectures."""
+    out = []
+    for name, r in rankers.items():
+        bins = (r.get("complexity_bias") or {}).get("bins") or []
+        small = [b for b in bins if b.get("n", 0) < MIN_BIN_ARCHS]
+        if small:
+            sizes = ", ".join(f"bin {b['bin']}: {b['n']}" for b in small)
+            out.append(f"{name}: {len(small)} of {len(bins)} bins hold fewer than {MIN_BIN_ARCHS} architectures "
+                       f"({sizes}); their tau and shift are mostly noise (fewer --bins, or more architectures)")
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     from nasrank.benchmarks import load_benchmark
     from nasrank.commands.common import make_space, write_json
@@ -284,6 +301,7 @@ def run(args: argparse.Namespace) -> int:
     }
     from nasrank.provenance import provenance
 
+    result["cautions"] = small_bin_cautions(rankers)
     result["provenance"] = provenance()
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
@@ -336,3 +354,5 @@ def print_table(result: dict[str, Any]) -> None:
     con.print(t)
     for name, r in result["rankers"].items():
         con.print(f"- {r.get('summary_text') or name + ' skipped: ' + r['skipped']}", highlight=False)
+    for line in result.get("cautions") or []:
+        con.print(f"caution: {line}", highlight=False)

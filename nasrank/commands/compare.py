@@ -39,6 +39,7 @@ from nasrank.commands.common import (add_context_args, add_space_args, make_cont
                                      parse_ranker_list, ranker_label, ranker_spec, write_json)
 from nasrank.errors import NasrankError
 from nasrank.evaluation.figures import add_format_arg, parse_formats
+from nasrank.lightning_modules.logs import add_logs_arg
 from nasrank.store import add_store_args, make_store
 
 #: scale options of the command, applied to every ranker that takes them
@@ -68,9 +69,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--batch-size", type=int, default=None, help="training batch size")
     p.add_argument("--output", required=True, help="output folder (OUT/<ranker>/history.jsonl, OUT/compare.json)")
     p.add_argument("--resume", action="store_true", help="continue the histories already in --output")
-    p.add_argument("--quiet", action="store_true", help="no table")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier compare output in --output (its compare.json, figures, ranker folders)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, no table")
     add_store_args(p)
     add_format_arg(p)
+    add_logs_arg(p)
     p.set_defaults(func=run)
 
 
@@ -199,7 +203,8 @@ def summarize_run(spec: str, history, space, context, wall: float, config: dict[
 def compare(space, context, rankers: Sequence[str], candidates: int, output: str | Path, searcher: str = "random",
             searcher_cfg: dict[str, Any] | None = None, ranker_cfg_pairs: dict[str, Any] | None = None,
             scale: dict[str, Any] | None = None, baseline: str | None = None, seed: int | None = None,
-            resume: bool = False, on_done=None, store=None, formats: Sequence[str] = ("png",)) -> dict[str, Any]:
+            resume: bool = False, on_done=None, store=None, formats: Sequence[str] = ("png",),
+            on_record=None) -> dict[str, Any]:
     """Run ``searcher`` once per ranker with ``Budget(queries=candidates)``; write and return compare.json.
 
     With a result ``store``, architectures already scored by the same ranker
@@ -228,9 +233,17 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
     if unknown:
         raise NasrankError(f"--ranker-cfg names ranker(s) {', '.join(unknown)} that are not in --rankers ({', '.join(rankers)})")
     # build every ranker first: a bad option fails before any training
-    built = {ranker_label(it): make_compare_ranker(it, space, context, per, common, scale) for it in items}
-    SEARCHERS.get(searcher)
     out_dir = Path(output)
+
+    def own_logs(label: str):  # each ranker's training logs in its own run folder
+        import dataclasses
+
+        logs = None if context.log_dir is None else out_dir / ranker_dirname(label) / "logs"
+        return dataclasses.replace(context, log_dir=logs)
+
+    built = {ranker_label(it): make_compare_ranker(it, space, own_logs(ranker_label(it)), per, common, scale)
+             for it in items}
+    SEARCHERS.get(searcher)
     out_dir.mkdir(parents=True, exist_ok=True)
     runs: dict[str, Any] = {}
     histories = {}
@@ -239,7 +252,8 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
         s = SEARCHERS.create(searcher, space, ranker, seed=seed, **(searcher_cfg or {}))
         history = History(out_dir / ranker_dirname(spec), resume=resume)
         t0 = time.perf_counter()
-        history = s.run(budget, history)
+        history = s.run(budget, history, on_record=None if on_record is None else
+                        (lambda rec, spec=spec, h=history: on_record(spec, len(h))))
         wall = time.perf_counter() - t0
         histories[spec] = history
         runs[spec] = summarize_run(spec, history, space, context, wall, ranker.config())
@@ -283,20 +297,79 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
     return result
 
 
+#: what `nasrank compare` writes into its output folder (besides one folder per ranker)
+OWN_FILES = ("compare.json", "cost_vs_accuracy.png", "cost_vs_accuracy.pdf", "cost_vs_accuracy.svg",
+             "cost_vs_accuracy.figure.json")
+
+
+def prepare_output(out: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse a non-empty ``out`` unless ``resume`` (continue it) or ``overwrite`` (remove the earlier compare)."""
+    import shutil
+
+    if resume and overwrite:
+        raise NasrankError("give --resume or --overwrite, not both")
+    if not out.is_dir() or not any(out.iterdir()) or resume:
+        return
+    if not overwrite:
+        raise NasrankError(f"--output {out} is not empty; give --resume to continue it, --overwrite to replace it, "
+                           "or another folder")
+    ranker_dirs = [d for d in out.iterdir() if d.is_dir() and (d / "history.jsonl").is_file()]
+    foreign = [p.name for p in out.iterdir() if p.name not in OWN_FILES and p not in ranker_dirs]
+    if foreign:
+        raise NasrankError(f"--overwrite: {out} holds files nasrank compare did not write ({', '.join(sorted(foreign)[:5])}); "
+                           "choose another folder")
+    for d in ranker_dirs:
+        shutil.rmtree(d)
+    for name in OWN_FILES:
+        (out / name).unlink(missing_ok=True)
+
+
+class _progress:
+    """A rich progress bar per ranker (``i/candidates``) unless ``quiet``; the callback compare() calls."""
+
+    def __init__(self, rankers: Sequence[str], candidates: int, quiet: bool) -> None:
+        self.rankers, self.candidates, self.quiet = rankers, candidates, quiet
+        self.bar = None
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self):
+        if self.quiet:
+            return None
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                            TextColumn("{task.completed:.0f}/{task.total:.0f}"), TimeElapsedColumn())
+        self.bar.__enter__()
+        self.tasks = {r: self.bar.add_task(ranker_label(r), total=self.candidates) for r in self.rankers}
+        return self.update
+
+    def update(self, spec: str, done: int) -> None:
+        task = self.tasks.get(spec) or self.tasks.get(next((r for r in self.tasks if ranker_label(r) == spec), ""))
+        if task is not None:
+            self.bar.update(task, completed=min(done, self.candidates))
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.candidates is None or args.candidates <= 0:
         raise NasrankError(f"--candidates must be a positive integer, got {args.candidates}")
     rankers = parse_ranker_list(args.rankers, cascades=True)
+    prepare_output(Path(args.output), args.resume, args.overwrite)
     space = make_space(args)
     context = make_context(args, space)
+    context.log_dir = None if args.no_logs else Path(args.output)  # compare() puts each ranker's under its folder
     if context.benchmark is not None:  # a search samples the space, not the table
         context.benchmark.warn_coverage(context.dataset)
     scale = {k: getattr(args, k, None) for k in SCALE_OPTIONS}
-    result = compare(space, context, rankers, args.candidates, args.output, searcher=args.searcher,
-                     searcher_cfg=parse_cfg(args.searcher_cfg, "--searcher-cfg"),
-                     ranker_cfg_pairs=parse_cfg(args.ranker_cfg, "--ranker-cfg"), scale=scale,
-                     baseline=args.baseline, seed=args.seed, resume=args.resume, store=make_store(args),
-                     formats=parse_formats(args.format))
+    with _progress(rankers, args.candidates, args.quiet) as progress:
+        result = compare(space, context, rankers, args.candidates, args.output, searcher=args.searcher,
+                         searcher_cfg=parse_cfg(args.searcher_cfg, "--searcher-cfg"),
+                         ranker_cfg_pairs=parse_cfg(args.ranker_cfg, "--ranker-cfg"), scale=scale,
+                         baseline=args.baseline, seed=args.seed, resume=args.resume, store=make_store(args),
+                         formats=parse_formats(args.format), on_record=progress)
     if not args.quiet:
         print_table(result)
     return 0

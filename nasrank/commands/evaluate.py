@@ -50,6 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     from nasrank.evaluation.figures import add_format_arg
 
     add_format_arg(p)
+    from nasrank.lightning_modules.logs import add_logs_arg
+
+    add_logs_arg(p)
     p.set_defaults(func=run)
 
 
@@ -238,6 +241,7 @@ def run(args: argparse.Namespace) -> int:
 
     space = make_space(args)
     context = make_context(args, space)
+    context.log_dir = None if args.no_logs else Path(args.output) / "logs"
     bench = context.benchmark
     if args.archs is not None:
         archs = read_archs_file(args.archs, space, bench, context.dataset)

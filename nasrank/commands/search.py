@@ -10,6 +10,7 @@ from nasrank.commands.common import (add_context_args, add_ranker_cfg_arg, add_s
                                      make_ranker, make_space, parse_cfg, write_json)
 from nasrank.errors import NasrankError
 from nasrank.evaluation.figures import add_format_arg, parse_formats
+from nasrank.lightning_modules.logs import add_logs_arg
 from nasrank.store import add_store_args, make_store, with_store
 
 CONFIG_FILE = "config.json"
@@ -39,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ray-address", default=None, help="address of an existing Ray cluster")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_store_args(p)
+    add_logs_arg(p)
     p.set_defaults(func=run)
 
 
@@ -82,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     budget = Budget(queries=args.budget_queries, seconds=args.budget_seconds)
     space = make_space(args)
     context = make_context(args, space)
+    context.log_dir = None if (not args.output or args.no_logs) else Path(args.output) / "logs"
     if context.benchmark is not None:  # a search samples the space, not the table
         context.benchmark.warn_coverage(context.dataset)
     ranker = make_ranker(args.ranker, space, context, parse_cfg(args.ranker_cfg, "--ranker-cfg"))

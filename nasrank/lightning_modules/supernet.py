@@ -218,13 +218,15 @@ class SaveAtEpochs(L.Callback):
 
 
 def train_supernet(output: str | Path, *, data_dir: str | Path | None, epochs: int, device: str = "auto",
-                   progress: bool = False, save_epochs: Iterable[int] = (), **config: Any) -> dict[str, Any]:
+                   progress: bool = False, save_epochs: Iterable[int] = (), log_dir: str | Path | None = None,
+                   **config: Any) -> dict[str, Any]:
     """Train a :class:`SupernetModule` with ``lightning.Trainer`` and save it to ``output``.
 
     ``config`` holds the module's hyperparameters (sampling, num_supernets,
     channels, ..., seed, dataset, image_size, train_fraction, batch_size).
     ``save_epochs`` adds intermediate checkpoints ``<output stem>-ep<E>.ckpt``.
-    Returns a summary (paths, seconds, final train loss/acc).
+    ``log_dir``: per-epoch train loss/accuracy as ``<log_dir>/supernet/<output stem>/metrics.csv``
+    (and TensorBoard when installed). Returns a summary (paths, seconds, final train loss/acc).
     """
     from nasrank.lightning_modules.data import ImageDataModule
 
@@ -244,8 +246,11 @@ def train_supernet(output: str | Path, *, data_dir: str | Path | None, epochs: i
     if device not in ACCELERATORS:
         raise NasrankError(f"unknown device {device!r}; expected auto, cpu or gpu")
     _quiet_lightning()
+    from nasrank.lightning_modules.logs import make_loggers
+
+    logger = make_loggers(log_dir, "supernet", output.stem)
     trainer = L.Trainer(accelerator=ACCELERATORS[device], devices=1, max_epochs=epochs,
-                        gradient_clip_val=module.hparams.grad_clip, logger=False, enable_checkpointing=False,
+                        gradient_clip_val=module.hparams.grad_clip, logger=logger, enable_checkpointing=False,
                         enable_model_summary=False, enable_progress_bar=progress, callbacks=[saver],
                         num_sanity_val_steps=0, limit_val_batches=0)
     trainer.fit(module, datamodule=dm)
@@ -253,6 +258,7 @@ def train_supernet(output: str | Path, *, data_dir: str | Path | None, epochs: i
     trainer.save_checkpoint(str(output))
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
     return {"output": str(output), "checkpoints": [*saver.saved, str(output)], "epochs": epochs,
+            "logs": None if not logger else str(Path(log_dir) / "supernet" / output.stem),
             "train_seconds": module.train_seconds, "global_step": int(trainer.global_step), **metrics}
 
 
@@ -266,6 +272,9 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=".*GPU available but not used.*")
     warnings.filterwarnings("ignore", message=".*no `validation_step`.*")
+    from nasrank.quiet import silence_third_party
+
+    silence_third_party()
 
 
 # --------------------------------------------------------------------------

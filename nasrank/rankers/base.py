@@ -24,6 +24,7 @@ class RunContext:
     device: str = "auto"           # "auto" | "cpu" | "gpu"
     seed: int = 0
     progress: bool = False         # show Lightning's progress bar
+    log_dir: str | Path | None = None  # training logs (CSV, TensorBoard) go here; None: no logs
 
 
 @dataclass

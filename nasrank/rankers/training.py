@@ -117,11 +117,9 @@ class TrainingRankerBase(Ranker):
 
     def trainer(self, max_epochs: int | None, callbacks=(), name: str = "run", max_steps: int = -1,
                 gradient_clip_val: float | None = None) -> L.Trainer:
-        logger: Any = False
-        if self.log_dir:
-            from lightning.pytorch.loggers import CSVLogger
+        from nasrank.lightning_modules.logs import make_loggers
 
-            logger = CSVLogger(self.log_dir, name=self.registry_name, version=name)
+        logger = make_loggers(self.log_dir or self.context.log_dir, self.registry_name, name)
         ckpt = None if self.checkpoint_dir is None else f"{self.checkpoint_dir}/{self.registry_name}/{name}"
         clip = self.gradient_clip_val if gradient_clip_val is None else gradient_clip_val
         return make_trainer(self.context, max_epochs, max_steps=max_steps, precision=self.precision,

@@ -103,7 +103,10 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         from nasrank.errors import MissingFileError
 
         raise MissingFileError(p, "weights file (weights_from)")
-    obj = torch.load(p, map_location="cpu", weights_only=False)
+    try:
+        obj = torch.load(p, map_location="cpu", weights_only=True)  # tensors only: no code runs on load
+    except Exception as exc:  # an UnpicklingError for anything but tensors and plain containers
+        raise NasrankError(f"weights file {p} is not a plain state dict ({type(exc).__name__})") from None
     if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict):
