@@ -243,16 +243,9 @@ class RayExecutor:
 
 
 def searcher_for_executor(name: str, cfg: dict[str, Any], workers: int) -> tuple[str, dict[str, Any]]:
-    """Adapt a searcher choice to a parallel executor with ``workers`` workers.
+    """Adapt a searcher choice to a parallel executor with ``workers`` workers: the searcher's own
+    :meth:`~nasrank.searchers.base.Searcher.parallel_variant` (``random`` proposes batches of
+    ``workers``, ``evolution`` becomes ``evolution_async``; others are unchanged)."""
+    from nasrank.registry import SEARCHERS
 
-    ``random`` proposes batches of ``workers`` (unless ``batch_size`` is given);
-    ``evolution`` becomes ``evolution_async`` (a new child as soon as a worker is free).
-    Other searchers are unchanged.
-    """
-    cfg = dict(cfg)
-    if name == "random":
-        cfg.setdefault("batch_size", workers)
-    elif name == "evolution":
-        name = "evolution_async"
-        cfg.setdefault("workers", workers)
-    return name, cfg
+    return SEARCHERS.get(name).parallel_variant(name, dict(cfg), workers)

@@ -10,7 +10,8 @@ import importlib
 import inspect
 import os
 import sys
-from typing import Any, Callable, Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Sequence, TypeVar
 
 from nasrank.errors import NasrankError
 
@@ -84,17 +85,61 @@ class Registry(Generic[T]):
         return cls(*args, **cfg)
 
 
+@dataclass(frozen=True)
+class Options:
+    """The keyword options a component's constructor accepts (see :func:`accepted_options`)."""
+
+    names: tuple[str, ...]          #: named options, in the order the constructors list them
+    defaults: dict[str, Any]        #: default of each named option that has one
+    open: bool                      #: also takes arbitrary ``**kwargs`` (not passed on to a base class)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.names
+
+
+def _named(init: Callable, skip: Sequence[str]) -> list[inspect.Parameter]:
+    return [p for n, p in inspect.signature(init).parameters.items()
+            if n != "self" and n not in skip and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def accepted_options(cls: type) -> Options:
+    """The options ``cls(*positional, **options)`` accepts: the one reader of constructor signatures.
+
+    The class's ``__init__`` contributes its named parameters, except the ones
+    the family passes positionally (the class attribute ``positional_args``,
+    e.g. a ranker's ``space`` and ``context``). Where it takes ``**kwargs`` and
+    a base class's ``__init__`` has options of its own, they are passed on and
+    that ``__init__`` contributes too, and so on down the MRO; a ``**kwargs``
+    with no base options below it is open (any key accepted).
+    """
+    skip = tuple(getattr(cls, "positional_args", ()))
+    inits = [c.__dict__["__init__"] for c in cls.__mro__ if c is not object and "__init__" in c.__dict__]
+    names: list[str] = []
+    defaults: dict[str, Any] = {}
+    open_ = False
+    for i, init in enumerate(inits):
+        for p in _named(init, skip):
+            if p.name not in names:
+                names.append(p.name)
+                if p.default is not inspect.Parameter.empty:
+                    defaults[p.name] = p.default
+        if not any(p.kind is p.VAR_KEYWORD for p in inspect.signature(init).parameters.values()):
+            break  # nothing is passed on to the base classes
+        if not any(_named(later, skip) for later in inits[i + 1:]):
+            open_ = True  # **kwargs kept by this class (e.g. a ranker's build_kwargs)
+            break
+    return Options(tuple(names), defaults, open_)
+
+
 def check_kwargs(cls: type, cfg: dict[str, Any], what: str) -> None:
     """Raise :class:`NasrankError` if ``cfg`` has keys ``cls`` does not accept."""
-    sig = inspect.signature(cls.__init__)
-    params = sig.parameters
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+    opts = accepted_options(cls)
+    if opts.open:
         return
-    allowed = {n for n, p in params.items() if n != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
-    unknown = sorted(set(cfg) - allowed)
+    unknown = sorted(k for k in cfg if k not in opts.names)
     if unknown:
         raise NasrankError(
-            f"{what} does not take option(s) {', '.join(unknown)}; valid options: {', '.join(sorted(allowed))}"
+            f"{what} does not take option(s) {', '.join(unknown)}; valid options: {', '.join(sorted(opts.names))}"
         )
 
 

@@ -22,7 +22,7 @@ One row per evaluation, keyed by::
   of every file under it, so re-downloaded or edited data is a new key. The
   dataset name is part of it even without a folder (the number of classes
   follows the dataset). For rankers whose score is the benchmark itself
-  (``uses_benchmark = True``, or the ``tabular`` ranker) the benchmark's
+  (``uses_benchmark = True``, e.g. the ``tabular`` ranker) the benchmark's
   source is hashed in as well.
 * ``seed``: ``context.seed`` at evaluation time. Always part of the key, even
   for deterministic rankers: a seed is an input, and a ranker that wrongly
@@ -64,7 +64,6 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
-import inspect
 import json
 import math
 import os
@@ -114,28 +113,27 @@ CREATE INDEX IF NOT EXISTS evaluations_created ON evaluations (created);
 # --------------------------------------------------------------------------
 # keys
 # --------------------------------------------------------------------------
-def _simple_options(obj: Any, stop: str) -> dict[str, Any]:
-    """Constructor options of ``obj`` that it keeps as same-named attributes (non-default ones only);
-    classes up to the one named ``stop`` (the family's abstract base) are searched."""
+def _simple_options(obj: Any) -> dict[str, Any]:
+    """Constructor options of ``obj`` that it keeps as same-named attributes (non-default ones only)."""
+    from nasrank.registry import accepted_options
+
+    opts = accepted_options(type(obj))
     out: dict[str, Any] = {}
-    for cls in type(obj).__mro__:
-        if cls.__name__ == stop or cls is object or "__init__" not in cls.__dict__:
+    for n in opts.names:
+        if not hasattr(obj, n):
             continue
-        for n, p in inspect.signature(cls.__init__).parameters.items():
-            if n == "self" or n in out or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or not hasattr(obj, n):
-                continue
-            v = getattr(obj, n)
-            if not isinstance(v, (int, float, str, bool, type(None))):
-                continue
-            if p.default is not inspect.Parameter.empty and p.default == v:
-                continue
-            out[n] = v
+        v = getattr(obj, n)
+        if not isinstance(v, (int, float, str, bool, type(None))):
+            continue
+        if n in opts.defaults and opts.defaults[n] == v:
+            continue
+        out[n] = v
     return out
 
 
 def space_id(space: "SearchSpace") -> str:
     """``name`` or ``name(opt=value,...)`` with the space's non-default constructor options."""
-    opts = _simple_options(space, "SearchSpace")
+    opts = _simple_options(space)
     if not opts:
         return space.registry_name
     return f"{space.registry_name}({','.join(f'{k}={opts[k]}' for k in sorted(opts))})"
@@ -201,7 +199,7 @@ def ranker_scope(ranker: "Ranker") -> StoreScope:
     """
     ctx = ranker.context
     extra = None
-    if getattr(ranker, "uses_benchmark", False) or ranker.name == "tabular":
+    if getattr(ranker, "uses_benchmark", False):
         bench = ctx.benchmark
         extra = "benchmark:" + (getattr(bench, "source", None) or "none")
     data_dir = None if ctx.data_dir is None else str(ctx.data_dir)

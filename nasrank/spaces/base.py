@@ -95,6 +95,11 @@ class SearchSpace(ABC):
         children = list(model.children())
         return children[-check_tail_cells(cells, len(children), 1):]
 
+    def modelled_training_seconds(self, arch: Arch, epochs: int = 200) -> float | None:
+        """A model of the time the space's benchmark took to train ``arch`` for ``epochs`` (seconds),
+        or None when the space has none (the ``tabular`` ranker then charges a fixed cost)."""
+        return None
+
     def sample_many(self, n: int, rng: np.random.Generator, unique: bool = True) -> list[Arch]:
         """Sample ``n`` architectures (distinct keys when ``unique``)."""
         out: list[Arch] = []
