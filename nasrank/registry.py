@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, Sequence, TypeVar
 
-from nasrank.errors import NasrankError
+from nasrank.errors import NasrankError, did_you_mean
 
 T = TypeVar("T")
 
@@ -74,7 +74,7 @@ class Registry(Generic[T]):
                 raise NasrankError(f"{self.kind} {name!r}: module {mod_name} has no {attr!r}")
             return getattr(mod, attr)
         raise NasrankError(
-            f"unknown {self.kind} {name!r}; choose one of: {', '.join(self.names())}"
+            f"unknown {self.kind} {name!r}{did_you_mean(name, self.names())}; choose one of: {', '.join(self.names())}"
             f" (or give an import path 'package.module:Class')"
         )
 

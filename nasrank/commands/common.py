@@ -18,9 +18,49 @@ def add_context_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--benchmark", default=None, help=f"ground truth: {SPEC_HELP}")
     p.add_argument("--dataset", default="cifar10", help="cifar10 | cifar100 | ImageNet16-120")
     p.add_argument("--data-dir", default=None, help="folder holding the dataset in its official format")
-    p.add_argument("--device", default="auto", help="auto | cpu | gpu")
-    p.add_argument("--seed", type=int, default=0)
+    add_device_arg(p)
+    p.add_argument("--seed", type=int, default=0, help="seed of the searcher, sampling and training")
     p.add_argument("--progress", action="store_true", help="show Lightning's training progress bars")
+
+
+def device_choice(text: str) -> str:
+    """argparse type of ``--device``: one of auto, cpu, gpu (with a "did you mean" hint)."""
+    from nasrank.errors import did_you_mean
+    from nasrank.experiments.build import DEVICES
+
+    if text not in DEVICES:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(DEVICES)}{did_you_mean(text, DEVICES)}")
+    return text
+
+
+def add_device_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", type=device_choice, default="auto", metavar="{auto,cpu,gpu}",
+                   help="where networks train and run (gpu: a CUDA GPU must be visible)")
+
+
+#: the scale flags every command shares (and `supernet train` has under the same names)
+SCALE_FLAGS = ("channels", "cells_per_stage", "image_size", "train_fraction", "batch_size")
+
+
+def add_scale_args(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """The one way to set the network and training scale: ``--channels``, ``--cells-per-stage``, ...
+
+    Each ranker gets the ones it takes (training rankers all; zero-shot and #params/#FLOPs the
+    network's ``channels``/``cells-per-stage``); ``--ranker-cfg`` overrides them per ranker.
+    """
+    g = p.add_argument_group("scale (every ranker gets the ones it takes; --ranker-cfg overrides)")
+    g.add_argument("--channels", type=int, default=None, help="network width (space.build)")
+    g.add_argument("--cells-per-stage", type=int, default=None, help="cells per stage (space.build)")
+    g.add_argument("--image-size", type=int, default=None, help="resize images to this size (training rankers)")
+    g.add_argument("--train-fraction", type=float, default=None,
+                   help="fraction of the training images used (training rankers)")
+    g.add_argument("--batch-size", type=int, default=None, help="training batch size (training rankers)")
+    return g
+
+
+def scale_from_args(args: argparse.Namespace) -> dict:
+    """The scale flags that were given."""
+    return {k: getattr(args, k) for k in SCALE_FLAGS if getattr(args, k, None) is not None}
 
 
 def add_ranker_cfg_arg(p: argparse.ArgumentParser) -> None:

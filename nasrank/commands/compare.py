@@ -32,7 +32,8 @@ import argparse
 from pathlib import Path
 from typing import Any, Sequence
 
-from nasrank.commands.common import add_context_args, add_space_args, context_from_args, space_from_args
+from nasrank.commands.common import (add_context_args, add_scale_args, add_space_args, context_from_args,
+                                     space_from_args)
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg, parse_ranker_list
 from nasrank.experiments.compare import SCALE_OPTIONS, compare, prepare_output
@@ -53,13 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--candidates", type=int, required=True, help="new evaluations per ranker (Budget(queries=N))")
     p.add_argument("--baseline", default=None, help="ranker whose cost is the reference (default: the last listed)")
     add_context_args(p)
-    g = p.add_argument_group("scale (training rankers; --channels/--cells-per-stage reach every ranker's network)")
-    g.add_argument("--channels", type=int, default=None, help="network width (space.build)")
-    g.add_argument("--cells-per-stage", type=int, default=None, help="cells per stage (space.build)")
-    g.add_argument("--image-size", type=int, default=None, help="resize images to this size")
-    g.add_argument("--train-fraction", type=float, default=None, help="fraction of the training images used")
+    g = add_scale_args(p)
     g.add_argument("--epochs", type=int, default=None, help="training epochs (train ranker)")
-    g.add_argument("--batch-size", type=int, default=None, help="training batch size")
     p.add_argument("--output", required=True, help="output folder (OUT/<ranker>/history.jsonl, OUT/compare.json)")
     p.add_argument("--resume", action="store_true", help="continue the histories already in --output")
     p.add_argument("--overwrite", action="store_true",

@@ -18,7 +18,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from nasrank.commands.common import add_context_args, add_space_args, context_from_args, space_from_args
+from nasrank.commands.common import (add_context_args, add_scale_args, add_space_args, context_from_args,
+                                     scale_from_args, space_from_args)
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg, parse_ranker_list
 from nasrank.experiments.evaluate import check_selection, evaluate, parse_modes, split_ranker_cfg
@@ -36,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="options of one ranker, e.g. synflow.batch_size=64,flops.channels=8 (repeatable; "
                         "KEY=VALUE alone when there is one ranker)")
     add_context_args(p)
+    add_scale_args(p)
     p.add_argument("--sample", default=None, metavar="N|all", help="number of benchmark architectures, or all")
     p.add_argument("--archs", default=None, metavar="FILE", help="evaluate these architectures (one per line)")
     p.add_argument("--modes", default="iso,deiso,iso2deiso", help="isomorphism modes: iso, deiso, iso2deiso")
@@ -65,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
                       ranker_cfgs=cfgs, modes=modes, repeats=args.repeats, seed=args.seed,
                       store=store_path(args), plots=not args.no_plots, quiet=args.quiet,
                       space_cfg=parse_cfg(args.space_cfg, "--space-cfg"), formats=args.format,
-                      logs=not args.no_logs)
+                      logs=not args.no_logs, scale=scale_from_args(args))
     print_table(report)
     return 0
 

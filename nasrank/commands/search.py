@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nasrank.commands.common import (add_context_args, add_ranker_cfg_arg, add_space_args, context_from_args,
-                                     space_from_args)
+from nasrank.commands.common import (add_context_args, add_ranker_cfg_arg, add_scale_args, add_space_args,
+                                     context_from_args, scale_from_args, space_from_args)
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg
 from nasrank.experiments.search import CONFIG_FILE, search
@@ -16,7 +16,7 @@ from nasrank.lightning_modules.logs import add_logs_arg
 from nasrank.store import add_store_args, store_path
 
 #: options that define a run; --resume reuses them from the run's config.json
-RUN_OPTIONS = ("space", "space_cfg", "searcher", "searcher_cfg", "ranker", "ranker_cfg", "benchmark", "dataset",
+RUN_OPTIONS = ("channels", "cells_per_stage", "image_size", "train_fraction", "batch_size", "space", "space_cfg", "searcher", "searcher_cfg", "ranker", "ranker_cfg", "benchmark", "dataset",
                "data_dir", "device", "seed", "budget_queries", "budget_seconds", "executor", "workers", "ray_address")
 
 
@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ranker", default="tabular", help="ranker name (see `nasrank rankers`)")
     add_ranker_cfg_arg(p)
     add_context_args(p)
+    add_scale_args(p)
     p.add_argument("--budget-queries", type=int, default=None, help="number of new evaluations")
     p.add_argument("--budget-seconds", type=float, default=None, help="ranker cost in seconds")
     p.add_argument("--output", default=None, help="run directory (history.jsonl, summary.json)")
@@ -78,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
                         output=args.output, resume=bool(args.resume), store=store_path(args),
                         executor=args.executor, workers=args.workers, ray_address=args.ray_address,
                         plot=args.plot, quiet=args.quiet, formats=args.format, logs=not args.no_logs,
+                        scale=scale_from_args(args),
                         run_config={k: getattr(args, k, None) for k in (*RUN_OPTIONS, "plot", "format")})
     print_summary(summary)
     return 0

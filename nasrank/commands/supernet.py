@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from nasrank.errors import NasrankError
+from nasrank.commands.common import add_device_arg
 from nasrank.lightning_modules.logs import add_logs_arg
 
 SUPPORTED_SPACES = ("nb201",)
@@ -47,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--no-augment", action="store_true", help="no random crop / flip")
     t.add_argument("--dataset", default="cifar10", help="cifar10 | cifar100 | ImageNet16-120")
     t.add_argument("--data-dir", default=None, help="folder holding the dataset in its official format")
-    t.add_argument("--device", default="auto", help="auto | cpu | gpu")
+    add_device_arg(t)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--progress", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for old scripts
     t.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -245,7 +245,7 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
 
 
 #: what a compare writes into its output folder (besides one folder per ranker)
-OWN_FILES = ("compare.json", "cost_vs_accuracy.png", "cost_vs_accuracy.pdf", "cost_vs_accuracy.svg",
+OWN_FILES = ("compare.json", "config.yaml", "cost_vs_accuracy.png", "cost_vs_accuracy.pdf", "cost_vs_accuracy.svg",
              "cost_vs_accuracy.figure.json")
 
 

@@ -182,7 +182,7 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
              modes: list[str] | tuple[str, ...] = ("iso", "deiso", "iso2deiso"), repeats: int = 1,
              seed: int | None = None, store=None, plots: bool = True, quiet: bool = True,
              space_cfg: dict[str, Any] | None = None, formats: Sequence[str] = ("png",),
-             logs: bool = True) -> dict[str, Any]:
+             logs: bool = True, scale: dict[str, Any] | None = None) -> dict[str, Any]:
     """Score benchmark architectures with ``rankers`` and write ``OUT/scores.csv``, ``OUT/report.json``
     (and ``scatter.png``/``criteria.png`` with ``plots``); return the report.
 
@@ -210,8 +210,10 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
     else:
         archs = sample_archs(bench, context.dataset, n_sample, seed)
     logs_dir = context.log_dir if context.log_dir is not None or not logs else Path(output) / "logs"
-    built = {name: make_ranker(name, space, dataclasses.replace(context, log_dir=logs_dir), cfgs.get(name, {}))
-             for name in rankers}
+    from nasrank.experiments.search import scaled_cfg
+
+    built = {name: make_ranker(name, space, dataclasses.replace(context, log_dir=logs_dir),
+                               scaled_cfg(name, cfgs.get(name, {}), scale)) for name in rankers}
     store = open_store(store)
     built = {name: with_store(r, store) for name, r in built.items()}
 

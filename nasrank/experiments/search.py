@@ -11,6 +11,15 @@ CONFIG_FILE = "config.json"
 SUMMARY_FILE = "summary.json"
 
 
+def scaled_cfg(ranker: str, cfg: dict[str, Any] | None, scale: dict[str, Any] | None) -> dict[str, Any]:
+    """``cfg`` over the ``scale`` options the ranker takes (see :func:`nasrank.experiments.compare.ranker_cfg`)."""
+    if not scale:
+        return dict(cfg or {})
+    from nasrank.experiments.compare import ranker_cfg
+
+    return ranker_cfg(ranker, {ranker: dict(cfg or {})}, {}, {k: v for k, v in scale.items() if v is not None})
+
+
 def make_executor(executor: str = "serial", workers: int = 2, ray_address: str | None = None):
     """None for ``"serial"``; a :class:`~nasrank.parallel.RayExecutor` for ``"ray"``."""
     if executor == "serial":
@@ -28,7 +37,7 @@ def search(space, context, ranker: str = "tabular", searcher: str = "random", *,
            output: str | Path | None = None, resume: bool = False, store=None, executor: str = "serial",
            workers: int = 2, ray_address: str | None = None, plot: bool = False, quiet: bool = True,
            run_config: dict[str, Any] | None = None, formats: Sequence[str] = ("png",),
-           logs: bool = True) -> tuple[dict[str, Any], Any]:
+           logs: bool = True, scale: dict[str, Any] | None = None) -> tuple[dict[str, Any], Any]:
     """Run ``searcher`` with ``ranker`` until the budget is spent; return ``(summary, history)``.
 
     With ``output`` the history goes to ``OUT/history.jsonl`` (``resume`` continues it),
@@ -49,7 +58,7 @@ def search(space, context, ranker: str = "tabular", searcher: str = "random", *,
         context.benchmark.warn_coverage(context.dataset)
     if output and logs and context.log_dir is None:
         context.log_dir = Path(output) / "logs"
-    rk = make_ranker(ranker, space, context, ranker_cfg)
+    rk = make_ranker(ranker, space, context, scaled_cfg(ranker, ranker_cfg, scale))
     rk = with_store(rk, open_store(store))
     ex = make_executor(executor, workers, ray_address)
     searcher_name, s_cfg = searcher, dict(searcher_cfg or {})
