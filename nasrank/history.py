@@ -130,6 +130,28 @@ class History:
         return rec
 
     # -- summaries ----------------------------------------------------------
+    def __repr__(self) -> str:
+        best = self.best()
+        where = f", {self.path}" if getattr(self, "path", None) is not None else ""
+        head = f"History({len(self.records)} evaluations, cost {self.total_seconds:.4g} s"
+        if best is None:
+            return head + f", no valid score{where})"
+        acc = "" if best.true_acc is None else f", its true acc {best.true_acc:.2f}"
+        return head + f", best score {best.score:.4g}{acc}{where})"
+
+    def to_pandas(self):
+        """One row per evaluation (``info`` flattened to ``info.KEY`` columns); needs pandas
+        (``pip install nasrank[pandas]``)."""
+        pd = require_pandas()
+        rows = []
+        for r in self.records:
+            d = asdict(r)
+            info = d.pop("info")
+            d.update({f"info.{k}": v for k, v in info.items()})
+            rows.append(d)
+        cols = ["step", "arch", "score", "seconds", "device_seconds", "cumulative_seconds", "true_acc", "ranker"]
+        return pd.DataFrame(rows, columns=None if rows else cols)
+
     def __len__(self) -> int:
         return len(self.records)
 
@@ -149,3 +171,12 @@ class History:
                 best = r
             out.append((r.cumulative_seconds, None if best is None else best.true_acc))
         return out
+
+
+def require_pandas():
+    """The pandas module, or one clear error saying how to install it (pandas is an optional extra)."""
+    try:
+        import pandas
+    except ImportError:
+        raise NasrankError("to_pandas() needs pandas: pip install 'nasrank[pandas]'") from None
+    return pandas

@@ -115,6 +115,35 @@ def ranker_report(scores: np.ndarray, seconds: np.ndarray, device_seconds: np.nd
     return out
 
 
+def criteria_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One flat row per (ranker, mode) of an evaluate report: every scalar criterion, plus cost."""
+    rows = []
+    for name, rep in report["rankers"].items():
+        for mode, crit in rep["criteria"].items():
+            row: dict[str, Any] = {"ranker": name, "mode": mode}
+            row.update({k: v for k, v in crit.items() if not isinstance(v, (dict, list))})
+            row["seconds_per_arch"] = rep.get("seconds_per_arch")
+            rows.append(row)
+    return rows
+
+
+def write_criteria_csv(path: str | Path, report: Mapping[str, Any]) -> Path:
+    """``criteria.csv``: :func:`criteria_rows` with the union of their columns (empty = missing)."""
+    rows = criteria_rows(report)
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: "" if r.get(k) is None else r[k] for k in cols})
+    import os
+
+    os.replace(tmp, path)
+    return path
+
+
 def json_safe(obj: Any) -> Any:
     """``obj`` with NaN/inf floats replaced by None and numpy scalars made plain (strict JSON)."""
     if isinstance(obj, dict):

@@ -241,6 +241,9 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
         report["rankers"][name] = {"config": ranker.config(), "config_hash": ranker.config_hash(), **rep,
                                    **res["stats"]}
     (out / REPORT_FILE).write_text(json.dumps(json_safe(report), indent=2, allow_nan=False, default=str) + "\n")
+    from nasrank.evaluation.report import write_criteria_csv
+
+    write_criteria_csv(out / "criteria.csv", json_safe(report))  # one flat row per (ranker, mode)
     if plots:
         _plot(out, report, results, truth, list(rankers), context.dataset, formats)
     return report
