@@ -72,7 +72,7 @@ class EvaluateResult:
 
     def to_pandas(self):
         """The criteria, one row per (ranker, mode), as in ``criteria.csv``."""
-        from nasrank.evaluation.report import criteria_rows
+        from nasrank.evaluation.ranking_report import criteria_rows
 
         return require_pandas().DataFrame(criteria_rows(self.report))
 

@@ -44,7 +44,7 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescript
 
 def _show_defaults(parser: argparse.ArgumentParser) -> None:
     """Every (sub-)parser shows defaults; every sub-command takes --config where it applies."""
-    from nasrank.config import CONFIG_COMMANDS, add_config_arg
+    from nasrank.commands.config import CONFIG_COMMANDS, add_config_arg
 
     def walk(p: argparse.ArgumentParser, words: tuple[str, ...]) -> None:
         p.formatter_class = HelpFormatter
@@ -71,7 +71,7 @@ def _silence_stdout() -> None:
 
 def _config_request(argv: Sequence[str]) -> tuple[tuple[str, ...], str] | None:
     """``(command words, FILE)`` when ``argv`` gives ``--config FILE`` to a command that takes it."""
-    from nasrank.config import CONFIG_COMMANDS
+    from nasrank.commands.config import CONFIG_COMMANDS
 
     path = None
     for i, a in enumerate(argv):
@@ -87,7 +87,7 @@ def _config_request(argv: Sequence[str]) -> tuple[tuple[str, ...], str] | None:
 
 def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
     """``parser.parse_args`` whose "unrecognized arguments" error suggests the closest option."""
-    from nasrank.config import command_words, leaf_parser
+    from nasrank.commands.config import command_words, leaf_parser
     from nasrank.errors import did_you_mean
 
     args, extra = parser.parse_known_args(argv)
@@ -100,7 +100,7 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from nasrank.config import CONFIG_COMMANDS, apply_config, command_words, leaf_parser, write_run_config
+    from nasrank.commands.config import CONFIG_COMMANDS, apply_config, command_words, leaf_parser, write_run_config
     from nasrank.errors import NasrankError
     from nasrank.provenance import set_command
     from nasrank.quiet import silence_third_party

@@ -1,8 +1,11 @@
 """Name -> class registries for spaces, rankers, searchers and benchmarks.
 
-Every component registers itself by name so it can be chosen from the command
-line and from Python. ``create(name, **cfg)`` checks the keyword arguments
-against the constructor, so a typo in a config fails loudly.
+Every component is known by name so it can be chosen from the command line and
+from Python. The built-in ones are declared in :mod:`nasrank.catalog` and
+imported on first use (no import is needed to make them known); a user's class
+registers itself with ``@RANKERS.register(name)`` or is named ``pkg.module:Class``.
+``create(name, **cfg)`` checks the keyword arguments against the constructor
+(:func:`accepted_options`), so a typo in a config fails loudly.
 """
 from __future__ import annotations
 
@@ -19,12 +22,19 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    """A named collection of classes of one family (e.g. all rankers)."""
+    """A named collection of classes of one family (e.g. all rankers).
 
-    def __init__(self, kind: str) -> None:
+    Built-in components are *declared* (:meth:`declare`: name, module, summary and
+    the attributes listed in ``described``) and imported the first time one is asked
+    for; a user's class registers itself with :meth:`register`.
+    """
+
+    def __init__(self, kind: str, described: Sequence[str] = ()) -> None:
         self.kind = kind
+        self.described = tuple(described)
         self._items: dict[str, type[T]] = {}
         self._lazy: dict[str, str] = {}
+        self._declared: dict[str, dict[str, Any]] = {}
 
     def register(self, name: str) -> Callable[[type[T]], type[T]]:
         """Class decorator: ``@RANKERS.register("synflow")``."""
@@ -40,15 +50,30 @@ class Registry(Generic[T]):
 
     def register_lazy(self, module: str, *names: str) -> None:
         """Declare that importing ``module`` registers ``names`` (imported on first use,
-        so heavy dependencies such as Lightning load only when needed)."""
+        so heavy dependencies such as torch load only when needed)."""
         for n in names:
             self._lazy.setdefault(n, module)
+
+    def declare(self, name: str, module: str, summary: str, **attrs: Any) -> None:
+        """Declare a component that ``module`` registers as ``name``, with what :meth:`describe`
+        says about it before it is imported (``summary`` and the ``described`` attributes)."""
+        self.register_lazy(module, name)
+        self._declared[name] = {"summary": summary, **{k: attrs.get(k) for k in self.described}}
 
     def names(self) -> list[str]:
         return sorted(set(self._items) | set(self._lazy))
 
     def __contains__(self, name: str) -> bool:
         return name in self._items or name in self._lazy
+
+    def describe(self, name: str) -> dict[str, Any]:
+        """``{"summary": first docstring line, <described attributes>}`` of ``name``, without
+        importing a declared component that has not been loaded yet."""
+        if name not in self._items and name in self._declared:
+            return dict(self._declared[name])
+        cls = self.get(name)
+        doc = (cls.__doc__ or "").strip().splitlines()
+        return {"summary": doc[0] if doc else "", **{k: getattr(cls, k, None) for k in self.described}}
 
     def get(self, name: str) -> type[T]:
         """Return the class registered as ``name``, or import ``pkg.mod:Class``."""
@@ -73,10 +98,9 @@ class Registry(Generic[T]):
             if not hasattr(mod, attr):
                 raise NasrankError(f"{self.kind} {name!r}: module {mod_name} has no {attr!r}")
             return getattr(mod, attr)
-        raise NasrankError(
-            f"unknown {self.kind} {name!r}{did_you_mean(name, self.names())}; choose one of: {', '.join(self.names())}"
-            f" (or give an import path 'package.module:Class')"
-        )
+        choices = f"choose one of: {', '.join(self.names())}" if self.names() else f"no {self.kind} is registered"
+        raise NasrankError(f"unknown {self.kind} {name!r}{did_you_mean(name, self.names())}; {choices} "
+                           "(or give an import path 'package.module:Class')")
 
     def create(self, name: str, *args: Any, **cfg: Any) -> T:
         """Instantiate ``name`` with ``cfg``; unknown keys raise a clear error."""
@@ -143,6 +167,17 @@ def check_kwargs(cls: type, cfg: dict[str, Any], what: str) -> None:
         )
 
 
-SPACES: Registry = Registry("space")
-RANKERS: Registry = Registry("ranker")
+SPACES: Registry = Registry("space", described=("size", "size_is_estimate", "canonical_classes"))
+RANKERS: Registry = Registry("ranker", described=("supported_spaces",))
 SEARCHERS: Registry = Registry("searcher")
+
+
+def _declare_builtins() -> None:
+    from nasrank import catalog
+
+    for registry, entries in ((SPACES, catalog.SPACES), (RANKERS, catalog.RANKERS), (SEARCHERS, catalog.SEARCHERS)):
+        for name, (module, summary, attrs) in entries.items():
+            registry.declare(name, module, summary, **attrs)
+
+
+_declare_builtins()

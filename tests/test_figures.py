@@ -10,7 +10,7 @@ import numpy as np
 from nasrank.cli import main
 from nasrank.evaluation.figures import palette, short_number
 from nasrank.evaluation.plots import curves, plot_trajectories
-from nasrank.evaluation.report import plot_criteria, plot_scatter
+from nasrank.evaluation.ranking_report import plot_criteria, plot_scatter
 from nasrank.history import History
 
 

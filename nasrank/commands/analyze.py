@@ -20,7 +20,7 @@ import argparse
 import math
 from typing import Any
 
-from nasrank.commands.common import space_from_args
+from nasrank.commands.common import add_format_arg, space_from_args
 from nasrank.experiments.analyze import analyze
 
 
@@ -38,8 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--by", default="params", choices=("params", "flops"), help="complexity measure of the bins")
     p.add_argument("--bins", type=int, default=5, help="number of equal-count complexity bins")
     p.add_argument("--no-plots", action="store_true", help="write analysis.json only")
-    from nasrank.evaluation.figures import add_format_arg
-
+    
     add_format_arg(p)
     p.set_defaults(func=run)
 

@@ -26,7 +26,7 @@ def add_context_args(p: argparse.ArgumentParser) -> None:
 def device_choice(text: str) -> str:
     """argparse type of ``--device``: one of auto, cpu, gpu (with a "did you mean" hint)."""
     from nasrank.errors import did_you_mean
-    from nasrank.experiments.build import DEVICES
+    from nasrank.devices import DEVICES
 
     if text not in DEVICES:
         raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(DEVICES)}{did_you_mean(text, DEVICES)}")
@@ -63,6 +63,22 @@ def scale_from_args(args: argparse.Namespace) -> dict:
     return {k: getattr(args, k) for k in SCALE_FLAGS if getattr(args, k, None) is not None}
 
 
+def add_executor_args(p: argparse.ArgumentParser, what: str = "evaluations") -> None:
+    """``--executor``, ``--workers``, ``--ray-address`` and ``--gpus-per-task`` (search, evaluate, compare)."""
+    p.add_argument("--executor", default="serial", help=f"serial | ray (run --workers {what} at a time)")
+    p.add_argument("--workers", type=int, default=2, help="Ray workers (with --executor ray)")
+    p.add_argument("--ray-address", default=None, help="address of an existing Ray cluster")
+    p.add_argument("--gpus-per-task", type=float, default=1.0,
+                   help="GPUs each Ray task asks for on a cluster with GPUs (default 1: one candidate per GPU; "
+                        "below 1 shares a GPU between processes, which only pays under NVIDIA MPS)")
+
+
+def executor_kwargs(args: argparse.Namespace) -> dict:
+    """The executor options of ``args`` as keyword arguments of the experiment functions."""
+    return {"executor": args.executor, "workers": args.workers, "ray_address": args.ray_address,
+            "gpus_per_task": args.gpus_per_task}
+
+
 def add_ranker_cfg_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ranker-cfg", action="append", metavar="KEY=VALUE",
                    help="ranker options, e.g. batch_size=64,seeds=1 (repeatable)")
@@ -77,3 +93,25 @@ def context_from_args(args: argparse.Namespace, space):
     """The run context of ``--benchmark``, ``--dataset``, ``--data-dir``, ``--device``, ``--seed``, ``--progress``."""
     return make_context(space, benchmark=args.benchmark, dataset=args.dataset, data_dir=args.data_dir,
                         device=args.device, seed=args.seed, progress=getattr(args, "progress", False))
+
+
+def add_format_arg(p: argparse.ArgumentParser) -> None:
+    """``--format png,pdf,svg`` on a sub-command that writes figures."""
+    from nasrank.evaluation.formats import FORMATS, parse_formats
+    from nasrank.errors import NasrankError
+
+    def formats(text: str) -> list[str]:
+        try:
+            return parse_formats(text)
+        except NasrankError as exc:
+            raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[-1]) from None
+
+    p.add_argument("--format", type=formats, default="png", metavar="FMT[,FMT]",
+                   help=f"figure formats, comma-separated: {', '.join(FORMATS)} (default: png)")
+
+
+def add_logs_arg(p: argparse.ArgumentParser) -> None:
+    """``--no-logs`` on a sub-command that trains networks."""
+    p.add_argument("--no-logs", action="store_true",
+                   help="write no training logs (default: per-epoch loss/accuracy CSV, and TensorBoard when "
+                        "installed, under the run folder's logs/)")

@@ -32,13 +32,12 @@ import argparse
 from pathlib import Path
 from typing import Any, Sequence
 
-from nasrank.commands.common import (add_context_args, add_scale_args, add_space_args, context_from_args,
+from nasrank.commands.common import (add_context_args, add_executor_args, add_format_arg, add_logs_arg,
+                                     add_scale_args, add_space_args, context_from_args, executor_kwargs,
                                      space_from_args)
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg, parse_ranker_list
 from nasrank.experiments.compare import SCALE_OPTIONS, compare, prepare_output
-from nasrank.evaluation.figures import add_format_arg
-from nasrank.lightning_modules.logs import add_logs_arg
 from nasrank.store import add_store_args, make_store
 
 
@@ -61,6 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="replace an earlier compare output in --output (its compare.json, figures, ranker folders)")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no table")
+    add_executor_args(p, "candidates (the searcher's parallel variant, as in search)")
     add_store_args(p)
     add_format_arg(p)
     add_logs_arg(p)
@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
                          ranker_cfg_pairs=parse_cfg(args.ranker_cfg, "--ranker-cfg"), scale=scale,
                          baseline=args.baseline, seed=args.seed, resume=args.resume, store=make_store(args),
                          formats=args.format, on_record=progress, overwrite=args.overwrite,
-                         logs=not args.no_logs)
+                         logs=not args.no_logs, **executor_kwargs(args))
     if not args.quiet:
         print_table(result)
     return 0

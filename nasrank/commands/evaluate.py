@@ -18,13 +18,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from nasrank.commands.common import (add_context_args, add_scale_args, add_space_args, context_from_args,
+from nasrank.commands.common import (add_context_args, add_executor_args, add_format_arg, add_logs_arg,
+                                     add_scale_args, add_space_args, context_from_args, executor_kwargs,
                                      scale_from_args, space_from_args)
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg, parse_ranker_list
 from nasrank.experiments.evaluate import check_selection, evaluate, parse_modes, split_ranker_cfg
-from nasrank.evaluation.figures import add_format_arg
-from nasrank.lightning_modules.logs import add_logs_arg
 from nasrank.store import add_store_args, store_path
 
 
@@ -45,6 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output", required=True, help="folder for scores.csv, report.json and the plots")
     p.add_argument("--no-plots", action="store_true", help="skip scatter.png and criteria.png")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_executor_args(p, "architectures")
     add_store_args(p)
     add_format_arg(p)
     add_logs_arg(p)
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
                       ranker_cfgs=cfgs, modes=modes, repeats=args.repeats, seed=args.seed,
                       store=store_path(args), plots=not args.no_plots, quiet=args.quiet,
                       space_cfg=parse_cfg(args.space_cfg, "--space-cfg"), formats=args.format,
-                      logs=not args.no_logs, scale=scale_from_args(args))
+                      logs=not args.no_logs, scale=scale_from_args(args), **executor_kwargs(args))
     print_table(report)
     return 0
 
@@ -77,7 +77,7 @@ def print_table(report: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from nasrank.evaluation.report import MAIN_CRITERIA
+    from nasrank.evaluation.ranking_report import MAIN_CRITERIA
 
     t = Table(title=f"nasrank evaluate: {report['n_archs']} {report['space_id']} architectures, "
                     f"{report['dataset']} ({report['benchmark']})")

@@ -13,8 +13,7 @@ import json
 from pathlib import Path
 
 from nasrank.errors import NasrankError
-from nasrank.commands.common import add_device_arg
-from nasrank.lightning_modules.logs import add_logs_arg
+from nasrank.commands.common import add_device_arg, add_logs_arg
 
 SUPPORTED_SPACES = ("nb201",)
 

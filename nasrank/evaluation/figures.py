@@ -21,36 +21,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator  # noqa: E402
 
-from nasrank.errors import NasrankError  # noqa: E402
+from nasrank.evaluation.formats import FORMATS, parse_formats  # noqa: E402,F401  (re-exported)
 
-FORMATS = ("png", "pdf", "svg")
 DPI = 150
-
-
-def parse_formats(text: str | Sequence[str] | None) -> list[str]:
-    """``"png,pdf"`` -> ``["png", "pdf"]``; an unknown format is one clear error."""
-    if text is None:
-        return ["png"]
-    items = [t.strip().lower().lstrip(".") for t in (text.split(",") if isinstance(text, str) else text)]
-    items = [t for t in items if t]
-    bad = [t for t in items if t not in FORMATS]
-    if bad or not items:
-        raise NasrankError(f"--format {text!r}: expected a comma-separated list of {', '.join(FORMATS)}")
-    return list(dict.fromkeys(items))
-
-
-def add_format_arg(p: Any) -> None:
-    """``--format png,pdf,svg`` on a sub-command that writes figures."""
-    import argparse
-
-    def formats(text: str) -> list[str]:
-        try:
-            return parse_formats(text)
-        except NasrankError as exc:
-            raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[-1]) from None
-
-    p.add_argument("--format", type=formats, default="png", metavar="FMT[,FMT]",
-                   help=f"figure formats, comma-separated: {', '.join(FORMATS)} (default: %(default)s)")
 
 
 def palette(n: int) -> list[Any]:

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from nasrank.errors import NasrankError
-from nasrank.experiments.build import make_ranker, ranker_label, ranker_spec, write_json
+from nasrank.experiments.build import make_executor, make_ranker, open_store, ranker_label, ranker_spec, write_json
 
 #: scale options of the command, applied to every ranker that takes them
 SCALE_OPTIONS = ("channels", "cells_per_stage", "image_size", "train_fraction", "epochs", "batch_size")
@@ -144,23 +144,53 @@ def summarize_run(spec: str, history, space, context, wall: float, config: dict[
 
 
 # -- running -----------------------------------------------------------------------------
+def _run_all(built: dict[str, Any], labels: list[str], space, context, searcher: str, searcher_cfg, budget, seed: int,
+             out_dir: Path, resume: bool, store, executor, on_done,
+             on_record=None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One search per ranker (through ``executor`` when given); ``(summaries, histories)`` by label.
+
+    ``on_done(label, summary)`` after each ranker, ``on_record(label, n_done)`` after each evaluation."""
+    from nasrank.history import History
+    from nasrank.rankers.stored import with_store
+    from nasrank.registry import SEARCHERS
+
+    name, cfg = searcher, dict(searcher_cfg or {})
+    if executor is not None:
+        from nasrank.parallel import searcher_for_executor
+
+        name, cfg = searcher_for_executor(name, cfg, getattr(executor, "workers", 1))
+    runs: dict[str, Any] = {}
+    histories = {}
+    for spec in labels:
+        ranker = with_store(built[spec], store)
+        s = SEARCHERS.create(name, space, ranker, seed=seed, executor=executor, **cfg)
+        history = History(out_dir / ranker_dirname(spec), resume=resume)
+        t0 = time.perf_counter()
+        history = s.run(budget, history, on_record=None if on_record is None else
+                        (lambda rec, spec=spec, h=history: on_record(spec, len(h))))
+        histories[spec] = history
+        runs[spec] = summarize_run(spec, history, space, context, time.perf_counter() - t0, ranker.config())
+        if on_done:
+            on_done(spec, runs[spec])
+    return runs, histories
+
+
 def compare(space, context, rankers: Sequence[str], candidates: int, output: str | Path, searcher: str = "random",
             searcher_cfg: dict[str, Any] | None = None, ranker_cfg_pairs: dict[str, Any] | None = None,
             scale: dict[str, Any] | None = None, baseline: str | None = None, seed: int | None = None,
-            resume: bool = False, on_done=None, store=None, formats: Sequence[str] = ("png",),
+            resume: bool = False, on_done=None, store=None, executor: Any = "serial", workers: int = 2,
+            ray_address: str | None = None, gpus_per_task: float = 1.0, formats: Sequence[str] = ("png",),
             on_record=None, overwrite: bool = False, logs: bool = True) -> dict[str, Any]:
     """Run ``searcher`` once per ranker with ``Budget(queries=candidates)``; write and return compare.json.
 
-    With a result ``store``, architectures already scored by the same ranker
-    configuration are read from it and charged their recorded cost. A non-empty
-    ``output`` is refused unless ``resume`` (continue it) or ``overwrite`` (replace an
-    earlier compare there). ``on_record(label, n_done)`` is called after every
-    evaluation; with ``logs`` each training ranker logs under ``OUT/<ranker>/logs``.
+    With a result ``store`` (a :class:`~nasrank.store.ResultStore` or a path to one),
+    architectures already scored by the same ranker configuration are read from it
+    and charged their recorded cost. ``executor="ray"`` evaluates ``workers`` candidates at a time
+    (the searcher's parallel variant, as in ``search``; each task asks for ``gpus_per_task`` GPUs
+    where the cluster has them). A non-empty ``output`` is refused unless ``resume`` (continue it)
+    or ``overwrite`` (replace an earlier compare there). ``on_record(label, n_done)`` is called after
+    every evaluation; with ``logs`` each training ranker logs under ``OUT/<ranker>/logs``.
     """
-    from nasrank.store import with_store
-
-    import nasrank.searchers  # noqa: F401  (registration)
-    from nasrank.history import History
     from nasrank.registry import SEARCHERS
     from nasrank.searchers.base import Budget
 
@@ -179,6 +209,7 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
     unknown = sorted(set(per) - known)
     if unknown:
         raise NasrankError(f"--ranker-cfg names ranker(s) {', '.join(unknown)} that are not in --rankers ({', '.join(rankers)})")
+    store = open_store(store)
     out_dir = Path(output)
     prepare_output(out_dir, resume, overwrite)
     if context.benchmark is not None:  # a search samples the space, not the table
@@ -192,20 +223,13 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
              for it in items}
     SEARCHERS.get(searcher)
     out_dir.mkdir(parents=True, exist_ok=True)
-    runs: dict[str, Any] = {}
-    histories = {}
-    for spec in rankers:
-        ranker = with_store(built[spec], store)
-        s = SEARCHERS.create(searcher, space, ranker, seed=seed, **(searcher_cfg or {}))
-        history = History(out_dir / ranker_dirname(spec), resume=resume)
-        t0 = time.perf_counter()
-        history = s.run(budget, history, on_record=None if on_record is None else
-                        (lambda rec, spec=spec, h=history: on_record(spec, len(h))))
-        wall = time.perf_counter() - t0
-        histories[spec] = history
-        runs[spec] = summarize_run(spec, history, space, context, wall, ranker.config())
-        if on_done:
-            on_done(spec, runs[spec])
+    ex, owned = make_executor(executor, workers, ray_address, gpus_per_task)
+    try:
+        runs, histories = _run_all(built, rankers, space, context, searcher, searcher_cfg, budget, seed, out_dir,
+                                   resume, store, ex, on_done, on_record)
+    finally:
+        if owned:
+            ex.close()
     base_cost = runs[baseline]["total_cost_seconds"]
     for r in runs.values():
         r["cost_ratio_vs_baseline"] = base_cost / r["total_cost_seconds"] if r["total_cost_seconds"] > 0 else None

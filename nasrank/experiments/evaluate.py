@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from nasrank.errors import MissingFileError, NasrankError
-from nasrank.experiments.build import make_ranker, open_store
+from nasrank.experiments.build import make_executor, make_ranker, open_store
 
 REPORT_FILE = "report.json"
 SCORES_FILE = "scores.csv"
@@ -113,8 +113,22 @@ def read_archs_file(path: str | Path, space, bench, dataset: str) -> list:
 # --------------------------------------------------------------------------
 # scoring
 # --------------------------------------------------------------------------
-def score_all(rankers: dict[str, Any], archs: list, repeats: int, seed: int, quiet: bool = False) -> dict[str, dict]:
-    """Score every architecture ``repeats`` times with every ranker.
+def _run_ranker(ranker, archs: list, on_result, executor=None) -> list:
+    """``ranker.evaluate(archs)`` in this process, or through ``executor`` (results in order either way)."""
+    if executor is None:
+        return ranker.evaluate(archs, on_result=on_result)
+    if hasattr(executor, "evaluate_async"):  # progress as results come back
+        evs: list = [None] * len(archs)
+        for i, ev in executor.evaluate_async(ranker, archs):
+            evs[i] = ev
+            on_result(i, ev)
+        return evs
+    return executor.evaluate(ranker, archs)
+
+
+def score_all(rankers: dict[str, Any], archs: list, repeats: int, seed: int, quiet: bool = False,
+              executor=None) -> dict[str, dict]:
+    """Score every architecture ``repeats`` times with every ranker (through ``executor`` when given).
 
     Returns ``{name: {"score", "seconds", "device_seconds": (repeats, n) arrays, "stats": {...}}}``.
     """
@@ -147,7 +161,7 @@ def score_all(rankers: dict[str, Any], archs: list, repeats: int, seed: int, qui
                     if prog is not None:
                         prog.update(task, advance=1, note=f"{cached[0]} from store" if cached[0] else "")
 
-                evs = ranker.evaluate(archs, on_result=on_result)
+                evs = _run_ranker(ranker, archs, on_result, executor)
                 for i, ev in enumerate(evs):  # in case a ranker's evaluate skipped the callback
                     res["score"][r, i] = ev.score if ev.score is not None else np.nan
                     res["seconds"][r, i] = ev.seconds
@@ -181,7 +195,8 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
              archs_file: str | Path | None = None, ranker_cfgs: dict[str, dict[str, Any]] | None = None,
              modes: list[str] | tuple[str, ...] = ("iso", "deiso", "iso2deiso"), repeats: int = 1,
              seed: int | None = None, store=None, plots: bool = True, quiet: bool = True,
-             space_cfg: dict[str, Any] | None = None, formats: Sequence[str] = ("png",),
+             space_cfg: dict[str, Any] | None = None, executor: Any = "serial", workers: int = 2,
+             ray_address: str | None = None, gpus_per_task: float = 1.0, formats: Sequence[str] = ("png",),
              logs: bool = True, scale: dict[str, Any] | None = None) -> dict[str, Any]:
     """Score benchmark architectures with ``rankers`` and write ``OUT/scores.csv``, ``OUT/report.json``
     (and ``scatter.png``/``criteria.png`` with ``plots``); return the report.
@@ -189,13 +204,16 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
     Give either ``sample`` (a number of architectures or ``"all"``) or ``archs_file``.
     ``ranker_cfgs`` maps a ranker name to its options; ``store`` is a
     :class:`~nasrank.store.ResultStore`, a path to one, or None; ``seed`` defaults to ``context.seed``.
-    ``space_cfg`` is only recorded in the report. Figures are written in each of ``formats``;
+    ``space_cfg`` is only recorded in the report. ``executor="ray"`` scores ``workers`` architectures
+    at a time on a Ray cluster (``ray_address``; each task asks for ``gpus_per_task`` GPUs where the
+    cluster has them); the scores are the serial run's. Figures are written in each of ``formats``;
     with ``logs``, training rankers log under ``OUT/logs``.
     """
     import numpy as np
 
-    from nasrank.evaluation.report import json_safe, ranker_report, write_scores_csv
-    from nasrank.store import space_id, with_store
+    from nasrank.evaluation.ranking_report import json_safe, ranker_report, write_scores_csv
+    from nasrank.rankers.stored import with_store
+    from nasrank.store import space_id
 
     n_sample = check_selection(sample, archs_file, repeats)
     bench = context.benchmark
@@ -221,7 +239,12 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
     out.mkdir(parents=True, exist_ok=True)
     truth = np.array([bench.true_accuracy(a, context.dataset) for a in archs], dtype=np.float64)
     class_keys = [space.canonical_key(a) for a in archs]
-    results = score_all(built, archs, repeats, seed, quiet=quiet)
+    ex, owned = make_executor(executor, workers, ray_address, gpus_per_task)
+    try:
+        results = score_all(built, archs, repeats, seed, quiet=quiet, executor=ex)
+    finally:
+        if owned:
+            ex.close()
     write_scores_csv(out / SCORES_FILE, [space.to_string(a) for a in archs], truth, results)
 
     report: dict[str, Any] = {
@@ -241,7 +264,7 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
         report["rankers"][name] = {"config": ranker.config(), "config_hash": ranker.config_hash(), **rep,
                                    **res["stats"]}
     (out / REPORT_FILE).write_text(json.dumps(json_safe(report), indent=2, allow_nan=False, default=str) + "\n")
-    from nasrank.evaluation.report import write_criteria_csv
+    from nasrank.evaluation.ranking_report import write_criteria_csv
 
     write_criteria_csv(out / "criteria.csv", json_safe(report))  # one flat row per (ranker, mode)
     if plots:
@@ -254,7 +277,7 @@ def _plot(out: Path, report: dict[str, Any], results: dict[str, dict], truth, na
     import numpy as np
 
     from nasrank.evaluation.criteria import spearman
-    from nasrank.evaluation.report import mean_over_repeats, plot_criteria, plot_scatter
+    from nasrank.evaluation.ranking_report import mean_over_repeats, plot_criteria, plot_scatter
 
     modes = report["modes"]
     means = {n: mean_over_repeats(results[n]["score"]) for n in names}

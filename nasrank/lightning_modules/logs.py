@@ -30,10 +30,3 @@ def make_loggers(log_dir: str | Path | None, name: str, version: str) -> list[An
 
         loggers.append(TensorBoardLogger(str(log_dir), name=name, version=version, default_hp_metric=False))
     return loggers
-
-
-def add_logs_arg(p: Any) -> None:
-    """``--no-logs`` on a sub-command that trains networks."""
-    p.add_argument("--no-logs", action="store_true",
-                   help="write no training logs (default: per-epoch loss/accuracy CSV, and TensorBoard when "
-                        "installed, under the run folder's logs/)")

@@ -243,7 +243,7 @@ def train_supernet(output: str | Path, *, data_dir: str | Path | None, epochs: i
     module = SupernetModule(**{**config, "epochs": epochs, "num_classes": dm.num_classes})
     pattern = str(output.with_name(f"{output.stem}-ep{{epoch}}{output.suffix or '.ckpt'}"))
     saver = SaveAtEpochs([e for e in save_epochs if 0 < int(e) < epochs], pattern)
-    from nasrank.experiments.build import check_device
+    from nasrank.devices import check_device
 
     check_device(device)  # gpu without a GPU: one clear line, not Lightning's traceback
     _quiet_lightning()

@@ -23,8 +23,7 @@ from nasrank.spaces.base import Arch, SearchSpace
 
 @RANKERS.register("tabular")
 class TabularRanker(Ranker):
-    """Score = the benchmark's ``metric`` accuracy after ``epochs``; cost = the recorded (else modelled)
-    training time behind it."""
+    """Score = the benchmark's ``metric`` accuracy after ``epochs``; cost = its recorded (else modelled) time."""
 
     uses_benchmark = True  # the benchmark's source is part of the result-store key
 

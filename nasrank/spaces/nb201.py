@@ -11,7 +11,7 @@ from torch import nn
 
 from nasrank.errors import NasrankError
 from nasrank.registry import SPACES
-from nasrank.spaces.base import SearchSpace, check_tail_cells
+from nasrank.spaces.base import SearchSpace, TailCells
 from nasrank.spaces.nb201_ops import EDGES, OPS, Nb201Network
 
 #: NASLib's op numbering and edge order (nodes 1..4, 1 the input)
@@ -143,6 +143,7 @@ class Nb201Space(SearchSpace):
     """
 
     size = 5**6
+    ops = OPS
     canonical_classes = 6466
 
     def __init__(self, channels: int = 16, cells_per_stage: int = 5, num_classes: int = 10,
@@ -219,13 +220,12 @@ class Nb201Space(SearchSpace):
                             cells_per_stage=cells_per_stage or self.cells_per_stage,
                             num_classes=num_classes or self.num_classes)
 
-    def fear_tail(self, model: nn.Module, cells: int | None = None) -> list[nn.Module]:
-        """The last ``cells`` cells (default: four, or the whole last stage if shorter; the
-        reduction block counts as a cell), the final BN-ReLU and the classifier."""
+    def fear_cells(self, model: nn.Module) -> TailCells:
+        """Every cell but the first (a reduction block counts as a cell; default: the last four,
+        or the whole last stage if shorter), then the final BN-ReLU and the classifier."""
         body = list(model.cells)
         per_stage = (len(body) - 2) // 3  # the built network's N (3·N cells + 2 reductions), not the space's
-        n = check_tail_cells(cells, len(body) - 1, min(4, per_stage))
-        return [*body[-n:], model.lastact, model.classifier]
+        return TailCells(body[1:], [model.lastact, model.classifier], min(4, per_stage))
 
     def modelled_training_seconds(self, arch: Nb201Arch, epochs: int = 200) -> float:
         """CIFAR-10 training time on the benchmark's GPU (:func:`nb201_training_seconds`)."""
