@@ -129,3 +129,13 @@ def test_unknown_format_is_one_clear_error(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["report", "x", "--format", "png,jpg"])
     assert exc.value.code == 2 and "--format" in capsys.readouterr().err
+
+
+def test_seed_mean_starts_where_every_run_has_a_value_and_never_falls():
+    from nasrank.evaluation.seeds import mean_ci_curve
+
+    a = [(1.0, 90.0), (3.0, 95.0)]
+    b = [(2.0, 80.0), (4.0, 85.0)]  # starts later and lower: an all-runs-so-far mean would fall at x=2
+    xs, mean, lo, hi = mean_ci_curve([a, b])
+    assert list(xs) == [2.0, 3.0, 4.0] and list(mean) == [85.0, 87.5, 90.0]
+    assert (lo <= mean).all() and (hi >= mean).all()

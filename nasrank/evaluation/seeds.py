@@ -34,15 +34,16 @@ def step_values(points: Sequence[tuple[float, float]], grid: np.ndarray) -> np.n
 def mean_ci_curve(runs: Sequence[Sequence[tuple[float, float]]], level: float = 0.95):
     """Mean step curve of several runs on the union of their x values, with the ``level`` CI band.
 
-    Returns ``(xs, mean, lo, hi)``; at an x where fewer than two runs have a value the band is NaN
-    (not drawn) and the mean is that of the runs that have one.
+    Returns ``(xs, mean, lo, hi)`` from the first x at which every run has a value (before it, a
+    mean over a changing subset of runs could fall where each run rises); a run that has ended
+    keeps its last value.
     """
     from scipy.stats import t
 
     grid = np.unique(np.concatenate([np.asarray([p[0] for p in r], dtype=np.float64) for r in runs if r]))
     vals = np.vstack([step_values(r, grid) for r in runs if r])
     n = np.isfinite(vals).sum(axis=0)
-    keep = n > 0
+    keep = n == vals.shape[0]
     grid, vals, n = grid[keep], vals[:, keep], n[keep]
     import warnings
 
