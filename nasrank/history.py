@@ -139,6 +139,18 @@ class History:
         acc = "" if best.true_acc is None else f", its true acc {best.true_acc:.2f}"
         return head + f", best score {best.score:.4g}{acc}{where})"
 
+    def cost_kind(self, measured_on: str | None = None) -> str:
+        """What this history's cost is: the benchmark's recorded or modelled training time (a tabular
+        ranker says so in ``info["cost"]``), a fixed charge, or measured wall time (``measured_on``)."""
+        kinds = {str(r.info.get("cost")) for r in self.records if r.info.get("cost") is not None}
+        if kinds and kinds <= {"recorded"}:
+            return "recorded benchmark training time (GPU s)"
+        if kinds and kinds <= {"recorded", "modelled"}:
+            return "recorded/modelled benchmark training (GPU s)"
+        if kinds == {"per query"}:
+            return "fixed charge per query (s)"
+        return f"measured wall time{f' on {measured_on}' if measured_on else ''} (s)"
+
     def to_pandas(self):
         """One row per evaluation (``info`` flattened to ``info.KEY`` columns); needs pandas
         (``pip install nasrank[pandas]``)."""

@@ -118,27 +118,45 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cell(key: str, v: Any) -> str:
+    """Short, whole numbers for an 80-column table (no ellipses)."""
+    from nasrank.evaluation.formats import short_number
+
+    if v is None:
+        return "-"
+    if key == "total_cost_seconds":
+        return f"{v:.3g} s" if v < 1e4 else f"{v / 3600:.3g} h"
+    if key == "cost_ratio_vs_baseline":
+        return short_number(v) + "x"
+    if key == "best_true_acc":
+        return f"{v:.2f}"
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
 def print_table(result: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
     t = Table(title=f"nasrank compare: {result['searcher']} search, {result['candidates']} candidates, "
                     f"{result['space']} / {result['dataset']} (baseline {result['baseline']})")
-    cols = [("ranker", "ranker"), ("cost s", "total_cost_seconds"), ("x vs base", "cost_ratio_vs_baseline"),
-            ("best true acc", "best_true_acc"), ("true rank", "true_rank_of_best"), ("spearman", "spearman"),
+    cols = [("ranker", "ranker"), ("cost", "total_cost_seconds"), ("x base", "cost_ratio_vs_baseline"),
+            ("best acc", "best_true_acc"), ("rank", "true_rank_of_best"), ("spearman", "spearman"),
             ("rejected", "n_rejected"), ("filtered", "n_filtered")]
-    t.add_column("ranker", no_wrap=True)
+    rows = list(result["rankers"].values())
+    cols = [c for c in cols if c[1] not in ("n_rejected", "n_filtered") or any(r.get(c[1]) for r in rows)]
+    t.add_column("ranker", overflow="fold")
     for name, _ in cols[1:]:
-        t.add_column(name, justify="right")
-    for r in result["rankers"].values():
-        row = []
-        for _, k in cols:
-            v = r.get(k)
-            row.append("-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v))
-        t.add_row(*row)
+        t.add_column(name, justify="right", no_wrap=True)
+    for r in rows:
+        t.add_row(*(_cell(k, r.get(k)) for _, k in cols))
     con = Console()
     con.print(t)
     for name, r in result["rankers"].items():
         con.print(f"best of {name}: {r.get('best_arch')}", highlight=False, soft_wrap=True)
+    kinds = {r.get("cost_kind") for r in rows if r.get("cost_kind")}
+    if len(kinds) > 1:
+        con.print("note: the costs are of different kinds (" + "; ".join(
+            f"{name}: {r['cost_kind']}" for name, r in result["rankers"].items()) + "); ratios between them "
+            "compare a benchmark's GPU time with this machine's wall time", highlight=False)
     if not result.get("same_candidates", True):
         con.print("note: the rankers saw different candidates (the searcher depends on scores)")

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator  # noqa: E402
 
-from nasrank.evaluation.formats import FORMATS, parse_formats  # noqa: E402,F401  (re-exported)
+from nasrank.evaluation.formats import FORMATS, parse_formats, short_number  # noqa: E402,F401  (re-exported)
 
 DPI = 150
 
@@ -33,17 +33,6 @@ def palette(n: int) -> list[Any]:
     if n <= 20:
         return [plt.get_cmap("tab20")(i) for i in range(n)]
     return [plt.get_cmap("hsv")(i / n) for i in range(n)]
-
-
-def short_number(v: float, _pos: Any = None) -> str:
-    """``120000`` -> ``120k``; ``3.4e6`` -> ``3.4M`` (tick labels that do not run together)."""
-    if not math.isfinite(v):
-        return ""
-    a = abs(v)
-    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if a >= div:
-            return f"{v / div:.3g}{suffix}"
-    return f"{v:.3g}"
 
 
 def compact_ticks(ax: Any, axis: str = "x") -> None:

@@ -1,7 +1,8 @@
 """The figure file formats a command may write (``--format png,pdf,svg``); no plotting imports here."""
 from __future__ import annotations
 
-from typing import Sequence
+import math
+from typing import Any, Sequence
 
 from nasrank.errors import NasrankError
 
@@ -18,3 +19,14 @@ def parse_formats(text: str | Sequence[str] | None) -> list[str]:
     if bad or not items:
         raise NasrankError(f"--format {text!r}: expected a comma-separated list of {', '.join(FORMATS)}")
     return list(dict.fromkeys(items))
+
+
+def short_number(v: float, _pos: Any = None) -> str:
+    """``120000`` -> ``120k``; ``3.4e6`` -> ``3.4M`` (tick labels that do not run together)."""
+    if not math.isfinite(v):
+        return ""
+    a = abs(v)
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if a >= div:
+            return f"{v / div:.3g}{suffix}"
+    return f"{v:.3g}"

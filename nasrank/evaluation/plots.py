@@ -33,15 +33,8 @@ PANELS = (("selected", "true acc. of the best-scored arch. (%)",
 
 
 def cost_kind(history: History, measured_on: str | None = None) -> str:
-    """What a history's cost is, as an axis label: recorded / modelled benchmark time, or measured wall time."""
-    kinds = {str(r.info.get("cost")) for r in history if r.info.get("cost") is not None}
-    if kinds and kinds <= {"recorded"}:
-        return "recorded benchmark training time (GPU s)"
-    if kinds and kinds <= {"recorded", "modelled"}:
-        return "recorded/modelled benchmark training (GPU s)"
-    if kinds == {"per query"}:
-        return "fixed charge per query (s)"
-    return f"measured wall time{f' on {measured_on}' if measured_on else ''} (s)"
+    """What a history's cost is, as an axis label (:meth:`History.cost_kind`)."""
+    return history.cost_kind(measured_on)
 
 
 def curves(history: History) -> dict[str, list[tuple[float, float]]]:

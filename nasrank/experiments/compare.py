@@ -114,7 +114,7 @@ def summarize_run(spec: str, history, space, context, wall: float, config: dict[
     bench = context.benchmark
     recs = list(history)
     out: dict[str, Any] = {
-        "ranker": spec, "config": config, "n_evaluations": len(recs),
+        "ranker": spec, "config": config, "n_evaluations": len(recs), "cost_kind": history.cost_kind(),
         "total_cost_seconds": history.total_seconds, "device_seconds": sum(r.device_seconds for r in recs),
         "wall_seconds": wall,
         "best_arch": None if best is None else best.arch, "best_score": None if best is None else best.score,
