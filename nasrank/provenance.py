@@ -87,7 +87,18 @@ def hardware() -> dict[str, Any]:
     if torch is not None and torch.cuda.is_available():
         gpu = f"{torch.cuda.device_count()} x {torch.cuda.get_device_name(0)}"
     return {"cpu_count": os.cpu_count(), "cpu_affinity": affinity, "platform": platform.platform(),
-            "processor": platform.machine(), "gpu": gpu}
+            "processor": cpu_model(), "gpu": gpu}
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux), else the machine type (e.g. ``x86_64``)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def provenance(device: str | None = None) -> dict[str, Any]:

@@ -81,8 +81,8 @@ def print_table(report: dict[str, Any]) -> None:
 
     t = Table(title=f"nasrank evaluate: {report['n_archs']} {report['space_id']} architectures, "
                     f"{report['dataset']} ({report['benchmark']})")
-    t.add_column("ranker")
-    t.add_column("mode")
+    t.add_column("ranker", overflow="fold")
+    t.add_column("mode", no_wrap=True, min_width=9)
     for _, title in MAIN_CRITERIA:
         t.add_column(title, justify="right")
     t.add_column("n_valid", justify="right")

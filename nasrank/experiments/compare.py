@@ -224,6 +224,11 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
     SEARCHERS.get(searcher)
     out_dir.mkdir(parents=True, exist_ok=True)
     ex, owned = make_executor(executor, workers, ray_address, gpus_per_task)
+    ran_as = searcher  # the name of what ran: e.g. evolution_async for evolution with an executor
+    if ex is not None:
+        from nasrank.parallel import searcher_for_executor
+
+        ran_as = searcher_for_executor(searcher, dict(searcher_cfg or {}), getattr(ex, "workers", 1))[0]
     try:
         runs, histories = _run_all(built, rankers, space, context, searcher, searcher_cfg, budget, seed, out_dir,
                                    resume, store, ex, on_done, on_record)
@@ -236,7 +241,7 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
     arch_lists = {spec: [r.arch for r in h] for spec, h in histories.items()}
     first = next(iter(arch_lists.values()))
     result: dict[str, Any] = {
-        "space": space.registry_name, "searcher": searcher, "seed": seed, "candidates": candidates,
+        "space": space.registry_name, "searcher": ran_as, "seed": seed, "candidates": candidates,
         "dataset": context.dataset, "benchmark": None if context.benchmark is None else context.benchmark.source,
         "baseline": baseline, "scale": scale, "rankers": runs,
         "same_candidates": all(v == first for v in arch_lists.values()),
@@ -264,7 +269,7 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
 
     plot_trajectories([(spec, h) for spec, h in histories.items()], out_dir / "cost_vs_accuracy.png", optimum,
                       formats=formats, measured_on=result["provenance"]["device_used"],
-                      title=f"{searcher} search, {candidates} candidates: true accuracy vs ranker cost")
+                      title=f"{ran_as} search, {candidates} candidates: true accuracy vs ranker cost")
     return result
 
 
