@@ -23,7 +23,9 @@ One row per evaluation, keyed by::
   dataset name is part of it even without a folder (the number of classes
   follows the dataset). For rankers whose score is the benchmark itself
   (``uses_benchmark = True``, or the ``tabular`` ranker) the benchmark's
-  source is hashed in as well.
+  content fingerprint (:meth:`Benchmark.fingerprint`: a hash of its loaded
+  rows, never its path) is hashed in as well, so an edited table, or another
+  table at the same relative path, is a new key.
 * ``seed``: ``context.seed`` at evaluation time. Always part of the key, even
   for deterministic rankers: a seed is an input, and a ranker that wrongly
   declares itself deterministic must not hand one seed's result to another.
@@ -177,6 +179,18 @@ def dataset_fingerprint(dataset: str, data_dir: str | Path | None, extra: str | 
     return f"{dataset}:{_short_hash(parts)}"
 
 
+def benchmark_fingerprint(bench: Any) -> str:
+    """The content fingerprint of ``bench`` (its :meth:`~nasrank.benchmarks.base.Benchmark.fingerprint`);
+    ``"none"`` without one. A benchmark object without ``fingerprint`` (a user's own) falls back to its
+    ``source`` label, which then must name its content."""
+    if bench is None:
+        return "none"
+    fp = getattr(bench, "fingerprint", None)
+    if callable(fp):
+        return "sha256:" + str(fp())
+    return "source:" + str(getattr(bench, "source", None) or type(bench).__name__)
+
+
 @dataclass(frozen=True)
 class StoreScope:
     """Everything in a row's key except the architecture."""
@@ -202,8 +216,7 @@ def ranker_scope(ranker: "Ranker") -> StoreScope:
     ctx = ranker.context
     extra = None
     if getattr(ranker, "uses_benchmark", False) or ranker.name == "tabular":
-        bench = ctx.benchmark
-        extra = "benchmark:" + (getattr(bench, "source", None) or "none")
+        extra = "benchmark:" + benchmark_fingerprint(ctx.benchmark)
     data_dir = None if ctx.data_dir is None else str(ctx.data_dir)
     return StoreScope(space_id(ranker.space), ranker.name, ranker.config_hash(),
                       _fingerprint_once(ctx.dataset, data_dir, extra), int(ctx.seed))

@@ -62,6 +62,8 @@ class Ranker(ABC):
     deterministic: bool = True
     #: whether a score depends on earlier evaluations (then the result store is bypassed)
     depends_on_history: bool = False
+    #: whether a score reads the benchmark (then its content fingerprint is part of the store key)
+    uses_benchmark: bool = False
 
     def __init__(self, space: SearchSpace, context: RunContext | None = None) -> None:
         self.space = space

@@ -36,7 +36,7 @@ def nb201_training_seconds(arch: Arch, epochs: int = 200) -> float:
 class TabularRanker(Ranker):
     """Score = the benchmark's true accuracy; cost = modelled training time for ``epochs``."""
 
-    uses_benchmark = True  # the benchmark's source is part of the result-store key
+    uses_benchmark = True  # the benchmark's content fingerprint is part of the result-store key
 
     def __init__(self, space: SearchSpace, context: RunContext | None = None, epochs: int = 200,
                  seconds_per_query: float = 1.0) -> None:
