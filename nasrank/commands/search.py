@@ -44,6 +44,9 @@ def _resume_args(args: argparse.Namespace) -> argparse.Namespace:
     cfg_path = Path(args.resume) / CONFIG_FILE
     if not cfg_path.is_file():
         raise NasrankError(f"cannot resume: {cfg_path} not found (was {args.resume} written by `nasrank search`?)")
+    if not (Path(args.resume) / "history.jsonl").is_file():
+        raise NasrankError(f"cannot resume: {Path(args.resume) / 'history.jsonl'} is missing (deleted?); "
+                           "start a new run with --output instead")
     saved = json.loads(cfg_path.read_text())
     extend = {k for k in ("budget_queries", "budget_seconds") if getattr(args, k, None) is not None}
     for k in RUN_OPTIONS:

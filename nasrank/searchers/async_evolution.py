@@ -95,8 +95,7 @@ class AsyncRegularizedEvolution(Searcher):
         """Resume: take every recorded evaluation back into the cache and population."""
         n = 0
         while self.history.replaying:
-            rec = self.history.replay_next(self.history._replay[0].arch)  # noqa: SLF001 (consume in order)
-            assert rec is not None
+            rec = self.history.replay_pop()  # in recorded (completion) order
             self._cache[self.space.key(self.space.from_string(rec.arch))] = rec.score
             self._admit(population, self.space.from_string(rec.arch), rec.score)
             if self._on_record:
