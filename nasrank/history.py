@@ -154,6 +154,8 @@ class History:
     def _open_for_resume(cls, path: Path) -> list[HistoryRecord]:
         """Read ``path`` for a resume; move corrupt lines to ``<path>.bad`` and rewrite the file
         (atomically) when anything was dropped, so new lines start clean."""
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a kill during an earlier rewrite
+            stale.unlink(missing_ok=True)  # (we hold the folder's lock: nobody else is writing)
         try:
             reading = _read_lines(path)
         except OSError as exc:
