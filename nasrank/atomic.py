@@ -11,10 +11,12 @@ naming the path.
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
 import tempfile
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Any, Iterator
 
 from nasrank.errors import NasrankError
 
@@ -95,3 +97,22 @@ def atomic_write_bytes(path: str | Path, data: bytes, what: str = "file") -> Non
     """Replace ``path`` with ``data`` atomically."""
     with atomic_write(path, "wb", what=what) as fh:
         fh.write(data)
+
+
+def strict_json(obj: Any) -> Any:
+    """``obj`` with NaN/inf floats as ``None`` and numpy scalars as plain numbers (valid JSON)."""
+    if isinstance(obj, dict):
+        return {str(k): strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strict_json(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "shape", None) == ():
+        obj = obj.item()  # a numpy scalar
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def write_json_atomic(path: str | Path, obj: Any, what: str = "JSON file") -> None:
+    """Write ``obj`` as indented strict JSON (no bare NaN) to ``path``, atomically."""
+    text = json.dumps(strict_json(obj), indent=2, allow_nan=False, default=str) + "\n"
+    atomic_write_text(path, text, what=what)

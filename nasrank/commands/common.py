@@ -115,6 +115,7 @@ def make_ranker(name: str, space, context, cfg: dict[str, Any] | None = None):
 
 
 def write_json(path, obj: Any) -> None:
-    from pathlib import Path
+    """Strict JSON (NaN/inf as null), written temp-then-replace."""
+    from nasrank.atomic import write_json_atomic
 
-    Path(path).write_text(json.dumps(obj, indent=2, default=str) + "\n")
+    write_json_atomic(path, obj)
