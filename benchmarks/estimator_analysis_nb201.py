@@ -62,7 +62,7 @@ from _common import REPO, RESULTS, SHARED, write_result  # noqa: E402
 
 sys.path.insert(0, str(REPO))
 from nasrank.benchmarks import load_benchmark  # noqa: E402
-from nasrank.commands.analyze import ScoreRow, analyze_rows  # noqa: E402
+from nasrank.experiments.analyze import ScoreRow, analyze_rows  # noqa: E402
 from nasrank.evaluation.analysis_plots import plot_complexity_bias, plot_op_bias, plot_variance  # noqa: E402
 from nasrank.evaluation.criteria import kendall_tau, spearman  # noqa: E402
 from nasrank.evaluation.variance import repeat_consistency  # noqa: E402
@@ -311,7 +311,7 @@ def write_scores(path: Path, rows: list[ScoreRow], space) -> None:
 
 
 def read_cached(path: Path, space) -> tuple[list[ScoreRow], list[ScoreRow], dict]:
-    from nasrank.commands.analyze import read_scores
+    from nasrank.experiments.analyze import read_scores
 
     rows = read_scores(path, space)
     meta = json.loads(path.with_suffix(".meta.json").read_text()) if path.with_suffix(".meta.json").is_file() else {}
@@ -440,7 +440,7 @@ def main(argv=None) -> int:
         "truth": "official CIFAR-10 200-epoch test accuracy (nb201_cifar10.csv)",
         "sample": f"np.random.default_rng(0).choice(15625, {args.cells}, replace=False) over the official index order",
         "bins": args.bins, "by": "params",
-        "score_of_an_arch": "mean over its finite repeats (nasrank.commands.analyze.analyze_rows)"}}
+        "score_of_an_arch": "mean over its finite repeats (nasrank.experiments.analyze.analyze_rows)"}}
     base_rows = [r for n in ("params", "flops") for r in rows_for(n, archs, [feats[space.key(a)][n] for a in archs])]
 
     # zero-shot
@@ -559,7 +559,7 @@ def main(argv=None) -> int:
     if var_plot:
         plot_variance(var_plot, RESULTS / f"{args.name}_variance.png")
     result["wall_s_total"] = time.perf_counter() - T0
-    from nasrank.commands.analyze import _nan_to_none
+    from nasrank.experiments.analyze import nan_to_none as _nan_to_none
 
     write_result(args.name, _nan_to_none(result))
     return 0

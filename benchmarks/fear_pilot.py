@@ -92,7 +92,7 @@ def main() -> int:
 
     import nasrank.rankers  # noqa: F401
     from nasrank.benchmarks import load_benchmark
-    from nasrank.commands.compare import rank_correlations
+    from nasrank.evaluation.criteria import rank_correlations
     from nasrank.rankers.base import RunContext
     from nasrank.registry import RANKERS
     from nasrank.spaces.nb201 import Nb201Space

@@ -155,7 +155,7 @@ def main() -> int:
 
     import nasrank.rankers  # noqa: F401
     from nasrank.benchmarks import load_benchmark
-    from nasrank.commands.compare import compare
+    from nasrank.experiments.compare import compare
     from nasrank.rankers.base import RunContext
     from nasrank.registry import RANKERS
     from nasrank.spaces.nb201 import Nb201Space

@@ -299,7 +299,7 @@ def test_analyze_unknown_arch(tmp_path, tiny_bench, table_rows, capsys):
     err = _run_bad(tmp_path, bench, lines, capsys)
     assert "line 7" in err and other in err and "not in the benchmark" in err
     with pytest.raises(NasrankError, match="cannot read architecture"):
-        from nasrank.commands.analyze import read_scores
+        from nasrank.experiments.analyze import read_scores
 
         read_scores(_write(tmp_path / "x.csv", [HEADER, "|bogus~0|,params,0,1,0,0,"]), Nb201Space())
 
@@ -345,7 +345,7 @@ def test_analyze_nan_scores_dropped_and_counted(tmp_path, tiny_bench, capsys):
 
 
 def test_analyze_rows_by_flops_without_benchmark(table_rows):
-    from nasrank.commands.analyze import ScoreRow, analyze_rows
+    from nasrank.experiments.analyze import ScoreRow, analyze_rows
 
     space = Nb201Space()
     rows = [ScoreRow(space.from_string(r["arch"]), "params", 0, float(r["params_m"]), float(r["test_acc"]))

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from nasrank.cli import main
-from nasrank.commands.common import parse_ranker_list
-from nasrank.commands.compare import ranker_dirname, split_ranker_cfg
+from nasrank.experiments.build import parse_ranker_list
+from nasrank.experiments.compare import ranker_dirname, split_ranker_cfg
 from nasrank.errors import NasrankError
 from nasrank.history import History
 

@@ -398,3 +398,18 @@ def test_fast_on_full_nb201_size():
     assert out["iso"]["n"] == 15625
     assert "p_at_top_0.001" in out["iso"]
     assert elapsed < 2.0  # ~0.05 s here; generous for a shared machine
+
+
+# ------------------------------------------------------------- report form
+def test_rank_correlations_report_form():
+    from nasrank.evaluation.criteria import rank_correlations
+
+    s = [0.1, None, 0.3, float("nan"), 0.2, 0.5]
+    t = [1.0, 2.0, 3.0, 4.0, None, 4.5]
+    out = rank_correlations(s, t)
+    assert out["n_pairs"] == 3  # None and NaN on either side dropped
+    assert out["spearman"] == pytest.approx(1.0) and out["kendall"] == pytest.approx(1.0)
+    assert out == {**out, "spearman": spearman([0.1, 0.3, 0.5], [1.0, 3.0, 4.5])}
+    assert rank_correlations([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]) == {"spearman": None, "kendall": None, "n_pairs": 3}
+    assert rank_correlations([], []) == {"spearman": None, "kendall": None, "n_pairs": 0}
+    assert rank_correlations([0.2, 0.1, 0.3], [2.0, 1.0, 3.0])["spearman"] == pytest.approx(1.0)

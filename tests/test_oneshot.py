@@ -173,7 +173,7 @@ def test_trained_checkpoint_stores_config_and_cost(ckpt):
 
 
 def test_ranker_scores_and_canonical_routing(ckpt, space, cifar10_dir):
-    from nasrank.commands.common import make_ranker
+    from nasrank.experiments.build import make_ranker
 
     ctx = RunContext(dataset="cifar10", data_dir=str(cifar10_dir), device="cpu", seed=0)
     ranker = make_ranker("oneshot", space, ctx, {"supernet": str(ckpt), "val_images": 96, "batch_size": 48})

@@ -180,7 +180,7 @@ def test_invalid_results_are_stored_and_flagged(store, space, archs, counting, S
 
 
 def test_pickles_for_ray_workers(store, space, archs, StoredRanker):
-    from nasrank.commands.common import make_ranker
+    from nasrank.experiments.build import make_ranker
     from nasrank.rankers.base import RunContext
 
     r = StoredRanker(make_ranker("params", space, RunContext()), store)

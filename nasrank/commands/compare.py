@@ -29,21 +29,13 @@ other rankers build (``build_kwargs`` or ``**build_kwargs``).
 from __future__ import annotations
 
 import argparse
-import inspect
-import math
-import time
-from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from nasrank.commands.common import (add_context_args, add_space_args, make_context, make_space, parse_cfg,
-                                     parse_ranker_list, ranker_label, ranker_spec, write_json)
+from nasrank.commands.common import add_context_args, add_space_args, context_from_args, space_from_args
 from nasrank.errors import NasrankError
+from nasrank.experiments.build import parse_cfg, parse_ranker_list
+from nasrank.experiments.compare import SCALE_OPTIONS, compare
 from nasrank.store import add_store_args, make_store
-
-#: scale options of the command, applied to every ranker that takes them
-SCALE_OPTIONS = ("channels", "cells_per_stage", "image_size", "train_fraction", "epochs", "batch_size")
-#: the scale options that only change the built network (safe for rankers taking **build_kwargs)
-BUILD_OPTIONS = ("channels", "cells_per_stage")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -72,217 +64,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-# -- configuration ---------------------------------------------------------------------
-def split_ranker_cfg(cfg: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
-    """``{"fear.threshold": .5, "seed": 1}`` -> ``({"fear": {"threshold": .5}}, {"seed": 1})``."""
-    per: dict[str, dict[str, Any]] = {}
-    common: dict[str, Any] = {}
-    for k, v in cfg.items():
-        name, dot, key = k.rpartition(".")
-        if dot:
-            if not key:
-                raise NasrankError(f"malformed --ranker-cfg key {k!r}; expected NAME.KEY=VALUE")
-            per.setdefault(name, {})[key] = v
-        else:
-            common[key] = v
-    return per, common
-
-
-def _ranker_class(name: str):
-    import nasrank.rankers  # noqa: F401
-    from nasrank.registry import RANKERS
-
-    return RANKERS.get(name)
-
-
-def _accepts(name: str) -> tuple[set[str], bool]:
-    """(explicit option names, takes **kwargs) of ranker ``name``."""
-    cls = _ranker_class(name)
-    if hasattr(cls, "options"):
-        return set(cls.options()), False
-    params = inspect.signature(cls.__init__).parameters
-    names = {n for n, p in params.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)} - {"self", "space", "context"}
-    return names, any(p.kind is p.VAR_KEYWORD for p in params.values())
-
-
-def ranker_cfg(name: str, per: dict[str, dict[str, Any]], common: dict[str, Any], scale: dict[str, Any]) -> dict[str, Any]:
-    """Options of one (non-cascade) ranker: scale and common options it takes, then its own."""
-    names, var_kw = _accepts(name)
-    out: dict[str, Any] = {}
-    training = hasattr(_ranker_class(name), "options")  # train / fear: every scale knob they take
-    build = {k: v for k, v in scale.items() if k in BUILD_OPTIONS}
-    for k, v in scale.items():
-        if (training and k in names) or (var_kw and k in BUILD_OPTIONS):
-            out[k] = v
-    if not training and "build_kwargs" in names and build:  # zero-shot rankers: the network's scale only
-        out["build_kwargs"] = {**build, **per.get(name, {}).get("build_kwargs", {})}
-    for k, v in common.items():
-        if k in names:
-            out[k] = v
-    out.update(per.get(name, {}))
-    return out
-
-
-def make_compare_ranker(item: str, space, context, per: dict[str, dict[str, Any]], common: dict[str, Any],
-                        scale: dict[str, Any]):
-    """Build the ranker for one ``--rankers`` item (a name, ``cheap>expensive``, either under ``LABEL=``)."""
-    from nasrank.commands.common import make_ranker
-
-    label, spec = ranker_label(item), ranker_spec(item)
-    if ">" in spec:
-        first, second = spec.split(">")
-        cas = dict(per.get("cascade", {}))
-        cas.update(per.get(spec, {}))
-        if label != spec:
-            cas.update(per.get(label, {}))
-        return make_ranker("cascade", space, context, {
-            "first": first, "second": second, **cas,
-            "first_cfg": ranker_cfg(first, per, common, scale), "second_cfg": ranker_cfg(second, per, common, scale)})
-    own = {**per, spec: {**per.get(spec, {}), **per.get(label, {})}} if label != spec else per
-    return make_ranker(spec, space, context, ranker_cfg(spec, own, common, scale))
-
-
-def ranker_dirname(spec: str) -> str:
-    """Folder name of a ranker's run: ``synflow>fear`` -> ``synflow_then_fear``."""
-    return spec.replace(">", "_then_").replace("/", "_").replace(":", "_")
-
-
-# -- metrics -----------------------------------------------------------------------------
-def rank_correlations(scores: Sequence[float], truth: Sequence[float | None]) -> dict[str, float | None]:
-    """Spearman and Kendall of score vs true accuracy over the pairs where both are known and finite."""
-    from scipy import stats
-
-    pairs = [(s, t) for s, t in zip(scores, truth)
-             if t is not None and s is not None and math.isfinite(s) and math.isfinite(t)]
-    if len(pairs) < 3 or len({p[0] for p in pairs}) < 2 or len({p[1] for p in pairs}) < 2:
-        return {"spearman": None, "kendall": None, "n_pairs": len(pairs)}
-    s, t = zip(*pairs)
-    return {"spearman": float(stats.spearmanr(s, t)[0]), "kendall": float(stats.kendalltau(s, t)[0]),
-            "n_pairs": len(pairs)}
-
-
-def summarize_run(spec: str, history, space, context, wall: float, config: dict[str, Any]) -> dict[str, Any]:
-    best = history.best()
-    bench = context.benchmark
-    recs = list(history)
-    out: dict[str, Any] = {
-        "ranker": spec, "config": config, "n_evaluations": len(recs),
-        "total_cost_seconds": history.total_seconds, "device_seconds": sum(r.device_seconds for r in recs),
-        "wall_seconds": wall,
-        "best_arch": None if best is None else best.arch, "best_score": None if best is None else best.score,
-        "best_true_acc": None if best is None else best.true_acc, "true_rank_of_best": None,
-        "n_rejected": sum(bool(r.info.get("rejected")) for r in recs),
-        "n_not_reached": sum(r.info.get("reached") is False and not r.info.get("rejected") for r in recs)
-        + sum(isinstance(r.info.get("second"), dict) and r.info["second"].get("reached") is False
-              and not r.info["second"].get("rejected") for r in recs),
-        "n_filtered": sum(bool(r.info.get("filtered")) for r in recs),
-        "n_invalid": sum(not r.valid for r in recs),
-        "mean_true_acc_of_candidates": None,
-    }
-    truth = [r.true_acc for r in recs]
-    known = [t for t in truth if t is not None]
-    if known:
-        out["mean_true_acc_of_candidates"] = sum(known) / len(known)
-        out["best_true_acc_among_candidates"] = max(known)
-    out.update(rank_correlations([r.score for r in recs], truth))
-    if bench is not None and best is not None:
-        try:
-            out["true_rank_of_best"] = bench.true_rank(space.from_string(best.arch), context.dataset)
-        except NasrankError:
-            pass
-    return out
-
-
-# -- running -----------------------------------------------------------------------------
-def compare(space, context, rankers: Sequence[str], candidates: int, output: str | Path, searcher: str = "random",
-            searcher_cfg: dict[str, Any] | None = None, ranker_cfg_pairs: dict[str, Any] | None = None,
-            scale: dict[str, Any] | None = None, baseline: str | None = None, seed: int | None = None,
-            resume: bool = False, on_done=None, store=None) -> dict[str, Any]:
-    """Run ``searcher`` once per ranker with ``Budget(queries=candidates)``; write and return compare.json.
-
-    With a result ``store``, architectures already scored by the same ranker
-    configuration are read from it and charged their recorded cost.
-    """
-    from nasrank.store import with_store
-
-    import nasrank.searchers  # noqa: F401  (registration)
-    from nasrank.history import History
-    from nasrank.registry import SEARCHERS
-    from nasrank.searchers.base import Budget
-
-    items = list(rankers)
-    rankers = [ranker_label(it) for it in items]
-    baseline = baseline or rankers[-1]
-    if baseline not in rankers:
-        raise NasrankError(f"--baseline {baseline!r} is not one of --rankers ({', '.join(rankers)})")
-    budget = Budget(queries=candidates)
-    seed = context.seed if seed is None else seed
-    per, common = split_ranker_cfg(ranker_cfg_pairs or {})
-    scale = {k: v for k, v in (scale or {}).items() if v is not None}
-    specs = [ranker_spec(it) for it in items]
-    known = (set(rankers) | set(specs) | {p for r in specs for p in r.split(">")}
-             | ({"cascade"} if any(">" in r for r in specs) else set()))
-    unknown = sorted(set(per) - known)
-    if unknown:
-        raise NasrankError(f"--ranker-cfg names ranker(s) {', '.join(unknown)} that are not in --rankers ({', '.join(rankers)})")
-    # build every ranker first: a bad option fails before any training
-    built = {ranker_label(it): make_compare_ranker(it, space, context, per, common, scale) for it in items}
-    SEARCHERS.get(searcher)
-    out_dir = Path(output)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    runs: dict[str, Any] = {}
-    histories = {}
-    for spec in rankers:
-        ranker = with_store(built[spec], store)
-        s = SEARCHERS.create(searcher, space, ranker, seed=seed, **(searcher_cfg or {}))
-        history = History(out_dir / ranker_dirname(spec), resume=resume)
-        t0 = time.perf_counter()
-        history = s.run(budget, history)
-        wall = time.perf_counter() - t0
-        histories[spec] = history
-        runs[spec] = summarize_run(spec, history, space, context, wall, ranker.config())
-        if on_done:
-            on_done(spec, runs[spec])
-    base_cost = runs[baseline]["total_cost_seconds"]
-    for r in runs.values():
-        r["cost_ratio_vs_baseline"] = base_cost / r["total_cost_seconds"] if r["total_cost_seconds"] > 0 else None
-    arch_lists = {spec: [r.arch for r in h] for spec, h in histories.items()}
-    first = next(iter(arch_lists.values()))
-    result: dict[str, Any] = {
-        "space": space.registry_name, "searcher": searcher, "seed": seed, "candidates": candidates,
-        "dataset": context.dataset, "benchmark": None if context.benchmark is None else context.benchmark.source,
-        "baseline": baseline, "scale": scale, "rankers": runs,
-        "same_candidates": all(v == first for v in arch_lists.values()),
-        "definitions": {
-            "total_cost_seconds": "sum of the cost each evaluation charged (measured wall seconds for train/fear)",
-            "device_seconds": "accelerator (or CPU) time held: wall seconds x devices",
-            "cost_ratio_vs_baseline": "baseline total_cost_seconds / this ranker's (above 1 = cheaper than baseline)",
-            "spearman": "Spearman of ranker score vs true accuracy over this run's candidates",
-            "true_rank_of_best": "1-based rank of the selected architecture in the benchmark (1 = optimum)",
-        },
-    }
-    optimum = None
-    if context.benchmark is not None:
-        try:
-            _, optimum = context.benchmark.best(context.dataset)
-            result["optimum_true_acc"] = optimum
-            result["benchmark_size"] = len(context.benchmark.archs(context.dataset))
-        except NasrankError:
-            pass
-    write_json(out_dir / "compare.json", result)
-    from nasrank.evaluation.plots import plot_trajectories
-
-    plot_trajectories([(spec, h) for spec, h in histories.items()], out_dir / "cost_vs_accuracy.png", optimum,
-                      title=f"{searcher} search, {candidates} candidates: best true accuracy vs ranker cost")
-    return result
-
-
 def run(args: argparse.Namespace) -> int:
     if args.candidates is None or args.candidates <= 0:
         raise NasrankError(f"--candidates must be a positive integer, got {args.candidates}")
     rankers = parse_ranker_list(args.rankers, cascades=True)
-    space = make_space(args)
-    context = make_context(args, space)
+    space = space_from_args(args)
+    context = context_from_args(args, space)
     scale = {k: getattr(args, k, None) for k in SCALE_OPTIONS}
     result = compare(space, context, rankers, args.candidates, args.output, searcher=args.searcher,
                      searcher_cfg=parse_cfg(args.searcher_cfg, "--searcher-cfg"),

@@ -41,6 +41,7 @@ __all__ = [
     "pearson",
     "kendall_tau",
     "spearman",
+    "rank_correlations",
     "precision_at_top",
     "precision_at_bottom",
     "best_worst_rank_at",
@@ -160,6 +161,24 @@ def kendall_tau(scores, truth) -> float:
 def spearman(scores, truth) -> float:
     """Spearman rho: Pearson correlation of the average ranks."""
     return _spearman_valid(*_valid_pair(scores, truth))
+
+
+def rank_correlations(scores, truth) -> dict[str, float | int | None]:
+    """``{"spearman", "kendall", "n_pairs"}`` of ``scores`` against ``truth`` for a JSON report.
+
+    ``None`` entries in either sequence count as missing (NaN) and are dropped
+    with the other invalid pairs; a correlation that is ``nan`` (fewer than two
+    valid pairs, constant input) is reported as ``None``; ``n_pairs`` counts
+    the valid pairs. Empty input gives ``n_pairs = 0``.
+    """
+    s = [float("nan") if v is None else v for v in scores]
+    t = [float("nan") if v is None else v for v in truth]
+    if not s and not t:
+        return {"spearman": None, "kendall": None, "n_pairs": 0}
+    sv, tv = _valid_pair(s, t)
+    rho, tau = _spearman_valid(sv, tv), _kendall_valid(sv, tv)
+    return {"spearman": None if math.isnan(rho) else rho, "kendall": None if math.isnan(tau) else tau,
+            "n_pairs": int(sv.shape[0])}
 
 
 # --------------------------------------------------------------------------

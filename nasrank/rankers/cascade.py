@@ -47,7 +47,7 @@ class CascadeRanker(Ranker):
             raise NasrankError(f"cascade keep_fraction must be in (0, 1], got {keep_fraction}")
         if "cascade" in (first, second):
             raise NasrankError("a cascade's stages cannot themselves be 'cascade'")
-        from nasrank.commands.common import make_ranker
+        from nasrank.experiments.build import make_ranker
 
         self.first = first
         self.second = second

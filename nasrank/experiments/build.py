@@ -1,0 +1,128 @@
+"""Building the pieces of an experiment from names and plain options.
+
+``make_space("nb201", {"channels": 8})``, ``make_context(space, benchmark=...)``
+and ``make_ranker("synflow", space, context, {...})`` are what the commands and
+the benchmark scripts use; the option helpers turn ``KEY=VALUE`` text into dicts.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from nasrank.errors import NasrankError
+
+
+# --------------------------------------------------------------------------
+# options
+# --------------------------------------------------------------------------
+def parse_cfg(pairs: list[str] | None, what: str) -> dict[str, Any]:
+    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}`` (values parsed as JSON when possible).
+
+    ``what`` names the option in error messages (e.g. ``"--space-cfg"``).
+    """
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        for item in pair.split(","):
+            if not item:
+                continue
+            key, eq, raw = item.partition("=")
+            if not eq or not key:
+                raise NasrankError(f"malformed {what} option {item!r}; expected KEY=VALUE")
+            try:
+                out[key.strip()] = json.loads(raw)
+            except json.JSONDecodeError:
+                out[key.strip()] = raw
+    return out
+
+
+_LABEL = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def parse_ranker_list(text: str | None, cascades: bool = False) -> list[str]:
+    """``"params, flops"`` -> ``["params", "flops"]``; with ``cascades`` an item may be
+    ``CHEAP>EXPENSIVE`` and may carry a label, ``LABEL=SPEC`` (``train20=train``), so
+    that one ranker can run twice with different options. An empty list, a malformed
+    item or a repeated item (label) is an error."""
+    items = [t.strip() for t in (text or "").split(",") if t.strip()]
+    if not items:
+        raise NasrankError(f"--rankers names no ranker: {text!r}")
+    if cascades:
+        out = []
+        for it in items:
+            label, eq, spec = it.rpartition("=")
+            parts = spec.split(">")
+            if len(parts) > 2 or not all(p.strip() for p in parts) or (eq and not _LABEL.fullmatch(label.strip())):
+                raise NasrankError(f"malformed ranker {it!r} in --rankers; expected NAME, CHEAP>EXPENSIVE "
+                                   "or LABEL=NAME (a label is letters, digits, '_' or '-')")
+            spec = ">".join(p.strip() for p in parts)
+            out.append(f"{label.strip()}={spec}" if eq else spec)
+        items = out
+    labels = [ranker_label(n) for n in items]
+    dup = sorted({n for n in labels if labels.count(n) > 1})
+    if dup:
+        raise NasrankError(f"--rankers lists {', '.join(dup)} more than once (give each a label: LABEL=NAME)")
+    return items
+
+
+def ranker_label(item: str) -> str:
+    """The name a ``--rankers`` item is reported under: ``train20=train`` -> ``train20``, ``fear`` -> ``fear``."""
+    return item.split("=", 1)[0] if "=" in item else item
+
+
+def ranker_spec(item: str) -> str:
+    """What a ``--rankers`` item runs: ``train20=train`` -> ``train``."""
+    return item.split("=", 1)[1] if "=" in item else item
+
+
+# --------------------------------------------------------------------------
+# components
+# --------------------------------------------------------------------------
+def make_space(name: str = "nb201", cfg: dict[str, Any] | None = None):
+    """The search space registered as ``name`` (or ``pkg.module:Class``), built with ``cfg``."""
+    import nasrank.spaces  # noqa: F401  (registration)
+    from nasrank.registry import SPACES
+
+    return SPACES.create(name, **(cfg or {}))
+
+
+def make_context(space, benchmark: str | None = None, dataset: str = "cifar10", data_dir: str | Path | None = None,
+                 device: str = "auto", seed: int = 0, progress: bool = False):
+    """A :class:`~nasrank.rankers.base.RunContext`; ``benchmark`` is a spec for
+    :func:`nasrank.benchmarks.load_benchmark` (None: no ground truth)."""
+    from nasrank.benchmarks import load_benchmark
+    from nasrank.rankers.base import RunContext
+
+    bench = load_benchmark(benchmark, space)
+    return RunContext(benchmark=bench, dataset=dataset, data_dir=data_dir, device=device, seed=seed,
+                      progress=progress)
+
+
+def make_ranker(name: str, space, context, cfg: dict[str, Any] | None = None):
+    """The ranker registered as ``name`` for ``space``, built with ``cfg`` (unknown keys are an error)."""
+    import nasrank.rankers  # noqa: F401  (registration)
+    from nasrank.registry import RANKERS
+
+    cls = RANKERS.get(name)
+    supported = getattr(cls, "supported_spaces", None)
+    if supported is not None and space.registry_name not in supported:
+        raise NasrankError(f"ranker {name!r} does not support space {space.registry_name!r} (it supports: {', '.join(supported)})")
+    return RANKERS.create(name, space, context, **(cfg or {}))
+
+
+def open_store(store):
+    """``store`` as a :class:`~nasrank.store.ResultStore`: a path opens (or creates) one; None stays None."""
+    if store is None or not isinstance(store, (str, os.PathLike)):
+        return store
+    from nasrank.store import ResultStore
+
+    return ResultStore(store)
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    """Write ``obj`` as indented strict JSON (NaN/inf as null): temp file, fsync, ``os.replace``."""
+    from nasrank.atomic import write_json_atomic
+
+    write_json_atomic(path, obj)

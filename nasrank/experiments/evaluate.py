@@ -1,0 +1,265 @@
+"""Evaluate rankers on benchmark architectures: how well each ranks them (``nasrank evaluate``).
+
+The architectures are a uniform sample of the benchmark's table (:func:`sample_archs`)
+or a list read from a file (:func:`read_archs_file`); :func:`score_all` scores them
+with every ranker, and :func:`evaluate` does the whole experiment and writes
+``scores.csv``, ``report.json`` and the plots.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from nasrank.errors import MissingFileError, NasrankError
+from nasrank.experiments.build import make_ranker, open_store
+
+REPORT_FILE = "report.json"
+SCORES_FILE = "scores.csv"
+
+
+# --------------------------------------------------------------------------
+# options
+# --------------------------------------------------------------------------
+def split_ranker_cfg(cfg: dict[str, Any] | None, rankers: list[str]) -> dict[str, dict[str, Any]]:
+    """``{"synflow.batch_size": 64}`` -> ``{"synflow": {"batch_size": 64}, ...}`` (KEY alone with one ranker)."""
+    out: dict[str, dict[str, Any]] = {n: {} for n in rankers}
+    for key, value in (cfg or {}).items():
+        name, dot, opt = key.rpartition(".")
+        if not dot:
+            if len(rankers) != 1:
+                raise NasrankError(f"--ranker-cfg {key}={value!r}: write NAME.{key}=VALUE to say which ranker "
+                                   f"({', '.join(rankers)}) it is for")
+            name, opt = rankers[0], key
+        if name not in out:
+            raise NasrankError(f"--ranker-cfg {key}: ranker {name!r} is not in --rankers ({', '.join(rankers)})")
+        out[name][opt] = value
+    return out
+
+
+def parse_sample(text: str | None) -> int | None:
+    """``"all"`` -> None; ``"200"`` -> 200; anything else (0, negative, not a number) is an error."""
+    if text is None or str(text).strip().lower() == "all":
+        return None
+    try:
+        n = int(str(text).strip())
+    except ValueError:
+        raise NasrankError(f"--sample must be a positive integer or 'all', got {text!r}") from None
+    if n < 1:
+        raise NasrankError(f"--sample must be a positive integer or 'all', got {text!r}")
+    return n
+
+
+def parse_modes(text: str) -> list[str]:
+    from nasrank.evaluation.criteria import MODES
+
+    modes = [m.strip() for m in (text or "").split(",") if m.strip()]
+    bad = [m for m in modes if m not in MODES]
+    if not modes or bad:
+        raise NasrankError(f"--modes: unknown mode(s) {', '.join(bad) or repr(text)}; "
+                           f"expected some of {', '.join(MODES)}")
+    return list(dict.fromkeys(modes))
+
+
+# --------------------------------------------------------------------------
+# architectures
+# --------------------------------------------------------------------------
+def sample_archs(bench, dataset: str, n: int | None, seed: int) -> list:
+    """``n`` architectures of the benchmark's table, uniformly without replacement, in table order.
+
+    They are the first ``n`` of ``default_rng(seed).permutation(len(table))``,
+    so a larger ``n`` with the same seed contains the smaller sample.
+    ``n=None`` gives every row.
+    """
+    import numpy as np
+
+    table = bench.archs(dataset)
+    if n is None:
+        return list(table)
+    if n > len(table):
+        raise NasrankError(f"--sample {n} exceeds the {len(table)} architectures of {bench.source} on {dataset}")
+    idx = np.sort(np.random.default_rng(seed).permutation(len(table))[:n])
+    return [table[i] for i in idx]
+
+
+def read_archs_file(path: str | Path, space, bench, dataset: str) -> list:
+    """Architectures listed in ``path``; each must parse and be in the benchmark (errors name the line)."""
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(path, "--archs file")
+    archs, seen = [], set()
+    for line_no, line in enumerate(path.read_text().splitlines(), start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        try:
+            arch = space.from_string(text)
+        except (NasrankError, ValueError) as exc:
+            raise NasrankError(f"--archs {path}, line {line_no}: {exc}") from None
+        if bench.true_accuracy(arch, dataset) is None:
+            raise NasrankError(f"--archs {path}, line {line_no}: {text} is not in the benchmark "
+                               f"{bench.source} for {dataset}")
+        key = space.key(arch)
+        if key not in seen:  # a repeated line would count twice in the criteria
+            seen.add(key)
+            archs.append(arch)
+    if not archs:
+        raise NasrankError(f"--archs {path} lists no architectures")
+    return archs
+
+
+# --------------------------------------------------------------------------
+# scoring
+# --------------------------------------------------------------------------
+def _score(ranker, archs: list, on_result: Callable[[int, Any], None]) -> list:
+    """Evaluate ``archs``; ``on_result(i, evaluation)`` as each one finishes."""
+    from nasrank.store import StoredRanker
+
+    if isinstance(ranker, StoredRanker):
+        return ranker.evaluate(archs, on_result=on_result)
+    out = []
+    for i, a in enumerate(archs):
+        ev = ranker.evaluate([a])[0]
+        out.append(ev)
+        on_result(i, ev)
+    return out
+
+
+def score_all(rankers: dict[str, Any], archs: list, repeats: int, seed: int, quiet: bool = False) -> dict[str, dict]:
+    """Score every architecture ``repeats`` times with every ranker.
+
+    Returns ``{name: {"score", "seconds", "device_seconds": (repeats, n) arrays, "stats": {...}}}``.
+    """
+    import contextlib
+
+    import numpy as np
+
+    n = len(archs)
+    results: dict[str, dict] = {}
+    progress = contextlib.nullcontext(None)
+    if not quiet:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.fields[note]}"), TimeElapsedColumn())
+    with progress as prog:
+        for name, ranker in rankers.items():
+            task = None if prog is None else prog.add_task(name, total=n * repeats, note="")
+            res = {k: np.full((repeats, n), np.nan) for k in ("score", "seconds", "device_seconds")}
+            cached = [0]
+            t0 = time.perf_counter()
+            for r in range(repeats):
+                ranker.context.seed = seed + r
+
+                def on_result(i: int, ev, r: int = r) -> None:
+                    res["score"][r, i] = ev.score if ev.score is not None else np.nan
+                    res["seconds"][r, i] = ev.seconds
+                    res["device_seconds"][r, i] = ev.device_seconds
+                    cached[0] += bool(ev.info.get("cached"))
+                    if prog is not None:
+                        prog.update(task, advance=1, note=f"{cached[0]} from store" if cached[0] else "")
+
+                evs = _score(ranker, archs, on_result)
+                for i, ev in enumerate(evs):  # in case a ranker's evaluate skipped the callback
+                    res["score"][r, i] = ev.score if ev.score is not None else np.nan
+                    res["seconds"][r, i] = ev.seconds
+                    res["device_seconds"][r, i] = ev.device_seconds
+            ranker.context.seed = seed
+            res["stats"] = {"n_cached": cached[0], "n_fresh": n * repeats - cached[0],
+                            "wall_seconds": time.perf_counter() - t0}
+            if hasattr(ranker, "stats"):
+                st = ranker.stats()
+                res["stats"].update(fresh_seconds=st["fresh_seconds"], cached_seconds=st["cached_seconds"])
+            results[name] = res
+    return results
+
+
+# --------------------------------------------------------------------------
+# the experiment
+# --------------------------------------------------------------------------
+def check_selection(sample: int | str | None, archs_file: str | Path | None, repeats: int) -> int | None:
+    """Check what to evaluate (exactly one of ``sample``/``archs_file``) and ``repeats``; the sample size
+    (None: every architecture, or the file's)."""
+    if not isinstance(repeats, int) or repeats < 1:
+        raise NasrankError(f"--repeats must be a positive integer, got {repeats!r}")
+    if archs_file is not None and sample is not None:
+        raise NasrankError("give either --sample N|all or --archs FILE, not both")
+    if archs_file is None and sample is None:
+        raise NasrankError("nothing to evaluate: give --sample N|all or --archs FILE")
+    return parse_sample(sample) if archs_file is None else None
+
+
+def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: int | str | None = None,
+             archs_file: str | Path | None = None, ranker_cfgs: dict[str, dict[str, Any]] | None = None,
+             modes: list[str] | tuple[str, ...] = ("iso", "deiso", "iso2deiso"), repeats: int = 1,
+             seed: int | None = None, store=None, plots: bool = True, quiet: bool = True,
+             space_cfg: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Score benchmark architectures with ``rankers`` and write ``OUT/scores.csv``, ``OUT/report.json``
+    (and ``scatter.png``/``criteria.png`` with ``plots``); return the report.
+
+    Give either ``sample`` (a number of architectures or ``"all"``) or ``archs_file``.
+    ``ranker_cfgs`` maps a ranker name to its options; ``store`` is a
+    :class:`~nasrank.store.ResultStore`, a path to one, or None; ``seed`` defaults to ``context.seed``.
+    ``space_cfg`` is only recorded in the report.
+    """
+    import numpy as np
+
+    from nasrank.evaluation.report import json_safe, ranker_report, write_scores_csv
+    from nasrank.store import space_id, with_store
+
+    n_sample = check_selection(sample, archs_file, repeats)
+    bench = context.benchmark
+    if bench is None:
+        from nasrank.benchmarks import SPEC_HELP
+
+        raise NasrankError(f"nasrank evaluate needs true accuracies: give --benchmark {SPEC_HELP}")
+    seed = context.seed if seed is None else seed
+    cfgs = ranker_cfgs or {}
+    if archs_file is not None:
+        archs = read_archs_file(archs_file, space, bench, context.dataset)
+    else:
+        archs = sample_archs(bench, context.dataset, n_sample, seed)
+    built = {name: make_ranker(name, space, dataclasses.replace(context), cfgs.get(name, {})) for name in rankers}
+    store = open_store(store)
+    built = {name: with_store(r, store) for name, r in built.items()}
+
+    out = Path(output)
+    out.mkdir(parents=True, exist_ok=True)
+    truth = np.array([bench.true_accuracy(a, context.dataset) for a in archs], dtype=np.float64)
+    class_keys = [space.canonical_key(a) for a in archs]
+    results = score_all(built, archs, repeats, seed, quiet=quiet)
+    write_scores_csv(out / SCORES_FILE, [space.to_string(a) for a in archs], truth, results)
+
+    report: dict[str, Any] = {
+        "space": space.registry_name, "space_id": space_id(space), "space_cfg": dict(space_cfg or {}),
+        "benchmark": bench.source, "dataset": context.dataset, "n_archs": len(archs), "seed": seed,
+        "sample": "all" if (archs_file is None and n_sample is None) else n_sample,
+        "archs_file": None if archs_file is None else str(archs_file),
+        "repeats": repeats, "modes": list(modes), "store": None if store is None else str(store.path),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rankers": {},
+    }
+    for name, ranker in built.items():
+        res = results[name]
+        rep = ranker_report(res["score"], res["seconds"], res["device_seconds"], truth, class_keys, list(modes))
+        report["rankers"][name] = {"config": ranker.config(), "config_hash": ranker.config_hash(), **rep,
+                                   **res["stats"]}
+    (out / REPORT_FILE).write_text(json.dumps(json_safe(report), indent=2, allow_nan=False, default=str) + "\n")
+    if plots:
+        _plot(out, report, results, truth, list(rankers), context.dataset)
+    return report
+
+
+def _plot(out: Path, report: dict[str, Any], results: dict[str, dict], truth, names: list[str], dataset: str) -> None:
+    import numpy as np
+
+    from nasrank.evaluation.criteria import spearman
+    from nasrank.evaluation.report import mean_over_repeats, plot_criteria, plot_scatter
+
+    modes = report["modes"]
+    means = {n: mean_over_repeats(results[n]["score"]) for n in names}
+    plot_scatter(out / "scatter.png", {n: (means[n], truth) for n in names},
+                 {n: spearman(means[n], truth) if np.isfinite(means[n]).sum() > 1 else None for n in names},
+                 truth_label=f"true accuracy ({dataset})")
+    plot_criteria(out / "criteria.png", {n: report["rankers"][n]["criteria"][modes[0]] for n in names}, modes[0])

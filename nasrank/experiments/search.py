@@ -1,0 +1,112 @@
+"""Search: one searcher with one ranker under a budget (``nasrank search``)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nasrank.errors import NasrankError
+from nasrank.experiments.build import make_ranker, open_store, write_json
+
+CONFIG_FILE = "config.json"
+SUMMARY_FILE = "summary.json"
+
+
+def make_executor(executor: str = "serial", workers: int = 2, ray_address: str | None = None):
+    """None for ``"serial"``; a :class:`~nasrank.parallel.RayExecutor` for ``"ray"``."""
+    if executor == "serial":
+        return None
+    if executor == "ray":
+        from nasrank.parallel import RayExecutor
+
+        return RayExecutor(workers=workers, address=ray_address)
+    raise NasrankError(f"unknown executor {executor!r}; expected serial or ray")
+
+
+def search(space, context, ranker: str = "tabular", searcher: str = "random", *,
+           ranker_cfg: dict[str, Any] | None = None, searcher_cfg: dict[str, Any] | None = None,
+           budget_queries: int | None = None, budget_seconds: float | None = None,
+           output: str | Path | None = None, resume: bool = False, store=None, executor: str = "serial",
+           workers: int = 2, ray_address: str | None = None, plot: bool = False, quiet: bool = True,
+           run_config: dict[str, Any] | None = None) -> tuple[dict[str, Any], Any]:
+    """Run ``searcher`` with ``ranker`` until the budget is spent; return ``(summary, history)``.
+
+    With ``output`` the history goes to ``OUT/history.jsonl`` (``resume`` continues it),
+    ``run_config`` (if given) to ``OUT/config.json`` and the summary to ``OUT/summary.json``
+    (``plot``: ``OUT/trajectory.png``). ``store`` is a :class:`~nasrank.store.ResultStore`,
+    a path to one, or None; ``executor="ray"`` runs ``workers`` evaluations at a time.
+    """
+    import nasrank.searchers  # noqa: F401  (registration)
+    from nasrank.history import History
+    from nasrank.registry import SEARCHERS
+    from nasrank.searchers.base import Budget
+    from nasrank.store import with_store
+
+    budget = Budget(queries=budget_queries, seconds=budget_seconds)
+    rk = make_ranker(ranker, space, context, ranker_cfg)
+    rk = with_store(rk, open_store(store))
+    ex = make_executor(executor, workers, ray_address)
+    searcher_name, s_cfg = searcher, dict(searcher_cfg or {})
+    if ex is not None:  # random: batches of workers; evolution: evolution_async
+        from nasrank.parallel import searcher_for_executor
+
+        searcher_name, s_cfg = searcher_for_executor(searcher_name, s_cfg, workers)
+    s = SEARCHERS.create(searcher_name, space, rk, seed=context.seed, executor=ex, **s_cfg)
+    out = Path(output) if output else None
+    history = History(out, resume=resume)
+    if out is not None and run_config is not None:
+        write_json(out / CONFIG_FILE, run_config)
+    history = _run_with_progress(s, budget, history, quiet=quiet)
+    summary = summarize(history, space, context, searcher, ranker)
+    if hasattr(rk, "stats"):
+        summary["store"] = rk.stats()
+    if out is not None:
+        write_json(out / SUMMARY_FILE, summary)
+        if plot:
+            from nasrank.evaluation.plots import plot_trajectories
+
+            plot_trajectories([(f"{searcher}+{ranker}", history)], out / "trajectory.png",
+                              summary.get("optimum_true_acc"))
+    return summary, history
+
+
+def _run_with_progress(searcher, budget, history, quiet: bool):
+    if quiet:
+        return searcher.run(budget, history)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    total = budget.queries if budget.queries is not None else budget.seconds
+    with Progress(TextColumn("[bold]search"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+                  TextColumn("best {task.fields[best]}"), TimeElapsedColumn(), transient=False) as prog:
+        task = prog.add_task("search", total=total, best="-")
+
+        def on_record(rec) -> None:
+            best = searcher.history.best()
+            done = len(searcher.history) if budget.queries is not None else rec.cumulative_seconds
+            prog.update(task, completed=min(done, total), best=f"{best.score:.4g}" if best else "-")
+
+        return searcher.run(budget, history, on_record=on_record)
+
+
+def summarize(history, space, context, searcher: str, ranker: str) -> dict[str, Any]:
+    """The summary of a search: its cost, its best architecture and, with a benchmark, how good that is."""
+    best = history.best()
+    bench = context.benchmark
+    out: dict[str, Any] = {
+        "space": space.registry_name, "searcher": searcher, "ranker": ranker, "seed": context.seed,
+        "dataset": context.dataset, "benchmark": None if bench is None else bench.source,
+        "n_evaluations": len(history), "n_invalid": sum(not r.valid for r in history),
+        "total_cost_seconds": history.total_seconds,
+        "device_seconds": sum(r.device_seconds for r in history),
+        "best_arch": None if best is None else best.arch, "best_score": None if best is None else best.score,
+        "best_true_acc": None if best is None else best.true_acc,
+    }
+    if bench is not None and best is not None:
+        try:
+            opt_arch, opt_acc = bench.best(context.dataset)
+            out["optimum_arch"] = space.to_string(opt_arch)
+            out["optimum_true_acc"] = opt_acc
+            out["true_rank_of_best"] = bench.true_rank(space.from_string(best.arch), context.dataset)
+            out["benchmark_size"] = len(bench.archs(context.dataset))
+        except NasrankError:
+            pass
+    return out
