@@ -63,7 +63,9 @@ def test_contradictory_duplicate_is_rejected(tmp_path, nb201_csv):
 
 def test_summary_json_is_strict(tmp_path, nb201_csv, monkeypatch):
     """A NaN anywhere in the summary is written as null, never as a bare NaN."""
-    import nasrank.experiments.search as search
+    import importlib
+
+    search = importlib.import_module("nasrank.experiments.search")
 
     real = search.summarize
     monkeypatch.setattr(search, "summarize", lambda *a: {**real(*a), "best_score": float("nan")})
