@@ -92,9 +92,11 @@ def make_context(space, benchmark: str | None = None, dataset: str = "cifar10", 
                  device: str = "auto", seed: int = 0, progress: bool = False):
     """A :class:`~nasrank.rankers.base.RunContext`; ``benchmark`` is a spec for
     :func:`nasrank.benchmarks.load_benchmark` (None: no ground truth)."""
+    from nasrank import validate
     from nasrank.benchmarks import load_benchmark
     from nasrank.rankers.base import RunContext
 
+    seed = validate.integer(seed, "seed", "the run (--seed)", minimum=0)  # numpy refuses negative seeds
     bench = load_benchmark(benchmark, space)
     return RunContext(benchmark=bench, dataset=dataset, data_dir=data_dir, device=device, seed=seed,
                       progress=progress)

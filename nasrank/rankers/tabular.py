@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from nasrank import validate
 from nasrank.errors import NasrankError
 from nasrank.rankers.base import Evaluation, Ranker, RunContext
 from nasrank.registry import RANKERS
@@ -43,8 +44,8 @@ class TabularRanker(Ranker):
         super().__init__(space, context)
         if self.context.benchmark is None:
             raise NasrankError("the 'tabular' ranker needs a benchmark (--benchmark csv:PATH | nats:DIR | nb201:FILE | embedded)")
-        self.epochs = epochs
-        self.seconds_per_query = seconds_per_query
+        self.epochs = validate.integer(epochs, "epochs", "ranker 'tabular'")
+        self.seconds_per_query = validate.number(seconds_per_query, "seconds_per_query", "ranker 'tabular'", 0.0)
 
     def cost(self, arch: Arch) -> float:
         recorded = self.context.benchmark.training_seconds(arch, self.context.dataset, self.epochs)

@@ -1,6 +1,7 @@
 """Random search: sample uniformly, keep the best."""
 from __future__ import annotations
 
+from nasrank import validate
 from nasrank.registry import SEARCHERS
 from nasrank.searchers.base import Searcher
 
@@ -14,7 +15,7 @@ class RandomSearch(Searcher):
 
     def __init__(self, space, ranker, seed: int = 0, executor=None, batch_size: int = 1) -> None:
         super().__init__(space, ranker, seed, executor)
-        self.batch_size = max(1, int(batch_size))
+        self.batch_size = validate.integer(batch_size, "batch_size", "searcher 'random'")
 
     def search(self) -> None:
         while True:

@@ -22,6 +22,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from torch import nn
 
+from nasrank import validate
 from nasrank.errors import NasrankError
 from nasrank.registry import SPACES
 from nasrank.spaces.base import SearchSpace, check_tail_cells
@@ -208,10 +209,12 @@ class DartsSpace(SearchSpace):
     size_is_estimate = False
 
     def __init__(self, channels: int = 16, layers: int = 8, auxiliary: bool = False, num_classes: int = 10) -> None:
-        self.channels = channels
-        self.layers = layers
+        self.channels = validate.integer(channels, "channels", "space 'darts'")
+        self.layers = validate.integer(layers, "layers", "space 'darts'")
+        if not isinstance(auxiliary, bool):
+            raise NasrankError(f"space 'darts': auxiliary must be true or false, got {auxiliary!r}")
         self.auxiliary = auxiliary
-        self.num_classes = num_classes
+        self.num_classes = validate.integer(num_classes, "num_classes", "space 'darts'")
 
     # -- text forms ---------------------------------------------------------
     def to_string(self, arch: DartsArch) -> str:

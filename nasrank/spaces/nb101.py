@@ -26,6 +26,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from torch import nn
 
+from nasrank import validate
 from nasrank.errors import NasrankError
 from nasrank.registry import SPACES
 from nasrank.spaces.base import SearchSpace, check_tail_cells
@@ -238,10 +239,10 @@ class Nb101Space(SearchSpace):
 
     def __init__(self, stem_channels: int = 128, num_stacks: int = 3, cells_per_stack: int = 3,
                  num_classes: int = 10) -> None:
-        self.stem_channels = stem_channels
-        self.num_stacks = num_stacks
-        self.cells_per_stack = cells_per_stack
-        self.num_classes = num_classes
+        self.stem_channels = validate.integer(stem_channels, "stem_channels", "space 'nb101'")
+        self.num_stacks = validate.integer(num_stacks, "num_stacks", "space 'nb101'")
+        self.cells_per_stack = validate.integer(cells_per_stack, "cells_per_stack", "space 'nb101'")
+        self.num_classes = validate.integer(num_classes, "num_classes", "space 'nb101'")
 
     # -- text forms ---------------------------------------------------------
     def to_string(self, arch: Nb101Arch) -> str:
