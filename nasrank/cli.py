@@ -30,6 +30,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if hasattr(args, "threads"):  # commands that run torch: no oversubscribed cores
+            from nasrank.threads import limit_torch_threads
+
+            limit_torch_threads(args.threads)
         return int(args.func(args) or 0)
     except NasrankError as exc:
         print(f"nasrank {args.command}: error: {exc}", file=sys.stderr)

@@ -20,6 +20,7 @@ def add_context_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", default=None, help="folder holding the dataset in its official format")
     p.add_argument("--device", default="auto", help="auto | cpu | gpu")
     p.add_argument("--seed", type=int, default=0)
+    add_threads_arg(p)
     p.add_argument("--progress", action="store_true", help="show Lightning's training progress bars")
 
 
@@ -37,3 +38,9 @@ def context_from_args(args: argparse.Namespace, space):
     """The run context of ``--benchmark``, ``--dataset``, ``--data-dir``, ``--device``, ``--seed``, ``--progress``."""
     return make_context(space, benchmark=args.benchmark, dataset=args.dataset, data_dir=args.data_dir,
                         device=args.device, seed=args.seed, progress=getattr(args, "progress", False))
+
+
+def add_threads_arg(p: argparse.ArgumentParser) -> None:
+    """``--threads N``: torch CPU threads (default: the cores this process may use, or $OMP_NUM_THREADS)."""
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="torch CPU threads (default: $OMP_NUM_THREADS if set, else the cores this process may use)")

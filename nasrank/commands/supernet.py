@@ -46,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--data-dir", default=None, help="folder holding the dataset in its official format")
     t.add_argument("--device", default="auto", help="auto | cpu | gpu")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="torch CPU threads (default: $OMP_NUM_THREADS if set, else the cores this process may use)")
     t.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
     t.add_argument("--output", required=True, metavar="CKPT", help="checkpoint path to write")
     t.set_defaults(func=run_train)

@@ -1,6 +1,7 @@
 """Search: one searcher with one ranker under a budget (``nasrank search``)."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,8 @@ def summarize(history, space, context, searcher: str, ranker: str) -> dict[str, 
         "best_arch": None if best is None else best.arch, "best_score": None if best is None else best.score,
         "best_true_acc": None if best is None else best.true_acc,
     }
+    if "torch" in sys.modules:  # provenance: the CPU threads the ranker ran with
+        out["torch_threads"] = sys.modules["torch"].get_num_threads()
     if bench is not None and best is not None:
         try:
             opt_arch, opt_acc = bench.best(context.dataset)
