@@ -28,7 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from nasrank.errors import NasrankError
 
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args._argv = argv
     try:
         if hasattr(args, "threads"):  # commands that run torch: no oversubscribed cores
             from nasrank.threads import limit_torch_threads

@@ -145,7 +145,8 @@ class History:
             self.path = d / self.FILENAME
             if self.path.exists() and self.path.stat().st_size > 0:
                 if not resume:
-                    raise NasrankError(f"{self.path} already exists: pass --resume {d} to continue it or choose a new --output")
+                    raise NasrankError(f"{self.path} already exists (an earlier run): continue it with --resume "
+                                      "or choose a new --output")
                 self._replay = self._open_for_resume(self.path)
             elif not self.path.exists():
                 self.path.touch()  # so that a history deleted later is told from a run not started

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--budget-seconds", type=float, default=None, help="ranker cost in seconds")
     p.add_argument("--output", default=None, help="run directory (history.jsonl, summary.json)")
     p.add_argument("--resume", default=None, metavar="DIR", help="continue the interrupted run in DIR")
+    p.add_argument("--trust-config", action="store_true",
+                   help="with --resume: run the import paths / pickled benchmark named in a config.json "
+                        "that another user created or may edit")
     p.add_argument("--plot", action="store_true", help="write DIR/trajectory.png")
     p.add_argument("--executor", default="serial",
                    help="serial | ray (random: batches of --workers; evolution runs as evolution_async)")
@@ -37,18 +40,51 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ray-address", default=None, help="address of an existing Ray cluster")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_store_args(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, _parser=p)
+
+
+def _explicit_options(args: argparse.Namespace) -> set[str]:
+    """The run options the user typed (not argparse defaults)."""
+    parser, argv = getattr(args, "_parser", None), getattr(args, "_argv", None)
+    if parser is None or argv is None or "search" not in argv:
+        return set()
+    sub_argv = argv[argv.index("search") + 1:]
+    saved = [(a, a.default) for a in parser._actions]
+    try:
+        for a, _ in saved:
+            a.default = argparse.SUPPRESS
+        given, _ = parser.parse_known_args(sub_argv)
+    finally:
+        for a, d in saved:
+            a.default = d
+    return set(vars(given)) & set(RUN_OPTIONS)
 
 
 def _resume_args(args: argparse.Namespace) -> argparse.Namespace:
-    cfg_path = Path(args.resume) / CONFIG_FILE
+    from nasrank.trust import check_config_trust, read_run_config
+
+    run_dir = Path(args.resume)
+    if not run_dir.is_dir():
+        raise NasrankError(f"cannot resume: {run_dir} is not a folder (give the run's --output folder)")
+    cfg_path = run_dir / CONFIG_FILE
     if not cfg_path.is_file():
         raise NasrankError(f"cannot resume: {cfg_path} not found (was {args.resume} written by `nasrank search`?)")
-    if not (Path(args.resume) / "history.jsonl").is_file():
-        raise NasrankError(f"cannot resume: {Path(args.resume) / 'history.jsonl'} is missing (deleted?); "
+    if not (run_dir / "history.jsonl").is_file():
+        raise NasrankError(f"cannot resume: {run_dir / 'history.jsonl'} is missing (deleted?); "
                            "start a new run with --output instead")
-    saved = json.loads(cfg_path.read_text())
+    saved = read_run_config(cfg_path, RUN_OPTIONS)
+    refs = check_config_trust(cfg_path, saved, getattr(args, "trust_config", False))
+    if refs:
+        print(f"nasrank search: note: resuming {run_dir} runs what its config.json names: {'; '.join(refs)}",
+              file=sys.stderr)
     extend = {k for k in ("budget_queries", "budget_seconds") if getattr(args, k, None) is not None}
+    clash = sorted(k for k in _explicit_options(args) - extend
+                   if k in saved and getattr(args, k) != saved[k])
+    if clash:
+        given = ", ".join(f"--{k.replace('_', '-')} {getattr(args, k)!r} (the run has {saved[k]!r})" for k in clash)
+        raise NasrankError(f"cannot resume {run_dir} with other options: {given}; --resume continues the run "
+                           "with the options in its config.json (a budget given extends it); drop them or "
+                           "start a new --output")
     for k in RUN_OPTIONS:
         if k in saved and k not in extend:  # a budget given with --resume extends the run
             setattr(args, k, saved[k])
