@@ -44,7 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nasrank {args.command}: error: file not found: {exc.filename or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"nasrank {args.command}: interrupted; everything evaluated so far is saved", file=sys.stderr)
+        note = getattr(args, "interrupt_note", None)  # a command's own account of what it kept
+        note = note() if callable(note) else note
+        print(f"nasrank {args.command}: interrupted{'; ' + note if note else ''}", file=sys.stderr)
         return 130
 
 

@@ -98,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         args = _resume_args(args)
     Budget(queries=args.budget_queries, seconds=args.budget_seconds)  # a bad budget fails before anything loads
+    args.interrupt_note = lambda: interrupt_note(args.output, store_path(args))
     space = space_from_args(args)
     context = context_from_args(args, space)
     summary, _ = search(space, context, args.ranker, args.searcher,
@@ -109,6 +110,20 @@ def run(args: argparse.Namespace) -> int:
                         plot=args.plot, quiet=args.quiet, run_config={k: getattr(args, k, None) for k in RUN_OPTIONS})
     print_summary(summary)
     return 0
+
+
+def interrupt_note(output: str | None, store: str | None) -> str:
+    """What an interrupted search kept, truthfully."""
+    if output is None:
+        return ("nothing was saved (no --output and --no-store)" if store is None else
+                f"finished evaluations are in the result store {store}, but without --output the search "
+                "cannot be resumed")
+    hist = Path(output) / "history.jsonl"
+    try:
+        n = sum(1 for line in hist.read_bytes().splitlines() if line.strip())
+    except OSError:
+        n = 0
+    return f"the {n} evaluations finished so far are in {hist}; continue with: nasrank search --resume {output}"
 
 
 def print_summary(summary: dict[str, Any]) -> None:
