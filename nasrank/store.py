@@ -368,9 +368,9 @@ class ResultStore:
                dataset: str | None = None, older_than_days: float | None = None) -> tuple[str, list[Any]]:
         clauses: list[str] = []
         params: list[Any] = []
-        if space is not None:  # "nb201" also matches "nb201(channels=8)"
-            clauses.append("(space = ? OR space LIKE ?)")
-            params += [space, space + "(%"]
+        if space is not None:  # "nb201" also matches "nb201(channels=8)"; the name itself is no pattern
+            clauses.append("(space = ? OR substr(space, 1, ?) = ?)")
+            params += [space, len(space) + 1, space + "("]
         for col, val in (("ranker", ranker), ("config_hash", config_hash), ("dataset", dataset)):
             if val is not None:
                 clauses.append(f"{col} = ?")
@@ -384,13 +384,16 @@ class ResultStore:
         """Every row matching the filters (``space``, ``ranker``, ``config_hash``, ``dataset``,
         ``older_than_days``), as dicts with the :data:`COLUMNS`; ``info``/``config`` decoded."""
         where, params = self._where(**filters)
-        cur = self._conn().execute(f"SELECT {', '.join(COLUMNS)} FROM evaluations{where} "
-                                   "ORDER BY space, ranker, config_hash, dataset, seed, created", params)
-        for r in cur:
-            d = dict(zip(COLUMNS, r))
-            d["info"] = json.loads(d["info"] or "{}")
-            d["config"] = json.loads(d["config"] or "{}")
-            yield d
+        try:
+            cur = self._conn().execute(f"SELECT {', '.join(COLUMNS)} FROM evaluations{where} "
+                                       "ORDER BY space, ranker, config_hash, dataset, seed, created", params)
+            for r in cur:
+                d = dict(zip(COLUMNS, r))
+                d["info"] = json.loads(d["info"] or "{}")
+                d["config"] = json.loads(d["config"] or "{}")
+                yield d
+        except (sqlite3.DatabaseError, ValueError) as exc:
+            raise NasrankError(f"cannot read the result store {self.path}: {exc}") from None
 
     def counts(self, **filters: Any) -> list[dict[str, Any]]:
         """Rows per (space, ranker, config_hash, dataset): n, n_invalid, n_seeds, seconds, first/last time."""
