@@ -34,8 +34,9 @@ def read_run_config(path: str | Path, options: tuple[str, ...]) -> dict[str, Any
     p = Path(path)
     try:
         saved = json.loads(p.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise NasrankError(f"cannot resume: {p} is not valid JSON ({exc}); was it edited or truncated?") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        msg = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise NasrankError(f"cannot resume: {p} is not valid JSON ({msg}); was it edited or truncated?") from None
     except OSError as exc:
         raise NasrankError(f"cannot resume: cannot read {p}: {exc.strerror or exc}") from None
     if not isinstance(saved, dict):

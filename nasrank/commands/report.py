@@ -50,9 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 # -- reading one output ----------------------------------------------------------------
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text())
+        return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise NasrankError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    except (UnicodeDecodeError, RecursionError) as exc:
+        raise NasrankError(f"{path} is not valid JSON ({str(exc)[:120]})") from None
 
 
 def _history_row(history: History) -> dict[str, Any]:

@@ -191,16 +191,18 @@ def parse_nb101(text: str) -> Nb101Arch:
         try:
             obj = json.loads(s)
             matrix, ops = obj["matrix"], obj["ops"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             raise NasrankError(f"malformed NB101 JSON {text!r}; expected {{\"matrix\": ..., \"ops\": [...]}}") from None
         if isinstance(matrix, str):
-            s = f"{matrix}|{','.join(map(str, ops))}"
+            if not isinstance(ops, list) or not all(isinstance(o, str) for o in ops):
+                raise NasrankError(f"malformed NB101 JSON {text[:160]!r}: 'ops' must be a list of op names")
+            s = f"{matrix}|{','.join(ops)}"
         else:
             if not isinstance(ops, list) or not isinstance(matrix, list):
                 raise NasrankError(f"malformed NB101 JSON {text!r}: 'matrix' and 'ops' must be lists")
             try:
                 m = np.array(matrix, dtype=np.int64)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise NasrankError(f"malformed NB101 JSON {text!r}: 'matrix' is not a square 0/1 matrix") from None
             if m.ndim != 2:
                 raise NasrankError(f"malformed NB101 JSON {text!r}: 'matrix' is not a square 0/1 matrix")
