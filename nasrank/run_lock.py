@@ -59,6 +59,8 @@ def lock_run_folder(folder: str | Path) -> RunLock:
     import fcntl
 
     d = Path(folder)
+    if d.exists() and not d.is_dir():
+        raise NasrankError(f"run folder {d} is a file; give a folder for the run (--output)")
     try:
         d.mkdir(parents=True, exist_ok=True)
         key = str(d.resolve())

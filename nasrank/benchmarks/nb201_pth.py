@@ -18,6 +18,8 @@ def _version(text: str) -> tuple[int, int]:
 def load_nb201_pth(path: str | Path, space: SearchSpace, hp: str = "200") -> Benchmark:
     """Load every architecture of the official NB201 file (needs several GB of RAM)."""
     path = Path(path)
+    if path.is_dir():
+        raise NasrankError(f"nb201:{path} is a folder; give the NAS-Bench-201 .pth file")
     if not path.is_file():
         raise MissingFileError(path, "NAS-Bench-201 .pth file")
     try:

@@ -57,6 +57,14 @@ def _read_json(path: Path) -> Any:
         raise NasrankError(f"{path} is not valid JSON ({str(exc)[:120]})") from None
 
 
+def _read_object(path: Path) -> dict[str, Any]:
+    """A JSON file that must hold an object (summary.json, config.json, compare.json)."""
+    data = _read_json(path)
+    if not isinstance(data, dict):
+        raise NasrankError(f"{path} holds a {type(data).__name__}, not the JSON object nasrank writes there")
+    return data
+
+
 def _history_row(history: History) -> dict[str, Any]:
     """Summary fields computed from a history alone."""
     best = history.best()
@@ -70,12 +78,12 @@ def _history_row(history: History) -> dict[str, Any]:
 def read_search(d: Path) -> list[tuple[dict[str, Any], History]]:
     history = History.load(d)
     row: dict[str, Any] = {"kind": "search", **_history_row(history)}
-    cfg = _read_json(d / "config.json") if (d / "config.json").is_file() else {}
+    cfg = _read_object(d / "config.json") if (d / "config.json").is_file() else {}
     for k in ("space", "searcher", "ranker", "dataset", "benchmark", "seed"):
         if cfg.get(k) is not None:
             row[k] = cfg[k]
     if (d / "summary.json").is_file():
-        row.update({k: v for k, v in _read_json(d / "summary.json").items() if not isinstance(v, (dict, list))})
+        row.update({k: v for k, v in _read_object(d / "summary.json").items() if not isinstance(v, (dict, list))})
     else:
         row["note"] = "no summary.json (interrupted run): summarised from history.jsonl"
     row["kind"] = "search"
@@ -91,13 +99,16 @@ def _ranker_dir(d: Path, spec: str) -> Path | None:
 
 
 def read_compare(d: Path) -> list[tuple[dict[str, Any], History | None]]:
-    data = _read_json(d / "compare.json")
+    data = _read_object(d / "compare.json")
     common = {k: data.get(k) for k in ("space", "searcher", "dataset", "benchmark", "seed", "optimum_true_acc")}
     out: list[tuple[dict[str, Any], History | None]] = []
     rankers = data.get("rankers") or {}
-    if isinstance(rankers, list):
-        rankers = {r.get("ranker", str(i)): r for i, r in enumerate(rankers)}
+    if isinstance(rankers, list) and all(isinstance(r, dict) for r in rankers):
+        rankers = {str(r.get("ranker", i)): r for i, r in enumerate(rankers)}
+    if not isinstance(rankers, dict) or not all(isinstance(v, (dict, type(None))) for v in rankers.values()):
+        raise NasrankError(f"{d / 'compare.json'}: 'rankers' must map each ranker to an object of its results")
     for spec, stats in rankers.items():
+        spec = str(spec)
         sub = _ranker_dir(d, spec)
         history = History.load(sub) if sub is not None else None
         row: dict[str, Any] = {"kind": "compare", **common, "ranker": spec}
@@ -117,8 +128,17 @@ def read_compare(d: Path) -> list[tuple[dict[str, Any], History | None]]:
 
 def _scores_histories(path: Path) -> dict[str, History]:
     """Per ranker, a history over scores.csv's architectures in file order (repeats merged)."""
+    try:
+        return _read_scores_histories(path)
+    except UnicodeDecodeError as exc:
+        raise NasrankError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise NasrankError(f"{path} is not a readable CSV table: {exc}") from None
+
+
+def _read_scores_histories(path: Path) -> dict[str, History]:
     per: dict[str, dict[str, dict[str, Any]]] = {}
-    with path.open(newline="") as fh:
+    with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         missing = {"arch", "ranker", "score"} - set(reader.fieldnames or ())
         if missing:
@@ -130,7 +150,7 @@ def _scores_histories(path: Path) -> dict[str, History]:
                 dev = float(row.get("device_seconds") or seconds)
                 acc = float(row["true_acc"]) if row.get("true_acc") not in (None, "") else None
                 acc = acc if acc is not None and math.isfinite(acc) else None
-            except ValueError as exc:
+            except (ValueError, TypeError) as exc:
                 raise NasrankError(f"{path}, line {n}: {exc}") from None
             a = per.setdefault(row["ranker"], {}).setdefault(row["arch"], {"scores": [], "seconds": 0.0, "dev": 0.0,
                                                                           "acc": acc})

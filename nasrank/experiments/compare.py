@@ -75,6 +75,41 @@ def _accepts(name: str) -> tuple[set[str], bool]:
     return names, any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
+def check_scale(scale: dict[str, Any]) -> dict[str, Any]:
+    """The scale options (``--channels`` ...), each a positive integer (``train_fraction`` in (0, 1])."""
+    from nasrank import validate
+
+    out = {}
+    for k, v in scale.items():
+        opt = "--" + k.replace("_", "-")
+        if k == "train_fraction":
+            out[k] = validate.number(v, k, f"compare {opt}", 0.0, 1.0, low_open=True)
+        else:
+            out[k] = validate.integer(v, k, f"compare {opt}")
+    return out
+
+
+def check_common_options(common: dict[str, Any], specs: list[str], labels: list[str], space=None) -> None:
+    """A ``--ranker-cfg KEY=VALUE`` without a ranker prefix must be taken by some listed ranker
+    (a ranker taking ``**build_kwargs`` takes the space's build options)."""
+    from nasrank.spaces.build_options import build_options
+
+    leaves = {p for s in specs for p in s.split(">")} | ({"cascade"} if any(">" in s for s in specs) else set())
+    accepted: set[str] = set()
+    for name in leaves:
+        names, var_kw = _accepts(name)
+        if var_kw and not hasattr(_ranker_class(name), "options"):
+            opts = None if space is None else build_options(space)
+            if opts is None:
+                return  # a ranker taking **kwargs it does not declare: any key may be its
+            accepted |= opts
+        accepted |= names
+    unused = sorted(set(common) - accepted)
+    if unused:
+        raise NasrankError(f"--ranker-cfg {', '.join(unused)}: no ranker in --rankers ({', '.join(labels)}) takes "
+                           f"{'it' if len(unused) == 1 else 'them'}")
+
+
 def ranker_cfg(name: str, per: dict[str, dict[str, Any]], common: dict[str, Any], scale: dict[str, Any]) -> dict[str, Any]:
     """Options of one (non-cascade) ranker: scale and common options it takes, then its own."""
     names, var_kw = _accepts(name)
@@ -87,10 +122,18 @@ def ranker_cfg(name: str, per: dict[str, dict[str, Any]], common: dict[str, Any]
     if not training and "build_kwargs" in names and build:  # zero-shot rankers: the network's scale only
         out["build_kwargs"] = {**build, **per.get(name, {}).get("build_kwargs", {})}
     for k, v in common.items():
-        if k in names:
+        if k in names or (var_kw and not training and k in BUILD_OPTIONS):
             out[k] = v
     out.update(per.get(name, {}))
     return out
+
+
+def _scale_for(space, scale: dict[str, Any]) -> dict[str, Any]:
+    """``scale`` without the build knobs that ``space.build`` does not take (e.g. ``channels`` for nb101)."""
+    from nasrank.spaces.build_options import build_options
+
+    opts = build_options(space)
+    return {k: v for k, v in scale.items() if k not in BUILD_OPTIONS or opts is None or k in opts}
 
 
 def make_compare_ranker(item: str, space, context, per: dict[str, dict[str, Any]], common: dict[str, Any],
@@ -105,9 +148,10 @@ def make_compare_ranker(item: str, space, context, per: dict[str, dict[str, Any]
             cas.update(per.get(label, {}))
         return make_ranker("cascade", space, context, {
             "first": first, "second": second, **cas,
-            "first_cfg": ranker_cfg(first, per, common, scale), "second_cfg": ranker_cfg(second, per, common, scale)})
+            "first_cfg": ranker_cfg(first, per, common, _scale_for(space, scale)),
+            "second_cfg": ranker_cfg(second, per, common, _scale_for(space, scale))})
     own = {**per, spec: {**per.get(spec, {}), **per.get(label, {})}} if label != spec else per
-    return make_ranker(spec, space, context, ranker_cfg(spec, own, common, scale))
+    return make_ranker(spec, space, context, ranker_cfg(spec, own, common, _scale_for(space, scale)))
 
 
 def ranker_dirname(spec: str) -> str:
@@ -175,8 +219,9 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
     budget = Budget(queries=candidates)
     seed = context.seed if seed is None else seed
     per, common = split_ranker_cfg(ranker_cfg_pairs or {})
-    scale = {k: v for k, v in (scale or {}).items() if v is not None}
+    scale = check_scale({k: v for k, v in (scale or {}).items() if v is not None})
     specs = [ranker_spec(it) for it in items]
+    check_common_options(common, specs, rankers, space)
     known = (set(rankers) | set(specs) | {p for r in specs for p in r.split(">")}
              | ({"cascade"} if any(">" in r for r in specs) else set()))
     unknown = sorted(set(per) - known)
@@ -186,7 +231,12 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
     built = {ranker_label(it): make_compare_ranker(it, space, context, per, common, scale) for it in items}
     SEARCHERS.get(searcher)
     out_dir = Path(output)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NasrankError(f"--output {out_dir} is a file; give a folder for compare.json and the rankers' runs")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NasrankError(f"cannot create the --output folder {out_dir}: {exc.strerror or exc}") from None
     runs: dict[str, Any] = {}
     histories = {}
     for spec in rankers:

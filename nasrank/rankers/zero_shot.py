@@ -56,6 +56,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nasrank.spaces.build_options import check_build_kwargs
 from nasrank.errors import NasrankError
 from nasrank.rankers.base import RunContext, TimedRanker
 from nasrank.registry import RANKERS
@@ -382,6 +383,7 @@ class ZeroShotBase(TimedRanker):
         self.n_batches = int(n_batches)
         self.seeds = int(seeds)
         self.build_kwargs = dict(build_kwargs or {})
+        check_build_kwargs(space, self.build_kwargs, f"ranker {self.registry_name!r} build_kwargs")
         self.weights_from = weights_from
         self.fisher_mode = fisher_mode
         self._batches: dict[int, list[tuple[torch.Tensor, torch.Tensor]]] = {}
