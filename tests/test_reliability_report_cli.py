@@ -66,3 +66,22 @@ def test_nb201_pth_folder_is_not_not_found(tmp_path, capsys):
     rc = main(["search", "--benchmark", f"nb201:{tmp_path}", "--budget-queries", "2", "--quiet", "--no-store"])
     err = capsys.readouterr().err
     assert rc == 2 and "is a folder" in err and "not found" not in err
+
+
+def test_compare_existing_output_names_the_right_option(tmp_path, nb201_csv, capsys):
+    args = ["compare", "--benchmark", f"csv:{nb201_csv}", "--rankers", "params,flops", "--candidates", "3",
+            "--output", str(tmp_path / "c"), "--quiet", "--no-store"]
+    assert main(args) == 0
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "--resume" in err and "--resume " + str(tmp_path) not in err  # compare's --resume takes no folder
+    assert main(args + ["--resume"]) == 0
+
+
+def test_report_output_that_is_a_file(tmp_path, nb201_csv, capsys):
+    run = tmp_path / "run"
+    assert main(["search", "--benchmark", f"csv:{nb201_csv}", "--budget-queries", "3", "--quiet", "--no-store",
+                 "--output", str(run)]) == 0
+    (tmp_path / "afile").write_text("keep")
+    assert main(["report", str(run), "--output", str(tmp_path / "afile"), "--quiet"]) == 2
+    assert "is a file" in capsys.readouterr().err and (tmp_path / "afile").read_text() == "keep"

@@ -24,6 +24,7 @@ import math
 from pathlib import Path
 from typing import Any, Iterable
 
+from nasrank.atomic import atomic_write, write_json_atomic
 from nasrank.errors import NasrankError
 from nasrank.history import History, HistoryRecord
 
@@ -288,9 +289,14 @@ def write_report(rows: list[dict[str, Any]], curves: list[tuple[str, History]], 
             theirs.append("report.json")
     if theirs:
         raise NasrankError(f"--output {d} holds another command's output ({', '.join(theirs)}); choose another folder")
-    d.mkdir(parents=True, exist_ok=True)
+    if d.exists() and not d.is_dir():
+        raise NasrankError(f"--output {d} is a file; give a folder for report.csv, report.json and report.png")
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NasrankError(f"cannot create the --output folder {d}: {exc.strerror or exc}") from None
     cols = _columns(rows)
-    with (d / "report.csv").open("w", newline="") as fh:
+    with atomic_write(d / "report.csv", "w", newline="", what="report") as fh:
         w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
         for r in rows:
@@ -300,7 +306,7 @@ def write_report(rows: list[dict[str, Any]], curves: list[tuple[str, History]], 
     payload = {"kind": KIND, "inputs": inputs, "columns": cols, "runs": rows, "figure": "report.png",
                "optimum_true_acc": optimum,
                "figure_definition": "true accuracy of the best-scored architecture so far vs cumulative ranker cost"}
-    (d / "report.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    write_json_atomic(d / "report.json", payload, what="report")
     plot_trajectories(curves, d / "report.png", optimum,
                       title=title or "best true accuracy found vs ranker cost")
     return {"csv": d / "report.csv", "json": d / "report.json", "png": d / "report.png"}
