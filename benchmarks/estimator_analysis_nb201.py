@@ -260,7 +260,6 @@ def zero_shot_trained(space, archs, args) -> dict[str, dict[str, float]]:
 # --------------------------------------------------------------------------
 def oneshot_rows(space, archs, args, workdir: Path) -> tuple[list[ScoreRow], dict]:
     """Train ``--oneshot-seeds`` reduced supernets, score ``archs`` at each checkpoint."""
-    import nasrank.rankers  # noqa: F401
     from nasrank.lightning_modules.supernet import train_supernet
     from nasrank.rankers.base import RunContext
     from nasrank.registry import RANKERS
@@ -428,7 +427,6 @@ def main(argv=None) -> int:
     log(f"features of all {len(feats)} cells")
 
     # params / flops from the features, checked against the registered rankers
-    import nasrank.rankers  # noqa: F401
     from nasrank.rankers.base import RunContext
     from nasrank.registry import RANKERS
 

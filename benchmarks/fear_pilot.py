@@ -90,7 +90,6 @@ def main() -> int:
 
     import numpy as np
 
-    import nasrank.rankers  # noqa: F401
     from nasrank.benchmarks import load_benchmark
     from nasrank.evaluation.criteria import rank_correlations
     from nasrank.rankers.base import RunContext

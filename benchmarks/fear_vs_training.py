@@ -153,7 +153,6 @@ def main() -> int:
         BASELINES.update({k: 1 for k in BASELINES})
         FEAR_CFG.update(threshold=0.12, stage2_epochs=1, max_stage1_epochs=1)
 
-    import nasrank.rankers  # noqa: F401
     from nasrank.benchmarks import load_benchmark
     from nasrank.experiments.compare import compare
     from nasrank.rankers.base import RunContext

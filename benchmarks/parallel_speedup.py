@@ -35,12 +35,10 @@ from _common import SHARED, write_result  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-import nasrank.rankers  # noqa: E402,F401
-import nasrank.searchers  # noqa: E402,F401
 from nasrank.rankers.base import Evaluation, Ranker, RunContext  # noqa: E402
 from nasrank.registry import RANKERS, SEARCHERS  # noqa: E402
 from nasrank.searchers import Budget  # noqa: E402
-from nasrank.spaces import Nb201Space  # noqa: E402
+from nasrank.spaces.nb201 import Nb201Space  # noqa: E402
 
 
 class FreeRanker(Ranker):
@@ -69,7 +67,8 @@ def search(space, ranker, seed: int, queries: int, workers: int, executor=None):
 
 def store_overhead(space, n: int) -> dict:
     """Seconds per evaluation that the store adds (fresh: miss + insert; cached: hit), zero-cost ranker."""
-    from nasrank.store import ResultStore, with_store
+    from nasrank.rankers.stored import with_store
+    from nasrank.store import ResultStore
 
     archs = space.sample_many(n, np.random.default_rng(123))
     plain = FreeRanker(space)
@@ -137,7 +136,8 @@ def main() -> None:
     }
     if not args.no_store:
         try:
-            from nasrank.store import ResultStore, with_store
+            from nasrank.rankers.stored import with_store
+            from nasrank.store import ResultStore
 
             out["store"] = store_overhead(space, 200)
             with tempfile.TemporaryDirectory() as d:

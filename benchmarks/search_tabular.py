@@ -19,13 +19,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import SHARED, write_result  # noqa: E402
 
-import nasrank.rankers  # noqa: E402,F401
-import nasrank.searchers  # noqa: E402,F401
 from nasrank.benchmarks import load_benchmark  # noqa: E402
 from nasrank.rankers.base import RunContext  # noqa: E402
 from nasrank.registry import RANKERS, SEARCHERS  # noqa: E402
 from nasrank.searchers import Budget  # noqa: E402
-from nasrank.spaces import Nb201Space  # noqa: E402
+from nasrank.spaces.nb201 import Nb201Space  # noqa: E402
 
 CHECKPOINTS = (50, 100, 150, 300)
 

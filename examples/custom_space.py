@@ -39,7 +39,7 @@ class TinyCnnSpace(SearchSpace):
 
 
 def main(argv=None):
-    from nasrank.rankers import RunContext  # importing nasrank.rankers / nasrank.searchers registers them
+    from nasrank.rankers import RunContext  # the registries know the built-in rankers and searchers by name
     from nasrank.registry import RANKERS, SEARCHERS
     from nasrank.searchers import Budget
     argv = sys.argv[1:] if argv is None else argv

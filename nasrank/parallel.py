@@ -13,8 +13,10 @@ construction (its constructor arguments are its config).
   so at most ``workers`` evaluations run at once. With ``address`` it attaches
   to an existing cluster, whose resources decide the parallelism.
 * When the cluster has GPUs and the ranker's device is not ``cpu``, each task
-  asks for ``gpus_per_task`` GPUs (1 by default; a fraction packs several
-  evaluations on one GPU).
+  asks for ``gpus_per_task`` GPUs (1 by default: one candidate per GPU). A
+  fraction packs several evaluations, in separate processes, on one GPU; without
+  NVIDIA MPS those processes take turns on it (time-slicing), so this buys
+  throughput only under MPS, and the executor warns.
 * A task whose worker process dies (out of memory, a crash, a lost node) is
   retried up to ``max_retries`` times: its architecture is not lost. An
   exception raised by the ranker is not retried; it reaches the caller with its
@@ -33,6 +35,7 @@ asynchronous variant, see :func:`searcher_for_executor`).
 from __future__ import annotations
 
 import logging
+import warnings
 from collections import OrderedDict
 from typing import Any, Hashable, Iterator, Sequence
 
@@ -97,6 +100,10 @@ class RayExecutor:
             raise NasrankError(f"max_retries must be a non-negative integer, got {max_retries!r}")
         if not gpus_per_task > 0:
             raise NasrankError(f"gpus_per_task must be positive, got {gpus_per_task!r}")
+        if gpus_per_task < 1:
+            warnings.warn(f"gpus_per_task={gpus_per_task:g}: several evaluations share a GPU in separate processes; "
+                          "without NVIDIA MPS they take turns on it (no throughput gain; see the README on MPS)",
+                          UserWarning, stacklevel=2)
         self.workers = workers
         self.address = address
         self.max_retries = max_retries
@@ -107,7 +114,7 @@ class RayExecutor:
         self._started_ray = False
         self._remote = None
         self._gpus = 0.0
-        self._shipped: tuple[Ranker, str | None, Any] | None = None  # (ranker, config hash, ObjectRef)
+        self._shipped: tuple[Ranker, Any, Any] | None = None  # (ranker, (config hash, seed), ObjectRef)
         self._pending: dict[Any, tuple[Hashable, Arch]] = {}  # ObjectRef -> (token, arch)
 
     # -- Ray session ----------------------------------------------------------
@@ -172,8 +179,10 @@ class RayExecutor:
                                f"{self.max_retries} retries): {str(exc).splitlines()[0] if str(exc) else ''}") from exc
 
     def _ship(self, ranker: Ranker) -> Any:
-        """``ray.put`` the ranker, unless this very ranker object (same config) was shipped last."""
-        h = ranker.config_hash() if hasattr(ranker, "config_hash") else None
+        """``ray.put`` the ranker, unless this very ranker object (same config, same context seed) was
+        shipped last (``nasrank evaluate --repeats`` changes the seed between passes)."""
+        h = (ranker.config_hash() if hasattr(ranker, "config_hash") else None,
+             getattr(getattr(ranker, "context", None), "seed", None))
         if self._shipped is None or self._shipped[0] is not ranker or self._shipped[1] != h:
             self._shipped = (ranker, h, self._ray.put(ranker))
         return self._shipped[2]
@@ -240,16 +249,9 @@ class RayExecutor:
 
 
 def searcher_for_executor(name: str, cfg: dict[str, Any], workers: int) -> tuple[str, dict[str, Any]]:
-    """Adapt a searcher choice to a parallel executor with ``workers`` workers.
+    """Adapt a searcher choice to a parallel executor with ``workers`` workers: the searcher's own
+    :meth:`~nasrank.searchers.base.Searcher.parallel_variant` (``random`` proposes batches of
+    ``workers``, ``evolution`` becomes ``evolution_async``; others are unchanged)."""
+    from nasrank.registry import SEARCHERS
 
-    ``random`` proposes batches of ``workers`` (unless ``batch_size`` is given);
-    ``evolution`` becomes ``evolution_async`` (a new child as soon as a worker is free).
-    Other searchers are unchanged.
-    """
-    cfg = dict(cfg)
-    if name == "random":
-        cfg.setdefault("batch_size", workers)
-    elif name == "evolution":
-        name = "evolution_async"
-        cfg.setdefault("workers", workers)
-    return name, cfg
+    return SEARCHERS.get(name).parallel_variant(name, dict(cfg), workers)

@@ -1,8 +1,11 @@
 """Name -> class registries for spaces, rankers, searchers and benchmarks.
 
-Every component registers itself by name so it can be chosen from the command
-line and from Python. ``create(name, **cfg)`` checks the keyword arguments
-against the constructor, so a typo in a config fails loudly.
+Every component is known by name so it can be chosen from the command line and
+from Python. The built-in ones are declared in :mod:`nasrank.catalog` and
+imported on first use (no import is needed to make them known); a user's class
+registers itself with ``@RANKERS.register(name)`` or is named ``pkg.module:Class``.
+``create(name, **cfg)`` checks the keyword arguments against the constructor
+(:func:`accepted_options`), so a typo in a config fails loudly.
 """
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ import inspect
 import os
 import re
 import sys
-from typing import Any, Callable, Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Sequence, TypeVar
 
 from nasrank.errors import NasrankError
 
@@ -19,13 +23,20 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    """A named collection of classes of one family (e.g. all rankers)."""
+    """A named collection of classes of one family (e.g. all rankers).
 
-    def __init__(self, kind: str, base: str | None = None) -> None:
+    Built-in components are *declared* (:meth:`declare`: name, module, summary and
+    the attributes listed in ``described``) and imported the first time one is asked
+    for; a user's class registers itself with :meth:`register`.
+    """
+
+    def __init__(self, kind: str, described: Sequence[str] = (), base: str | None = None) -> None:
         self.kind = kind
+        self.described = tuple(described)
         self.base = base  # "pkg.mod:Class" every import path must subclass (imported on first use)
         self._items: dict[str, type[T]] = {}
         self._lazy: dict[str, str] = {}
+        self._declared: dict[str, dict[str, Any]] = {}
 
     def register(self, name: str) -> Callable[[type[T]], type[T]]:
         """Class decorator: ``@RANKERS.register("synflow")``."""
@@ -41,15 +52,30 @@ class Registry(Generic[T]):
 
     def register_lazy(self, module: str, *names: str) -> None:
         """Declare that importing ``module`` registers ``names`` (imported on first use,
-        so heavy dependencies such as Lightning load only when needed)."""
+        so heavy dependencies such as torch load only when needed)."""
         for n in names:
             self._lazy.setdefault(n, module)
+
+    def declare(self, name: str, module: str, summary: str, **attrs: Any) -> None:
+        """Declare a component that ``module`` registers as ``name``, with what :meth:`describe`
+        says about it before it is imported (``summary`` and the ``described`` attributes)."""
+        self.register_lazy(module, name)
+        self._declared[name] = {"summary": summary, **{k: attrs.get(k) for k in self.described}}
 
     def names(self) -> list[str]:
         return sorted(set(self._items) | set(self._lazy))
 
     def __contains__(self, name: str) -> bool:
         return name in self._items or name in self._lazy
+
+    def describe(self, name: str) -> dict[str, Any]:
+        """``{"summary": first docstring line, <described attributes>}`` of ``name``, without
+        importing a declared component that has not been loaded yet."""
+        if name not in self._items and name in self._declared:
+            return dict(self._declared[name])
+        cls = self.get(name)
+        doc = (cls.__doc__ or "").strip().splitlines()
+        return {"summary": doc[0] if doc else "", **{k: getattr(cls, k, None) for k in self.described}}
 
     def get(self, name: str) -> type[T]:
         """Return the class registered as ``name``, or import ``pkg.mod:Class``."""
@@ -61,10 +87,8 @@ class Registry(Generic[T]):
                 return self._items[name]
         if ":" in name:
             return self._import(name)
-        raise NasrankError(
-            f"unknown {self.kind} {name!r}; choose one of: {', '.join(self.names())}"
-            f" (or give an import path 'package.module:Class')"
-        )
+        choices = f"choose one of: {', '.join(self.names())}" if self.names() else f"no {self.kind} is registered"
+        raise NasrankError(f"unknown {self.kind} {name!r}; {choices} (or give an import path 'package.module:Class')")
 
     def _import(self, name: str) -> type[T]:
         """``pkg.mod:Class``, checked to be a subclass of the family's base class before it is returned."""
@@ -104,23 +128,79 @@ class Registry(Generic[T]):
         return cls(*args, **cfg)
 
 
+@dataclass(frozen=True)
+class Options:
+    """The keyword options a component's constructor accepts (see :func:`accepted_options`)."""
+
+    names: tuple[str, ...]          #: named options, in the order the constructors list them
+    defaults: dict[str, Any]        #: default of each named option that has one
+    open: bool                      #: also takes arbitrary ``**kwargs`` (not passed on to a base class)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.names
+
+
+def _named(init: Callable, skip: Sequence[str]) -> list[inspect.Parameter]:
+    return [p for n, p in inspect.signature(init).parameters.items()
+            if n != "self" and n not in skip and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def accepted_options(cls: type) -> Options:
+    """The options ``cls(*positional, **options)`` accepts: the one reader of constructor signatures.
+
+    The class's ``__init__`` contributes its named parameters, except the ones
+    the family passes positionally (the class attribute ``positional_args``,
+    e.g. a ranker's ``space`` and ``context``). Where it takes ``**kwargs`` and
+    a base class's ``__init__`` has options of its own, they are passed on and
+    that ``__init__`` contributes too, and so on down the MRO; a ``**kwargs``
+    with no base options below it is open (any key accepted).
+    """
+    skip = tuple(getattr(cls, "positional_args", ()))
+    inits = [c.__dict__["__init__"] for c in cls.__mro__ if c is not object and "__init__" in c.__dict__]
+    names: list[str] = []
+    defaults: dict[str, Any] = {}
+    open_ = False
+    for i, init in enumerate(inits):
+        for p in _named(init, skip):
+            if p.name not in names:
+                names.append(p.name)
+                if p.default is not inspect.Parameter.empty:
+                    defaults[p.name] = p.default
+        if not any(p.kind is p.VAR_KEYWORD for p in inspect.signature(init).parameters.values()):
+            break  # nothing is passed on to the base classes
+        if not any(_named(later, skip) for later in inits[i + 1:]):
+            open_ = True  # **kwargs kept by this class (e.g. a ranker's build_kwargs)
+            break
+    return Options(tuple(names), defaults, open_)
+
+
 def check_kwargs(cls: type, cfg: dict[str, Any], what: str) -> None:
     """Raise :class:`NasrankError` if ``cfg`` has keys ``cls`` does not accept."""
-    sig = inspect.signature(cls.__init__)
-    params = sig.parameters
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+    opts = accepted_options(cls)
+    if opts.open:
         return
-    allowed = {n for n, p in params.items() if n != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
-    unknown = sorted(set(cfg) - allowed)
+    unknown = sorted(k for k in cfg if k not in opts.names)
     if unknown:
         raise NasrankError(
-            f"{what} does not take option(s) {', '.join(unknown)}; valid options: {', '.join(sorted(allowed))}"
+            f"{what} does not take option(s) {', '.join(unknown)}; valid options: {', '.join(sorted(opts.names))}"
         )
 
 
 #: ``package.module:Class``: dotted identifiers, one colon, a class name
 _IMPORT_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")
 
-SPACES: Registry = Registry("space", "nasrank.spaces.base:SearchSpace")
-RANKERS: Registry = Registry("ranker", "nasrank.rankers.base:Ranker")
-SEARCHERS: Registry = Registry("searcher", "nasrank.searchers.base:Searcher")
+SPACES: Registry = Registry("space", described=("size", "size_is_estimate", "canonical_classes"),
+                            base="nasrank.spaces.base:SearchSpace")
+RANKERS: Registry = Registry("ranker", described=("supported_spaces",), base="nasrank.rankers.base:Ranker")
+SEARCHERS: Registry = Registry("searcher", base="nasrank.searchers.base:Searcher")
+
+
+def _declare_builtins() -> None:
+    from nasrank import catalog
+
+    for registry, entries in ((SPACES, catalog.SPACES), (RANKERS, catalog.RANKERS), (SEARCHERS, catalog.SEARCHERS)):
+        for name, (module, summary, attrs) in entries.items():
+            registry.declare(name, module, summary, **attrs)
+
+
+_declare_builtins()

@@ -22,7 +22,7 @@ One row per evaluation, keyed by::
   of every file under it, so re-downloaded or edited data is a new key. The
   dataset name is part of it even without a folder (the number of classes
   follows the dataset). For rankers whose score is the benchmark itself
-  (``uses_benchmark = True``, or the ``tabular`` ranker) the benchmark's
+  (``uses_benchmark = True``, e.g. the ``tabular`` ranker) the benchmark's
   content fingerprint (:meth:`Benchmark.fingerprint`: a hash of its loaded
   rows, never its path) is hashed in as well, so an edited table, or another
   table at the same relative path, is a new key.
@@ -40,7 +40,7 @@ name as its constructor argument are invisible to ``space_id`` and
 override ``config``), or its results under different options would share a
 key.
 
-**Reuse and cost.** :class:`StoredRanker` wraps any ranker: a stored result
+**Reuse and cost.** :class:`~nasrank.rankers.stored.StoredRanker` wraps any ranker: a stored result
 comes back with ``info["cached"] = True`` and is charged the cost recorded
 when it was computed, so a search's budget and reported cost do not depend
 on what happened to be in the store; what this process really spent is in
@@ -53,9 +53,9 @@ short autocommit statement (``INSERT OR REPLACE``), so a killed process
 loses at most the evaluation it was computing. WAL needs a local file
 system (not NFS); Ray workers on other machines need their own store.
 
-**Imports.** This module imports neither torch nor the rankers until
-:class:`StoredRanker` is first used (it is built on first access), so the
-``nasrank store`` commands and ``add_store_args`` stay fast.
+**Imports.** This module imports neither torch nor the rankers, so the
+``nasrank store`` commands and ``add_store_args`` stay fast. The ranker that
+reads and writes the store is :class:`nasrank.rankers.stored.StoredRanker`.
 
 **Default location.** ``--store PATH``, else the environment variable
 ``NASRANK_STORE``, else ``~/.cache/nasrank/results.sqlite``.
@@ -66,7 +66,6 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
-import inspect
 import json
 import math
 import os
@@ -75,13 +74,13 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from nasrank.errors import NasrankError
 
-if TYPE_CHECKING:  # importing nasrank.rankers loads torch and every ranker: kept out of `nasrank store`
+if TYPE_CHECKING:  # annotations only: the store module itself imports no ranker
     from nasrank.rankers.base import Evaluation, Ranker
-    from nasrank.spaces.base import Arch, SearchSpace
+    from nasrank.spaces.base import SearchSpace
 
 DEFAULT_STORE = "~/.cache/nasrank/results.sqlite"
 ENV_VAR = "NASRANK_STORE"
@@ -116,28 +115,27 @@ CREATE INDEX IF NOT EXISTS evaluations_created ON evaluations (created);
 # --------------------------------------------------------------------------
 # keys
 # --------------------------------------------------------------------------
-def _simple_options(obj: Any, stop: str) -> dict[str, Any]:
-    """Constructor options of ``obj`` that it keeps as same-named attributes (non-default ones only);
-    classes up to the one named ``stop`` (the family's abstract base) are searched."""
+def _simple_options(obj: Any) -> dict[str, Any]:
+    """Constructor options of ``obj`` that it keeps as same-named attributes (non-default ones only)."""
+    from nasrank.registry import accepted_options
+
+    opts = accepted_options(type(obj))
     out: dict[str, Any] = {}
-    for cls in type(obj).__mro__:
-        if cls.__name__ == stop or cls is object or "__init__" not in cls.__dict__:
+    for n in opts.names:
+        if not hasattr(obj, n):
             continue
-        for n, p in inspect.signature(cls.__init__).parameters.items():
-            if n == "self" or n in out or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or not hasattr(obj, n):
-                continue
-            v = getattr(obj, n)
-            if not isinstance(v, (int, float, str, bool, type(None))):
-                continue
-            if p.default is not inspect.Parameter.empty and p.default == v:
-                continue
-            out[n] = v
+        v = getattr(obj, n)
+        if not isinstance(v, (int, float, str, bool, type(None))):
+            continue
+        if n in opts.defaults and opts.defaults[n] == v:
+            continue
+        out[n] = v
     return out
 
 
 def space_id(space: "SearchSpace") -> str:
     """``name`` or ``name(opt=value,...)`` with the space's non-default constructor options."""
-    opts = _simple_options(space, "SearchSpace")
+    opts = _simple_options(space)
     if not opts:
         return space.registry_name
     return f"{space.registry_name}({','.join(f'{k}={opts[k]}' for k in sorted(opts))})"
@@ -215,7 +213,7 @@ def ranker_scope(ranker: "Ranker") -> StoreScope:
     """
     ctx = ranker.context
     extra = None
-    if getattr(ranker, "uses_benchmark", False) or ranker.name == "tabular":
+    if getattr(ranker, "uses_benchmark", False):
         extra = "benchmark:" + benchmark_fingerprint(ctx.benchmark)
     data_dir = None if ctx.data_dir is None else str(ctx.data_dir)
     return StoreScope(space_id(ranker.space), ranker.name, ranker.config_hash(),
@@ -422,168 +420,6 @@ class ResultStore:
 
     def __repr__(self) -> str:
         return f"ResultStore({str(self.path)!r})"
-
-
-# --------------------------------------------------------------------------
-# the ranker wrapper
-# --------------------------------------------------------------------------
-def _build_stored_ranker_class() -> type:
-    from nasrank.rankers.base import Evaluation, Ranker
-
-    class StoredRanker(Ranker):
-        """A ranker that answers from a :class:`ResultStore` and stores what it computes.
-
-        ``evaluate(archs)`` looks every architecture up by ``space.key(arch)``
-        under the inner ranker's current :class:`StoreScope`. Known ones are
-        returned as stored, with ``info["cached"] = True``, and **charged their
-        recorded cost** (``seconds``/``device_seconds`` as first measured): a
-        search that reuses stored results spends its budget exactly as the
-        original run did, so comparisons between runs stay honest and a rerun
-        reproduces the original trajectory. The new ones are computed by the
-        inner ranker ``chunk`` at a time (default one by one) and each result is
-        committed as soon as it returns, so an interrupted run keeps them.
-
-        Counters of what this process really spent: :attr:`n_fresh`,
-        :attr:`fresh_seconds` (cost charged by the fresh evaluations),
-        :attr:`fresh_wall_seconds` (wall time spent inside the inner ranker),
-        :attr:`n_cached` and :attr:`cached_seconds` (recorded cost of the reused
-        ones). Under Ray each worker counts its own; the ``cached`` flag in the
-        history is the reliable record.
-
-        Name, config, config hash, context and space are the inner ranker's, so
-        histories and reports look the same with or without the store; other
-        attributes are forwarded to the inner ranker.
-        """
-
-        def __init__(self, ranker: Ranker, store: ResultStore, chunk: int = 1, store_invalid: bool = True) -> None:
-            if isinstance(ranker, StoredRanker):
-                ranker = ranker.inner
-            self.inner = ranker
-            self.store = store
-            self.chunk = max(1, int(chunk))
-            self.store_invalid = store_invalid
-            self.n_fresh = 0
-            self.n_cached = 0
-            self.fresh_seconds = 0.0
-            self.fresh_wall_seconds = 0.0
-            self.cached_seconds = 0.0
-
-        # -- the inner ranker's identity -------------------------------------------
-        @property
-        def space(self) -> SearchSpace:  # type: ignore[override]
-            return self.inner.space
-
-        @property
-        def context(self):  # type: ignore[override]
-            return self.inner.context
-
-        @property
-        def name(self) -> str:
-            return self.inner.name
-
-        @property
-        def registry_name(self) -> str:  # type: ignore[override]
-            return self.inner.registry_name
-
-        @property
-        def supported_spaces(self):  # type: ignore[override]
-            return self.inner.supported_spaces
-
-        @property
-        def deterministic(self) -> bool:  # type: ignore[override]
-            return self.inner.deterministic
-
-        def config(self) -> dict[str, Any]:
-            return self.inner.config()
-
-        def config_hash(self) -> str:
-            return self.inner.config_hash()
-
-        def __getattr__(self, item: str) -> Any:
-            if item == "inner" or item.startswith("__"):
-                raise AttributeError(item)
-            return getattr(self.inner, item)
-
-        def scope(self) -> StoreScope:
-            return ranker_scope(self.inner)
-
-        def stats(self) -> dict[str, Any]:
-            """What this process computed and what it reused."""
-            return {"n_fresh": self.n_fresh, "n_cached": self.n_cached, "fresh_seconds": self.fresh_seconds,
-                    "fresh_wall_seconds": self.fresh_wall_seconds, "cached_seconds": self.cached_seconds,
-                    "store": str(self.store.path)}
-
-        # -- evaluation ----------------------------------------------------------
-        def evaluate(self, archs: Sequence[Arch],
-                     on_result: Callable[[int, Evaluation], None] | None = None) -> list[Evaluation]:
-            """Stored results for known archs, fresh ones for the rest (stored as they finish).
-
-            ``on_result(i, evaluation)`` is called once per position ``i`` as
-            its result becomes available (cached ones first), e.g. for a
-            progress bar.
-            """
-            archs = list(archs)
-            space = self.inner.space
-            scope = self.scope()
-            keys = [str(space.key(a)) for a in archs]
-            found = self.store.get_many(scope, keys)
-            out: list[Evaluation | None] = [None] * len(archs)
-            todo: dict[str, list[int]] = {}
-            for i, k in enumerate(keys):
-                ev = found.get(k)
-                if ev is None:
-                    todo.setdefault(k, []).append(i)
-                    continue
-                out[i] = Evaluation(ev.score, ev.seconds, ev.device_seconds, {**ev.info, "cached": True})
-                self.n_cached += 1
-                self.cached_seconds += ev.seconds
-                if on_result:
-                    on_result(i, out[i])
-            pending = list(todo)
-            config = self.inner.config()
-            for c in range(0, len(pending), self.chunk):
-                chunk_keys = pending[c:c + self.chunk]
-                chunk_archs = [archs[todo[k][0]] for k in chunk_keys]
-                t0 = time.perf_counter()
-                results = self.inner.evaluate(chunk_archs)
-                self.fresh_wall_seconds += time.perf_counter() - t0
-                if len(results) != len(chunk_archs):
-                    raise RuntimeError(f"ranker {self.name!r} returned {len(results)} results for {len(chunk_archs)} archs")
-                for k, arch, ev in zip(chunk_keys, chunk_archs, results):
-                    if ev.valid or self.store_invalid:
-                        self.store.put(scope, k, str(space.canonical_key(arch)), space.to_string(arch), ev, config)
-                    self.n_fresh += 1
-                    self.fresh_seconds += ev.seconds
-                    for j, i in enumerate(todo[k]):
-                        out[i] = ev if j == 0 else Evaluation(ev.score, ev.seconds, ev.device_seconds, dict(ev.info))
-                        if on_result:
-                            on_result(i, out[i])
-            return out  # type: ignore[return-value]
-
-    StoredRanker.__module__ = __name__
-    StoredRanker.__qualname__ = "StoredRanker"  # pickles (Ray) as nasrank.store.StoredRanker
-    return StoredRanker
-
-
-def __getattr__(name: str) -> Any:
-    """Build :class:`StoredRanker` on first access (it subclasses Ranker, which loads torch)."""
-    if name == "StoredRanker":
-        cls = _build_stored_ranker_class()
-        globals()["StoredRanker"] = cls
-        return cls
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def with_store(ranker: "Ranker", store: ResultStore | None) -> "Ranker":
-    """``StoredRanker(ranker, store)``, or ``ranker`` itself when ``store`` is None.
-
-    A ranker whose score depends on what it evaluated before (``depends_on_history``:
-    FEAR with early rejection, a cascade) is never served from the store: a stored
-    result would carry another run's rejection state.
-    """
-    if store is None or getattr(ranker, "depends_on_history", False):
-        return ranker
-    return __getattr__("StoredRanker")(ranker, store)
 
 
 # --------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def test_embedded_reads_without_importing_the_package():
     import subprocess
     import sys
 
-    code = ("import sys; from nasrank.benchmarks import load_benchmark; from nasrank.spaces import Nb201Space;"
+    code = ("import sys; from nasrank.benchmarks import load_benchmark; from nasrank.spaces.nb201 import Nb201Space;"
             "b = load_benchmark('embedded', Nb201Space()); assert len(b) == 15625;"
             "assert 'analognasbench' not in sys.modules and 'pkg_resources' not in sys.modules; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

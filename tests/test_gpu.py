@@ -3,7 +3,6 @@ import math
 
 import pytest
 
-import nasrank.rankers  # noqa: F401
 from nasrank.rankers.base import RunContext
 from nasrank.registry import RANKERS
 from nasrank.spaces.nb201 import Nb201Space
@@ -31,3 +30,53 @@ def test_zero_shot_and_fear_on_gpu(cifar10_dir):
     fear = RANKERS.create("fear", space, ctx, threshold=0.2, stage2_epochs=1)
     ev = fear.evaluate([arch])[0]
     assert ev.score > -1 and ev.info
+
+
+def test_training_steps_never_wait_for_the_gpu(cifar10_dir):
+    """From the second step to the epoch's end no operation synchronises with the device."""
+    import warnings
+
+    import lightning as L
+    import torch
+
+    class SyncWatch(L.Callback):
+        def on_train_batch_start(self, trainer, module, batch, batch_idx):
+            if batch_idx == 1:
+                torch.cuda.set_sync_debug_mode("warn")
+
+        def on_train_epoch_end(self, trainer, module):
+            torch.cuda.set_sync_debug_mode("default")
+
+    space = Nb201Space()
+    ranker = RANKERS.create("train", space, RunContext(data_dir=cifar10_dir, device="gpu"), epochs=1,
+                            train_fraction=0.2, batch_size=64, gradient_clip_val=5.0)
+    model = ranker.module(ranker.build(space.from_string(ARCH)), 1)
+    trainer = ranker.trainer(1, callbacks=[SyncWatch()])
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            trainer.fit(model, datamodule=ranker.datamodule())
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    syncs = [str(w.message) for w in caught if "synchroniz" in str(w.message)]
+    assert not syncs, syncs[:3]
+    assert trainer.global_step == ranker.steps_per_epoch() > 2
+
+
+def test_fear_stage2_features_live_on_the_gpu(cifar10_dir, monkeypatch):
+    from nasrank.lightning_modules.cached_tail import CachedTailModule
+
+    space = Nb201Space()
+    fear = RANKERS.create("fear", space, RunContext(data_dir=cifar10_dir, device="gpu"), threshold=0.2,
+                          stage2_epochs=1, train_fraction=0.2)
+    seen = {}
+    original = CachedTailModule.cached
+
+    def spy(self, split):
+        out = original(self, split)
+        seen[split] = {t.device.type for t in out}
+        return out
+
+    monkeypatch.setattr(CachedTailModule, "cached", spy)
+    ev = fear.evaluate([space.from_string(ARCH)])[0]
+    assert ev.info["reached"] and ev.info["stage2"] == "cached" and seen == {"train": {"cuda"}}

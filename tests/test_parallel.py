@@ -7,8 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import nasrank.rankers  # noqa: F401
-import nasrank.searchers  # noqa: F401
 from nasrank.cli import main
 from nasrank.errors import NasrankError
 from nasrank.rankers.base import Evaluation, Ranker, RunContext
@@ -222,3 +220,54 @@ def test_searcher_for_executor():
     assert searcher_for_executor("evolution", {"population_size": 10}, 3) == (
         "evolution_async", {"population_size": 10, "workers": 3})
     assert searcher_for_executor("local", {"improvement": "first"}, 2) == ("local", {"improvement": "first"})
+
+
+def _scores(path: Path) -> list[tuple[str, str, str, str]]:
+    import csv
+
+    with (path / "scores.csv").open(newline="") as fh:
+        return [(r["arch"], r["ranker"], r["repeat"], r["score"]) for r in csv.DictReader(fh)]
+
+
+@pytest.mark.usefixtures("one_thread")  # the same torch thread count as the Ray workers: the same floats
+def test_evaluate_on_ray_equals_serial(ray_ex, nb201_csv, tmp_path):
+    """``nasrank evaluate --executor ray --workers 2``: the serial run's scores, repeat by repeat (seeds differ)."""
+    argv = ["evaluate", "--benchmark", f"csv:{nb201_csv}", "--space-cfg", "channels=4,cells_per_stage=1",
+            "--rankers", "synflow,params", "--ranker-cfg", "synflow.seeds=1", "--sample", "6", "--repeats", "2",
+            "--seed", "5", "--quiet", "--no-plots"]
+    assert main(argv + ["--output", str(tmp_path / "serial")]) == 0
+    with pytest.warns(UserWarning, match="without NVIDIA MPS"):
+        assert main(argv + ["--output", str(tmp_path / "ray"), "--executor", "ray", "--workers", "2",
+                            "--gpus-per-task", "0.5"]) == 0
+    serial, par = _scores(tmp_path / "serial"), _scores(tmp_path / "ray")
+    assert len(serial) == 2 * 2 * 6 and par == serial
+    syn = [s for s in serial if s[1] == "synflow"]
+    assert [s[3] for s in syn if s[2] == "0"] != [s[3] for s in syn if s[2] == "1"]  # the repeats are new seeds
+    report = json.loads((tmp_path / "ray" / "report.json").read_text())
+    assert report["rankers"]["synflow"]["n_fresh"] == 12
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_compare_on_ray_equals_serial(ray_ex, nb201_csv, tmp_path):
+    """``nasrank compare --executor ray --workers 2``: the same candidates, scores and outcome as serially."""
+    from nasrank.history import History
+
+    argv = ["compare", "--rankers", "synflow,params", "--candidates", "7", "--seed", "3",
+            "--benchmark", f"csv:{nb201_csv}", "--channels", "4", "--cells-per-stage", "1",
+            "--ranker-cfg", "synflow.seeds=1", "--quiet"]
+    assert main(argv + ["--output", str(tmp_path / "serial")]) == 0
+    assert main(argv + ["--output", str(tmp_path / "ray"), "--executor", "ray", "--workers", "2"]) == 0
+    for name in ("synflow", "params"):
+        s, p = History.load(tmp_path / "serial" / name), History.load(tmp_path / "ray" / name)
+        assert [(r.arch, r.score) for r in p] == [(r.arch, r.score) for r in s] and len(s) == 7
+    rs, rp = (json.loads((tmp_path / d / "compare.json").read_text())["rankers"] for d in ("serial", "ray"))
+    for name in ("synflow", "params"):
+        for key in ("best_arch", "best_true_acc", "true_rank_of_best", "spearman", "kendall"):
+            assert rp[name][key] == rs[name][key], (name, key)
+
+
+def test_gpus_per_task_must_be_positive(tmp_path, nb201_csv, capsys):
+    argv = ["evaluate", "--benchmark", f"csv:{nb201_csv}", "--rankers", "params", "--sample", "2", "--quiet",
+            "--no-plots", "--output", str(tmp_path / "o"), "--executor", "ray", "--gpus-per-task", "0"]
+    assert main(argv) == 2
+    assert "gpus_per_task must be positive" in capsys.readouterr().err

@@ -6,8 +6,6 @@ import time
 import numpy as np
 import pytest
 
-import nasrank.rankers  # noqa: F401
-import nasrank.searchers  # noqa: F401
 from nasrank.cli import main
 from nasrank.errors import NasrankError
 from nasrank.history import History
@@ -21,7 +19,7 @@ def run(name, bench, seed=0, queries=100, **cfg):
     return SEARCHERS.create(name, bench.space, ranker, seed=seed, **cfg).run(Budget(queries=queries))
 
 
-@pytest.mark.parametrize("name", ["random", "evolution", "local"])
+@pytest.mark.parametrize("name", SEARCHERS.names())  # every registered searcher, built-in or added
 def test_reproducible_and_budgeted(nb201_bench, name):
     h1, h2 = run(name, nb201_bench, seed=3), run(name, nb201_bench, seed=3)
     assert [r.arch for r in h1] == [r.arch for r in h2]

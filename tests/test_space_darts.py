@@ -13,6 +13,7 @@ from nasrank.errors import NasrankError
 from nasrank.registry import SPACES
 from nasrank.spaces.darts import CELLS_PER_TYPE, DartsArch, DartsSpace
 from nasrank.spaces.darts_ops import OPS, DartsCell
+from nasrank.rankers.fear_tail import fear_tail
 
 SHARED = Path(os.environ.get("NASRANK_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 CSV = SHARED / "nb301" / "nb301_cifar10_725.csv"
@@ -126,7 +127,7 @@ def test_forward_and_fear_tail(space):
     assert model.cells[2].reduction and model.cells[5].reduction
     y = model(torch.randn(2, 3, 32, 32))
     assert y.shape == (2, 5)
-    tail = space.fear_tail(model)
+    tail = fear_tail(space, model)
     assert tail == [model.cells[6], model.cells[7], model.classifier]
     assert all(isinstance(c, DartsCell) for c in tail[:-1])
     # every op, strided and not, in a small network with the auxiliary head

@@ -14,6 +14,7 @@ from nasrank.errors import NasrankError
 from nasrank.registry import SPACES
 from nasrank.spaces.nb101 import Nb101Arch, Nb101Space, graph_hash
 from nasrank.spaces.nb101_ops import Nb101Cell
+from nasrank.rankers.fear_tail import fear_tail
 
 SHARED = Path(os.environ.get("NASRANK_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 CSV = SHARED / "nb101" / "nb101_cifar10_500.csv"
@@ -188,9 +189,9 @@ def test_forward_small_scale_and_fear_tail(rows, space):
         model = space.build(space.arch_from_row(r), num_classes=7, stem_channels=8, num_stacks=3, cells_per_stack=1)
         assert model(torch.randn(2, 3, 32, 32)).shape == (2, 7)
     small = space.build(space.arch_from_row(rows[3]), stem_channels=8, cells_per_stack=1)
-    assert space.fear_tail(small) == [small.cells[-1], small.classifier]
+    assert fear_tail(space, small) == [small.cells[-1], small.classifier]
     model = space.build(space.arch_from_row(rows[3]), stem_channels=8)
-    tail = space.fear_tail(model)
+    tail = fear_tail(space, model)
     assert tail[-1] is model.classifier and len(tail) == 3
     assert all(isinstance(m, Nb101Cell) for m in tail[:-1]) and tail[-2] is model.cells[-1]
     assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)

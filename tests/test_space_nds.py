@@ -12,6 +12,7 @@ from nasrank.benchmarks.nds import NdsTable, load_nds_table
 from nasrank.errors import MissingFileError, NasrankError
 from nasrank.registry import SPACES
 from nasrank.spaces.nds import NdsArch, NdsResNeXtASpace, NdsResNetSpace, NdsSpace
+from nasrank.rankers.fear_tail import fear_tail
 
 SPACE_CLASSES = [NdsResNetSpace, NdsResNeXtASpace]
 
@@ -95,7 +96,7 @@ def test_forward_small_scale_and_fear_tail():
         model = space.build(a, num_classes=7, width_mult=0.5)
         assert model(torch.randn(2, 3, 32, 32)).shape == (2, 7)
         assert [len(s) for s in model.stages] == [2, 1, 3]
-        tail = space.fear_tail(model)
+        tail = fear_tail(space, model)
         assert tail == [model.stages[-1][2], model.classifier]
         capped = space.build(a, max_depth=1, width_mult=0.25)
         assert [len(s) for s in capped.stages] == [1, 1, 1]

@@ -19,7 +19,7 @@ import pytest
 from nasrank.cli import main
 from nasrank.errors import NasrankError
 from nasrank.store import (DEFAULT_STORE, ResultStore, StoreScope, add_store_args, dataset_fingerprint,
-                           make_store, ranker_scope, space_id, with_store)
+                           make_store, ranker_scope, space_id)
 
 
 def _counting_class():
@@ -65,7 +65,7 @@ def counting(space):
 
 @pytest.fixture()
 def StoredRanker():
-    from nasrank.store import StoredRanker
+    from nasrank.rankers.stored import StoredRanker
 
     return StoredRanker
 
@@ -269,6 +269,8 @@ def test_make_store_options(tmp_path, monkeypatch, counting):
     assert make_store(p.parse_args(["--no-store"])) is None
     monkeypatch.setenv("NASRANK_STORE", "none")
     assert make_store(p.parse_args([])) is None
+    from nasrank.rankers.stored import with_store
+
     ranker = counting()
     assert with_store(ranker, None) is ranker
     with pytest.raises(NasrankError, match="is a folder"):
@@ -323,3 +325,15 @@ def test_store_cli_ls_export_prune(tmp_path, archs, capsys, counting, StoredRank
     assert main(["store", "ls", "--store", str(tmp_path / "missing.sqlite")]) == 2
     assert "no result store at" in capsys.readouterr().err
     assert not (tmp_path / "missing.sqlite").exists()
+
+
+def test_on_result_once_per_position(store, space, archs, counting, StoredRanker):
+    """``evaluate(archs, on_result)``: the callback gets every position once, with the returned result,
+    from a plain ranker and from the store (cached positions first)."""
+    for make in (lambda: counting(), lambda: StoredRanker(counting(), store)):
+        seen: dict[int, object] = {}
+        out = make().evaluate(archs[:4], on_result=lambda i, ev: seen.setdefault(i, ev) and None)
+        assert sorted(seen) == [0, 1, 2, 3] and [seen[i] for i in range(4)] == out
+    again: list[int] = []
+    StoredRanker(counting(), store).evaluate(archs[2:6], on_result=lambda i, ev: again.append(i))
+    assert again[:2] == [0, 1] and sorted(again) == [0, 1, 2, 3]  # archs[2:4] were stored: reported first

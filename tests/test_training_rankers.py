@@ -12,6 +12,7 @@ from nasrank.rankers.cascade import FILTERED_SCORE
 from nasrank.rankers.fear import REJECTED_SCORE, split_at_tail
 from nasrank.registry import RANKERS
 from nasrank.spaces.nb201 import Nb201Arch, Nb201Space
+from nasrank.rankers.fear_tail import fear_tail
 
 TINY = dict(channels=4, cells_per_stage=1, image_size=16, train_fraction=0.1, batch_size=64)
 GOOD = Nb201Arch.from_string("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
@@ -60,7 +61,7 @@ def test_fear_reaches_threshold_and_trains_only_the_tail(space, ctx):
     assert stop.acc_at_stop >= 0.15 and stop.seconds > 0 and 0 < stop.epochs <= r.max_stage1_epochs
     after1 = {k: v.detach().clone() for k, v in model.state_dict().items()}
     assert any(not torch.equal(before[k], after1[k]) for k in before)  # stage 1 trains everything
-    tail = space.fear_tail(model)
+    tail = fear_tail(space, model)
     tail_keys = {f"{n}.{k}" for n, m in model.named_modules() if any(m is t for t in tail) for k in m.state_dict()}
     assert tail_keys and any(k.startswith("classifier") for k in tail_keys)
     out = r.stage2_cached(model, tail, "t")
@@ -89,7 +90,7 @@ def test_fear_evaluate_cached_and_exact(space, ctx):
 def test_fear_exact_freezes_prefix(space, ctx):
     r = RANKERS.create("fear", space, ctx, threshold=0.15, stage2_epochs=1, stage2="exact", **TINY)
     model = r.build(GOOD)
-    tail = space.fear_tail(model)
+    tail = fear_tail(space, model)
     stem = model.stem[0].weight.detach().clone()
     bn_mean = model.stem[1].running_mean.clone()
     cls = model.classifier.weight.detach().clone()
@@ -100,7 +101,7 @@ def test_fear_exact_freezes_prefix(space, ctx):
 
 def test_cached_split_matches_model(space):
     model = space.build(GOOD, channels=4, cells_per_stage=2).eval()
-    prefix, tail_net, n = split_at_tail(model, space.fear_tail(model))
+    prefix, tail_net, n = split_at_tail(model, fear_tail(space, model))
     x = torch.randn(3, 3, 16, 16)
     with torch.no_grad():
         assert torch.allclose(tail_net(*prefix(x)), model(x), atol=1e-5)
@@ -136,11 +137,11 @@ def test_fear_freeze_point_moves_with_tail_cells(space, ctx):
     """``tail_cells`` is FEAR's freeze point: the tail grows by whole cells; a bad value is one clear error."""
     model = space.build(GOOD, channels=4, cells_per_stage=2)  # 2 + 1 + 2 + 1 + 2 = 8 cells
     cells = list(model.cells)
-    assert space.fear_tail(model) == [*cells[-2:], model.lastact, model.classifier]  # default: the last stage
-    assert space.fear_tail(model, cells=5) == [*cells[-5:], model.lastact, model.classifier]
+    assert fear_tail(space, model) == [*cells[-2:], model.lastact, model.classifier]  # default: the last stage
+    assert fear_tail(space, model, cells=5) == [*cells[-5:], model.lastact, model.classifier]
     for bad, msg in ((0, "positive"), (8, "only 7 cells"), (2.5, "positive")):
         with pytest.raises(NasrankError, match=msg):
-            space.fear_tail(model, cells=bad)
+            fear_tail(space, model, cells=bad)
     r = RANKERS.create("fear", space, ctx, threshold=0.15, stage2_epochs=1, tail_cells=1, **TINY)
     net = r.build(GOOD)
     assert r.tail(net)[0] is list(net.cells)[-1] and len(r.tail(net)) == 3

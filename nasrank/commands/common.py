@@ -24,6 +24,22 @@ def add_context_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--progress", action="store_true", help="show Lightning's training progress bars")
 
 
+def add_executor_args(p: argparse.ArgumentParser, what: str = "evaluations") -> None:
+    """``--executor``, ``--workers``, ``--ray-address`` and ``--gpus-per-task`` (search, evaluate, compare)."""
+    p.add_argument("--executor", default="serial", help=f"serial | ray (run --workers {what} at a time)")
+    p.add_argument("--workers", type=int, default=2, help="Ray workers (with --executor ray)")
+    p.add_argument("--ray-address", default=None, help="address of an existing Ray cluster")
+    p.add_argument("--gpus-per-task", type=float, default=1.0,
+                   help="GPUs each Ray task asks for on a cluster with GPUs (default 1: one candidate per GPU; "
+                        "below 1 shares a GPU between processes, which only pays under NVIDIA MPS)")
+
+
+def executor_kwargs(args: argparse.Namespace) -> dict:
+    """The executor options of ``args`` as keyword arguments of the experiment functions."""
+    return {"executor": args.executor, "workers": args.workers, "ray_address": args.ray_address,
+            "gpus_per_task": args.gpus_per_task}
+
+
 def add_ranker_cfg_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ranker-cfg", action="append", metavar="KEY=VALUE",
                    help="ranker options, e.g. batch_size=64,seeds=1 (repeatable)")

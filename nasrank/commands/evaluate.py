@@ -18,7 +18,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from nasrank.commands.common import add_context_args, add_space_args, context_from_args, space_from_args
+from nasrank.commands.common import (add_context_args, add_executor_args, add_space_args, context_from_args,
+                                     executor_kwargs, space_from_args)
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg, parse_ranker_list
 from nasrank.experiments.evaluate import check_selection, evaluate, parse_modes, split_ranker_cfg
@@ -41,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output", required=True, help="folder for scores.csv, report.json and the plots")
     p.add_argument("--no-plots", action="store_true", help="skip scatter.png and criteria.png")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_executor_args(p, "architectures")
     add_store_args(p)
     p.set_defaults(func=run)
 
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     report = evaluate(space, context, names, args.output, sample=args.sample, archs_file=args.archs,
                       ranker_cfgs=cfgs, modes=modes, repeats=args.repeats, seed=args.seed,
                       store=store_path(args), plots=not args.no_plots, quiet=args.quiet,
-                      space_cfg=parse_cfg(args.space_cfg, "--space-cfg"), status=status)
+                      space_cfg=parse_cfg(args.space_cfg, "--space-cfg"), status=status, **executor_kwargs(args))
     print_table(report)
     return 0
 
@@ -82,7 +84,7 @@ def print_table(report: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from nasrank.evaluation.report import MAIN_CRITERIA
+    from nasrank.evaluation.ranking_report import MAIN_CRITERIA
 
     t = Table(title=f"nasrank evaluate: {report['n_archs']} {report['space_id']} architectures, "
                     f"{report['dataset']} ({report['benchmark']})")

@@ -6,15 +6,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nasrank.commands.common import (add_context_args, add_ranker_cfg_arg, add_space_args, context_from_args,
-                                     space_from_args)
+from nasrank.commands.common import (add_context_args, add_executor_args, add_ranker_cfg_arg, add_space_args,
+                                     context_from_args, executor_kwargs, space_from_args)
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg
 from nasrank.experiments.search import CONFIG_FILE, search
 from nasrank.store import add_store_args, store_path
 #: options that define a run; --resume reuses them from the run's config.json
 RUN_OPTIONS = ("space", "space_cfg", "searcher", "searcher_cfg", "ranker", "ranker_cfg", "benchmark", "dataset",
-               "data_dir", "device", "seed", "budget_queries", "budget_seconds", "executor", "workers", "ray_address")
+               "data_dir", "device", "seed", "budget_queries", "budget_seconds", "executor", "workers", "ray_address",
+               "gpus_per_task")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,10 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with --resume: run the import paths / pickled benchmark named in a config.json "
                         "that another user created or may edit")
     p.add_argument("--plot", action="store_true", help="write DIR/trajectory.png")
-    p.add_argument("--executor", default="serial",
-                   help="serial | ray (random: batches of --workers; evolution runs as evolution_async)")
-    p.add_argument("--workers", type=int, default=2, help="Ray workers (with --executor ray)")
-    p.add_argument("--ray-address", default=None, help="address of an existing Ray cluster")
+    add_executor_args(p, "evaluations; random proposes batches of --workers, evolution runs as evolution_async")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_store_args(p)
     p.set_defaults(func=run, _parser=p)
@@ -106,8 +104,8 @@ def run(args: argparse.Namespace) -> int:
                         searcher_cfg=parse_cfg(args.searcher_cfg, "--searcher-cfg"),
                         budget_queries=args.budget_queries, budget_seconds=args.budget_seconds,
                         output=args.output, resume=bool(args.resume), store=store_path(args),
-                        executor=args.executor, workers=args.workers, ray_address=args.ray_address,
-                        plot=args.plot, quiet=args.quiet, run_config={k: getattr(args, k, None) for k in RUN_OPTIONS})
+                        **executor_kwargs(args), plot=args.plot, quiet=args.quiet,
+                        run_config={k: getattr(args, k, None) for k in RUN_OPTIONS})
     print_summary(summary)
     return 0
 

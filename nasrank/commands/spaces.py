@@ -16,30 +16,26 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def supported_rankers(space_name: str) -> list[str]:
-    import nasrank.rankers  # noqa: F401
+    """The rankers that support ``space_name`` (from their declarations: nothing is imported)."""
     from nasrank.registry import RANKERS
 
     out = []
     for n in RANKERS.names():
-        sup = getattr(RANKERS.get(n), "supported_spaces", None)
+        sup = RANKERS.describe(n)["supported_spaces"]
         if sup is None or space_name in sup:
             out.append(n)
     return out
 
 
 def describe_space(name: str) -> dict:
-    import nasrank.spaces  # noqa: F401
     from nasrank.registry import SPACES
 
-    cls = SPACES.get(name)
-    return {"name": name, "size": getattr(cls, "size", None),
-            "size_is_estimate": bool(getattr(cls, "size_is_estimate", False)),
-            "canonical_classes": getattr(cls, "canonical_classes", None),
-            "rankers": supported_rankers(name)}
+    d = SPACES.describe(name)
+    return {"name": name, "size": d["size"], "size_is_estimate": bool(d["size_is_estimate"]),
+            "canonical_classes": d["canonical_classes"], "rankers": supported_rankers(name)}
 
 
 def run_spaces(args: argparse.Namespace) -> int:
-    import nasrank.spaces  # noqa: F401
     from nasrank.registry import SPACES
 
     if args.name:
@@ -69,12 +65,10 @@ def run_spaces(args: argparse.Namespace) -> int:
 
 
 def run_rankers(args: argparse.Namespace) -> int:
-    import nasrank.rankers  # noqa: F401
-    import nasrank.searchers  # noqa: F401
     from nasrank.registry import RANKERS, SEARCHERS
 
-    d = {"rankers": {n: (RANKERS.get(n).__doc__ or "").strip().splitlines()[0] for n in RANKERS.names()},
-         "searchers": {n: (SEARCHERS.get(n).__doc__ or "").strip().splitlines()[0] for n in SEARCHERS.names()}}
+    d = {"rankers": {n: RANKERS.describe(n)["summary"] for n in RANKERS.names()},
+         "searchers": {n: SEARCHERS.describe(n)["summary"] for n in SEARCHERS.names()}}
     if args.json:
         print(json.dumps(d, indent=2))
     else:

@@ -15,8 +15,9 @@ from nasrank.experiments.analyze import analyze, analyze_rows, read_scores
 from nasrank.experiments.build import make_context, make_ranker, make_space, parse_cfg, parse_ranker_list
 from nasrank.experiments.compare import compare
 from nasrank.experiments.evaluate import evaluate, read_archs_file, sample_archs, score_all
+from nasrank.experiments.report import report
 from nasrank.experiments.search import search, summarize
 
 __all__ = ["analyze", "analyze_rows", "compare", "evaluate", "make_context", "make_ranker", "make_space",
-           "parse_cfg", "parse_ranker_list", "read_archs_file", "read_scores", "sample_archs", "score_all",
-           "search", "summarize"]
+           "parse_cfg", "parse_ranker_list", "read_archs_file", "read_scores", "report", "sample_archs",
+           "score_all", "search", "summarize"]

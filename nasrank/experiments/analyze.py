@@ -15,7 +15,6 @@ in :mod:`nasrank.evaluation.bias` and :mod:`nasrank.evaluation.variance`.
 from __future__ import annotations
 
 import csv
-import importlib
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -120,11 +119,8 @@ def _read_scores(path: Path, space) -> list[ScoreRow]:
 # analysis
 # --------------------------------------------------------------------------
 def op_names(space) -> tuple[str, ...]:
-    """The space's op names (module-level ``OPS`` of its module, or ``space.OPS``), or ()."""
-    ops = getattr(space, "OPS", None)
-    if ops is None:
-        ops = getattr(importlib.import_module(type(space).__module__), "OPS", ())
-    return tuple(ops)
+    """The space's op vocabulary (:attr:`SearchSpace.ops`), or ()."""
+    return tuple(getattr(space, "ops", ()))
 
 
 def split_features(space, names: Iterable[str]) -> tuple[list[str], list[str]]:

@@ -82,7 +82,6 @@ def ranker_spec(item: str) -> str:
 # --------------------------------------------------------------------------
 def make_space(name: str = "nb201", cfg: dict[str, Any] | None = None):
     """The search space registered as ``name`` (or ``pkg.module:Class``), built with ``cfg``."""
-    import nasrank.spaces  # noqa: F401  (registration)
     from nasrank.registry import SPACES
 
     return SPACES.create(name, **(cfg or {}))
@@ -103,15 +102,30 @@ def make_context(space, benchmark: str | None = None, dataset: str = "cifar10", 
 
 
 def make_ranker(name: str, space, context, cfg: dict[str, Any] | None = None):
-    """The ranker registered as ``name`` for ``space``, built with ``cfg`` (unknown keys are an error)."""
-    import nasrank.rankers  # noqa: F401  (registration)
+    """The ranker registered as ``name`` for ``space``, built with ``cfg`` (unknown keys, or a space
+    the ranker does not support, are an error)."""
     from nasrank.registry import RANKERS
 
-    cls = RANKERS.get(name)
-    supported = getattr(cls, "supported_spaces", None)
-    if supported is not None and space.registry_name not in supported:
-        raise NasrankError(f"ranker {name!r} does not support space {space.registry_name!r} (it supports: {', '.join(supported)})")
     return RANKERS.create(name, space, context, **(cfg or {}))
+
+
+def make_executor(executor: Any = "serial", workers: int = 2, ray_address: str | None = None,
+                  gpus_per_task: float = 1.0):
+    """``(executor, owned)``: None for ``"serial"``; a :class:`~nasrank.parallel.RayExecutor` for ``"ray"``
+    (``owned``: the caller closes it); an executor object is used as it is (not owned).
+
+    ``gpus_per_task`` is what each evaluation asks of a cluster with GPUs (1: one candidate per GPU);
+    below 1, several processes share a GPU, which only helps under MPS (the executor warns).
+    """
+    if executor is None or executor == "serial":
+        return None, False
+    if executor == "ray":
+        from nasrank.parallel import RayExecutor
+
+        return RayExecutor(workers=workers, address=ray_address, gpus_per_task=gpus_per_task), True
+    if isinstance(executor, str):
+        raise NasrankError(f"unknown executor {executor!r}; expected serial or ray")
+    return executor, False
 
 
 def open_store(store):

@@ -28,13 +28,12 @@ other rankers build (``build_kwargs`` or ``**build_kwargs``).
 """
 from __future__ import annotations
 
-import inspect
 import time
 from pathlib import Path
 from typing import Any, Sequence
 
 from nasrank.errors import NasrankError
-from nasrank.experiments.build import make_ranker, ranker_label, ranker_spec, write_json
+from nasrank.experiments.build import make_executor, make_ranker, open_store, ranker_label, ranker_spec, write_json
 
 #: scale options of the command, applied to every ranker that takes them
 SCALE_OPTIONS = ("channels", "cells_per_stage", "image_size", "train_fraction", "epochs", "batch_size")
@@ -58,23 +57,6 @@ def split_ranker_cfg(cfg: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], di
     return per, common
 
 
-def _ranker_class(name: str):
-    import nasrank.rankers  # noqa: F401
-    from nasrank.registry import RANKERS
-
-    return RANKERS.get(name)
-
-
-def _accepts(name: str) -> tuple[set[str], bool]:
-    """(explicit option names, takes **kwargs) of ranker ``name``."""
-    cls = _ranker_class(name)
-    if hasattr(cls, "options"):
-        return set(cls.options()), False
-    params = inspect.signature(cls.__init__).parameters
-    names = {n for n, p in params.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)} - {"self", "space", "context"}
-    return names, any(p.kind is p.VAR_KEYWORD for p in params.values())
-
-
 def check_scale(scale: dict[str, Any]) -> dict[str, Any]:
     """The scale options (``--channels`` ...), each a positive integer (``train_fraction`` in (0, 1])."""
     from nasrank import validate
@@ -91,19 +73,21 @@ def check_scale(scale: dict[str, Any]) -> dict[str, Any]:
 
 def check_common_options(common: dict[str, Any], specs: list[str], labels: list[str], space=None) -> None:
     """A ``--ranker-cfg KEY=VALUE`` without a ranker prefix must be taken by some listed ranker
-    (a ranker taking ``**build_kwargs`` takes the space's build options)."""
+    (a ranker keeping ``**kwargs`` for its network takes the space's build options)."""
+    import nasrank.rankers  # noqa: F401  (registration)
+    from nasrank.registry import RANKERS, accepted_options
     from nasrank.spaces.build_options import build_options
 
     leaves = {p for s in specs for p in s.split(">")} | ({"cascade"} if any(">" in s for s in specs) else set())
     accepted: set[str] = set()
     for name in leaves:
-        names, var_kw = _accepts(name)
-        if var_kw and not hasattr(_ranker_class(name), "options"):
-            opts = None if space is None else build_options(space)
-            if opts is None:
+        opts = accepted_options(RANKERS.get(name))
+        if opts.open:
+            build = None if space is None else build_options(space)
+            if build is None:
                 return  # a ranker taking **kwargs it does not declare: any key may be its
-            accepted |= opts
-        accepted |= names
+            accepted |= build
+        accepted |= set(opts.names)
     unused = sorted(set(common) - accepted)
     if unused:
         raise NasrankError(f"--ranker-cfg {', '.join(unused)}: no ranker in --rankers ({', '.join(labels)}) takes "
@@ -111,18 +95,27 @@ def check_common_options(common: dict[str, Any], specs: list[str], labels: list[
 
 
 def ranker_cfg(name: str, per: dict[str, dict[str, Any]], common: dict[str, Any], scale: dict[str, Any]) -> dict[str, Any]:
-    """Options of one (non-cascade) ranker: scale and common options it takes, then its own."""
-    names, var_kw = _accepts(name)
+    """Options of one (non-cascade) ranker: scale and common options it takes, then its own.
+
+    A ranker that declares ``takes_training_scale`` gets every scale option it
+    accepts; one that keeps ``**kwargs`` for its network (``params``, ``flops``)
+    gets the build options; one with a ``build_kwargs`` option (zero-shot) gets
+    them there.
+    """
+    from nasrank.registry import RANKERS, accepted_options
+
+    cls = RANKERS.get(name)
+    opts = accepted_options(cls)
+    training = bool(getattr(cls, "takes_training_scale", False))
     out: dict[str, Any] = {}
-    training = hasattr(_ranker_class(name), "options")  # train / fear: every scale knob they take
     build = {k: v for k, v in scale.items() if k in BUILD_OPTIONS}
     for k, v in scale.items():
-        if (training and k in names) or (var_kw and k in BUILD_OPTIONS):
+        if (training and k in opts) or (opts.open and k in BUILD_OPTIONS):
             out[k] = v
-    if not training and "build_kwargs" in names and build:  # zero-shot rankers: the network's scale only
+    if not training and "build_kwargs" in opts and build:  # zero-shot rankers: the network's scale only
         out["build_kwargs"] = {**build, **per.get(name, {}).get("build_kwargs", {})}
     for k, v in common.items():
-        if k in names or (var_kw and not training and k in BUILD_OPTIONS):
+        if k in opts or (opts.open and not training and k in BUILD_OPTIONS):
             out[k] = v
     out.update(per.get(name, {}))
     return out
@@ -195,19 +188,46 @@ def summarize_run(spec: str, history, space, context, wall: float, config: dict[
 
 
 # -- running -----------------------------------------------------------------------------
+def _run_all(built: dict[str, Any], labels: list[str], space, context, searcher: str, searcher_cfg, budget, seed: int,
+             out_dir: Path, resume: bool, store, executor, on_done) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One search per ranker (through ``executor`` when given); ``(summaries, histories)`` by label."""
+    from nasrank.history import History
+    from nasrank.rankers.stored import with_store
+    from nasrank.registry import SEARCHERS
+
+    name, cfg = searcher, dict(searcher_cfg or {})
+    if executor is not None:
+        from nasrank.parallel import searcher_for_executor
+
+        name, cfg = searcher_for_executor(name, cfg, getattr(executor, "workers", 1))
+    runs: dict[str, Any] = {}
+    histories = {}
+    for spec in labels:
+        ranker = with_store(built[spec], store)
+        s = SEARCHERS.create(name, space, ranker, seed=seed, executor=executor, **cfg)
+        history = History(out_dir / ranker_dirname(spec), resume=resume)
+        t0 = time.perf_counter()
+        history = s.run(budget, history)
+        histories[spec] = history
+        runs[spec] = summarize_run(spec, history, space, context, time.perf_counter() - t0, ranker.config())
+        if on_done:
+            on_done(spec, runs[spec])
+    return runs, histories
+
+
 def compare(space, context, rankers: Sequence[str], candidates: int, output: str | Path, searcher: str = "random",
             searcher_cfg: dict[str, Any] | None = None, ranker_cfg_pairs: dict[str, Any] | None = None,
             scale: dict[str, Any] | None = None, baseline: str | None = None, seed: int | None = None,
-            resume: bool = False, on_done=None, store=None) -> dict[str, Any]:
+            resume: bool = False, on_done=None, store=None, executor: Any = "serial", workers: int = 2,
+            ray_address: str | None = None, gpus_per_task: float = 1.0) -> dict[str, Any]:
     """Run ``searcher`` once per ranker with ``Budget(queries=candidates)``; write and return compare.json.
 
-    With a result ``store``, architectures already scored by the same ranker
-    configuration are read from it and charged their recorded cost.
+    With a result ``store`` (a :class:`~nasrank.store.ResultStore` or a path to one),
+    architectures already scored by the same ranker configuration are read from it
+    and charged their recorded cost. ``executor="ray"`` evaluates ``workers`` candidates at a time
+    (the searcher's parallel variant, as in ``search``; each task asks for ``gpus_per_task`` GPUs
+    where the cluster has them).
     """
-    from nasrank.store import with_store
-
-    import nasrank.searchers  # noqa: F401  (registration)
-    from nasrank.history import History
     from nasrank.registry import SEARCHERS
     from nasrank.searchers.base import Budget
 
@@ -229,6 +249,7 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
         raise NasrankError(f"--ranker-cfg names ranker(s) {', '.join(unknown)} that are not in --rankers ({', '.join(rankers)})")
     # build every ranker first: a bad option fails before any training
     built = {ranker_label(it): make_compare_ranker(it, space, context, per, common, scale) for it in items}
+    store = open_store(store)
     SEARCHERS.get(searcher)
     out_dir = Path(output)
     if out_dir.exists() and not out_dir.is_dir():
@@ -237,19 +258,13 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise NasrankError(f"cannot create the --output folder {out_dir}: {exc.strerror or exc}") from None
-    runs: dict[str, Any] = {}
-    histories = {}
-    for spec in rankers:
-        ranker = with_store(built[spec], store)
-        s = SEARCHERS.create(searcher, space, ranker, seed=seed, **(searcher_cfg or {}))
-        history = History(out_dir / ranker_dirname(spec), resume=resume)
-        t0 = time.perf_counter()
-        history = s.run(budget, history)
-        wall = time.perf_counter() - t0
-        histories[spec] = history
-        runs[spec] = summarize_run(spec, history, space, context, wall, ranker.config())
-        if on_done:
-            on_done(spec, runs[spec])
+    ex, owned = make_executor(executor, workers, ray_address, gpus_per_task)
+    try:
+        runs, histories = _run_all(built, rankers, space, context, searcher, searcher_cfg, budget, seed, out_dir,
+                                   resume, store, ex, on_done)
+    finally:
+        if owned:
+            ex.close()
     base_cost = runs[baseline]["total_cost_seconds"]
     for r in runs.values():
         r["cost_ratio_vs_baseline"] = base_cost / r["total_cost_seconds"] if r["total_cost_seconds"] > 0 else None

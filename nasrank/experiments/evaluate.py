@@ -10,10 +10,10 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from nasrank.errors import MissingFileError, NasrankError
-from nasrank.experiments.build import make_ranker, open_store
+from nasrank.experiments.build import make_executor, make_ranker, open_store
 
 REPORT_FILE = "report.json"
 SCORES_FILE = "scores.csv"
@@ -119,23 +119,25 @@ def read_archs_file(path: str | Path, space, bench, dataset: str) -> list:
 # --------------------------------------------------------------------------
 # scoring
 # --------------------------------------------------------------------------
-def _score(ranker, archs: list, on_result: Callable[[int, Any], None]) -> list:
-    """Evaluate ``archs``; ``on_result(i, evaluation)`` as each one finishes."""
-    from nasrank.store import StoredRanker
-
-    if isinstance(ranker, StoredRanker):
+def _run_ranker(ranker, archs: list, on_result, executor=None) -> list:
+    """``ranker.evaluate(archs)`` in this process, or through ``executor`` (results in order either way)."""
+    if executor is None:
         return ranker.evaluate(archs, on_result=on_result)
-    out = []
-    for i, a in enumerate(archs):
-        ev = ranker.evaluate([a])[0]
-        out.append(ev)
+    if hasattr(executor, "evaluate_async"):  # progress as results come back
+        evs: list = [None] * len(archs)
+        for i, ev in executor.evaluate_async(ranker, archs):
+            evs[i] = ev
+            on_result(i, ev)
+        return evs
+    evs = executor.evaluate(ranker, archs)
+    for i, ev in enumerate(evs):  # all at once: report them in order
         on_result(i, ev)
-    return out
+    return evs
 
 
 def score_all(rankers: dict[str, Any], archs: list, repeats: int, seed: int, quiet: bool = False,
-              on_row: Callable[[str, int, int, Any], None] | None = None) -> dict[str, dict]:
-    """Score every architecture ``repeats`` times with every ranker.
+              executor=None, on_row: Callable[[str, int, int, Any], None] | None = None) -> dict[str, dict]:
+    """Score every architecture ``repeats`` times with every ranker (through ``executor`` when given).
 
     ``on_row(ranker, repeat, i, evaluation)`` is called as each result arrives. Returns ``{name: {"score", "seconds", "device_seconds": (repeats, n) arrays, "stats": {...}}}``.
     """
@@ -170,7 +172,7 @@ def score_all(rankers: dict[str, Any], archs: list, repeats: int, seed: int, qui
                     if prog is not None:
                         prog.update(task, advance=1, note=f"{cached[0]} from store" if cached[0] else "")
 
-                evs = _score(ranker, archs, on_result)
+                evs = _run_ranker(ranker, archs, on_result, executor)
                 for i, ev in enumerate(evs):  # in case a ranker's evaluate skipped the callback
                     res["score"][r, i] = ev.score if ev.score is not None else np.nan
                     res["seconds"][r, i] = ev.seconds
@@ -219,14 +221,18 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
              archs_file: str | Path | None = None, ranker_cfgs: dict[str, dict[str, Any]] | None = None,
              modes: list[str] | tuple[str, ...] = ("iso", "deiso", "iso2deiso"), repeats: int = 1,
              seed: int | None = None, store=None, plots: bool = True, quiet: bool = True,
-             space_cfg: dict[str, Any] | None = None, status: dict[str, Any] | None = None) -> dict[str, Any]:
+             space_cfg: dict[str, Any] | None = None, executor: Any = "serial", workers: int = 2,
+             ray_address: str | None = None, gpus_per_task: float = 1.0,
+             status: dict[str, Any] | None = None) -> dict[str, Any]:
     """Score benchmark architectures with ``rankers`` and write ``OUT/scores.csv``, ``OUT/report.json``
     (and ``scatter.png``/``criteria.png`` with ``plots``); return the report.
 
     Give either ``sample`` (a number of architectures or ``"all"``) or ``archs_file``.
     ``ranker_cfgs`` maps a ranker name to its options; ``store`` is a
     :class:`~nasrank.store.ResultStore`, a path to one, or None; ``seed`` defaults to ``context.seed``.
-    ``space_cfg`` is only recorded in the report. The output folder is checked before anything
+    ``space_cfg`` is only recorded in the report. ``executor="ray"`` scores ``workers`` architectures
+    at a time on a Ray cluster (``ray_address``; each task asks for ``gpus_per_task`` GPUs where the
+    cluster has them); the scores are the serial run's. The output folder is checked before anything
     is scored; scores are appended to ``OUT/scores.partial.csv`` as they arrive (replaced by
     ``scores.csv`` at the end), and ``status`` (if given) is kept up to date with ``partial``
     (that path) and ``n_rows``, so an interrupted caller can say what was kept.
@@ -234,8 +240,9 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
     import numpy as np
 
     from nasrank.atomic import write_json_atomic
-    from nasrank.evaluation.report import PartialScores, json_safe, ranker_report, write_scores_csv
-    from nasrank.store import space_id, with_store
+    from nasrank.evaluation.ranking_report import PartialScores, json_safe, ranker_report, write_scores_csv
+    from nasrank.rankers.stored import with_store
+    from nasrank.store import space_id
 
     n_sample = check_selection(sample, archs_file, repeats)
     bench = context.benchmark
@@ -265,10 +272,13 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
         partial.add(arch_strings[i], name, r, ev, truth[i])
         status["n_rows"] = partial.n_rows
 
+    ex, owned = make_executor(executor, workers, ray_address, gpus_per_task)
     try:
-        results = score_all(built, archs, repeats, seed, quiet=quiet, on_row=on_row)
+        results = score_all(built, archs, repeats, seed, quiet=quiet, executor=ex, on_row=on_row)
     finally:
         partial.close()
+        if owned:
+            ex.close()
     write_scores_csv(out / SCORES_FILE, arch_strings, truth, results)
     partial.discard()
     status["partial"] = None
@@ -296,7 +306,7 @@ def _plot(out: Path, report: dict[str, Any], results: dict[str, dict], truth, na
     import numpy as np
 
     from nasrank.evaluation.criteria import spearman
-    from nasrank.evaluation.report import mean_over_repeats, plot_criteria, plot_scatter
+    from nasrank.evaluation.ranking_report import mean_over_repeats, plot_criteria, plot_scatter
 
     modes = report["modes"]
     means = {n: mean_over_repeats(results[n]["score"]) for n in names}

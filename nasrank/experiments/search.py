@@ -6,51 +6,41 @@ from pathlib import Path
 from typing import Any
 
 from nasrank.errors import NasrankError
-from nasrank.experiments.build import make_ranker, open_store, write_json
+from nasrank.experiments.build import make_executor, make_ranker, open_store, write_json
 
 CONFIG_FILE = "config.json"
 SUMMARY_FILE = "summary.json"
 
 
-def make_executor(executor: str = "serial", workers: int = 2, ray_address: str | None = None):
-    """None for ``"serial"``; a :class:`~nasrank.parallel.RayExecutor` for ``"ray"``."""
-    if executor == "serial":
-        return None
-    if executor == "ray":
-        from nasrank.parallel import RayExecutor
-
-        return RayExecutor(workers=workers, address=ray_address)
-    raise NasrankError(f"unknown executor {executor!r}; expected serial or ray")
-
-
 def search(space, context, ranker: str = "tabular", searcher: str = "random", *,
            ranker_cfg: dict[str, Any] | None = None, searcher_cfg: dict[str, Any] | None = None,
            budget_queries: int | None = None, budget_seconds: float | None = None,
-           output: str | Path | None = None, resume: bool = False, store=None, executor: str = "serial",
-           workers: int = 2, ray_address: str | None = None, plot: bool = False, quiet: bool = True,
+           output: str | Path | None = None, resume: bool = False, store=None, executor: Any = "serial",
+           workers: int = 2, ray_address: str | None = None, gpus_per_task: float = 1.0, plot: bool = False,
+           quiet: bool = True,
            run_config: dict[str, Any] | None = None) -> tuple[dict[str, Any], Any]:
     """Run ``searcher`` with ``ranker`` until the budget is spent; return ``(summary, history)``.
 
     With ``output`` the history goes to ``OUT/history.jsonl`` (``resume`` continues it),
     ``run_config`` (if given) to ``OUT/config.json`` and the summary to ``OUT/summary.json``
     (``plot``: ``OUT/trajectory.png``). ``store`` is a :class:`~nasrank.store.ResultStore`,
-    a path to one, or None; ``executor="ray"`` runs ``workers`` evaluations at a time.
+    a path to one, or None; ``executor="ray"`` runs ``workers`` evaluations at a time, each asking for
+    ``gpus_per_task`` GPUs where the cluster has them (an executor object is used as it is).
     """
-    import nasrank.searchers  # noqa: F401  (registration)
     from nasrank.history import History
     from nasrank.registry import SEARCHERS
     from nasrank.searchers.base import Budget
-    from nasrank.store import with_store
+    from nasrank.rankers.stored import with_store
 
     budget = Budget(queries=budget_queries, seconds=budget_seconds)
     rk = make_ranker(ranker, space, context, ranker_cfg)
     rk = with_store(rk, open_store(store))
-    ex = make_executor(executor, workers, ray_address)
+    ex, _ = make_executor(executor, workers, ray_address, gpus_per_task)
     searcher_name, s_cfg = searcher, dict(searcher_cfg or {})
     if ex is not None:  # random: batches of workers; evolution: evolution_async
         from nasrank.parallel import searcher_for_executor
 
-        searcher_name, s_cfg = searcher_for_executor(searcher_name, s_cfg, workers)
+        searcher_name, s_cfg = searcher_for_executor(searcher_name, s_cfg, getattr(ex, "workers", workers))
     s = SEARCHERS.create(searcher_name, space, rk, seed=context.seed, executor=ex, **s_cfg)
     out = Path(output) if output else None
     history = History(out, resume=resume)

@@ -35,10 +35,15 @@ class ClassificationModule(L.LightningModule):
     """Cross-entropy classification of ``model`` with the NB201 recipe by default.
 
     Logs ``train_loss``/``train_acc`` (per epoch, running over its batches)
-    and ``val_loss``/``val_acc``. Besides the logged metrics it keeps plain
+    and ``val_loss``/``val_acc``. Besides the logged metrics it keeps
     counters that callbacks may read at any step: ``epoch_correct``,
     ``epoch_seen`` (running over the current epoch) and ``epoch_train_acc``
     (one value per finished epoch); optimizer steps are ``trainer.global_step``.
+
+    The training step never waits for the device: the correct count
+    accumulates in a device tensor and ``epoch_seen`` comes from batch shapes.
+    Reading ``epoch_correct`` (or ``running_train_acc``) is the one host sync;
+    FEAR reads it only at its check points, and the module once per epoch end.
 
     A batch is ``(*inputs, labels)``: the model is called as ``model(*inputs)``
     (so a model over cached features may take several tensors).
@@ -65,13 +70,18 @@ class ClassificationModule(L.LightningModule):
             keep = {id(p) for m in self.trainable for p in m.parameters()}
             for p in self.model.parameters():
                 p.requires_grad_(id(p) in keep)
-        self.epoch_correct = 0
+        self._correct: torch.Tensor | None = None  # correct predictions this epoch, on the device
         self.epoch_seen = 0
         self.epoch_train_acc: list[float] = []
 
     # -- helpers ------------------------------------------------------------
     def trainable_parameters(self) -> list[nn.Parameter]:
         return [p for p in self.model.parameters() if p.requires_grad]
+
+    @property
+    def epoch_correct(self) -> int:
+        """Correct training predictions of the current epoch so far (reads the device counter: a host sync)."""
+        return 0 if self._correct is None else int(self._correct)
 
     @property
     def running_train_acc(self) -> float:
@@ -81,16 +91,17 @@ class ClassificationModule(L.LightningModule):
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         return self.model(*inputs)
 
-    def _step(self, batch: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _step(self, batch: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """Loss, correct count (a device tensor) and batch size (from the shape: no sync)."""
         *inputs, y = batch
         logits = self.model(*inputs)
         loss = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing)
         correct = (logits.argmax(1) == y).sum()
-        return loss, correct, y.new_tensor(y.shape[0])
+        return loss, correct, int(y.shape[0])
 
     # -- training -----------------------------------------------------------
     def on_train_epoch_start(self) -> None:
-        self.epoch_correct = 0
+        self._correct = None
         self.epoch_seen = 0
 
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
@@ -100,12 +111,11 @@ class ClassificationModule(L.LightningModule):
                 m.train()
 
     def training_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> torch.Tensor:
-        loss, correct, n = self._step(batch)
-        c, k = int(correct), int(n)
-        self.epoch_correct += c
+        loss, correct, k = self._step(batch)
+        self._correct = correct if self._correct is None else self._correct + correct
         self.epoch_seen += k
-        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=k)
-        self.log("train_acc", c / k, on_step=False, on_epoch=True, batch_size=k)
+        self.log("train_loss", loss.detach(), on_step=False, on_epoch=True, batch_size=k)
+        self.log("train_acc", correct / k, on_step=False, on_epoch=True, batch_size=k)
         return loss
 
     def on_train_epoch_end(self) -> None:
@@ -113,16 +123,14 @@ class ClassificationModule(L.LightningModule):
             self.epoch_train_acc.append(self.running_train_acc)
 
     def validation_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> None:
-        loss, correct, n = self._step(batch)
-        k = int(n)
+        loss, correct, k = self._step(batch)
         self.log("val_loss", loss, on_step=False, on_epoch=True, batch_size=k)
-        self.log("val_acc", int(correct) / k, on_step=False, on_epoch=True, batch_size=k)
+        self.log("val_acc", correct / k, on_step=False, on_epoch=True, batch_size=k)
 
     def test_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> None:
-        loss, correct, n = self._step(batch)
-        k = int(n)
+        loss, correct, k = self._step(batch)
         self.log("test_loss", loss, on_step=False, on_epoch=True, batch_size=k)
-        self.log("test_acc", int(correct) / k, on_step=False, on_epoch=True, batch_size=k)
+        self.log("test_acc", correct / k, on_step=False, on_epoch=True, batch_size=k)
 
     def _total_steps(self) -> int:
         trainer = self.trainer
@@ -169,7 +177,7 @@ def make_trainer(context: Any = None, max_epochs: int | None = None, *, max_step
                  precision: str | int = "32-true", gradient_clip_val: float | None = None,
                  callbacks: Iterable[L.Callback] = (), logger: Any = False, checkpoint_dir: str | Path | None = None,
                  default_root_dir: str | Path | None = None, val_every_n_epochs: int | None = None,
-                 **kwargs: Any) -> L.Trainer:
+                 log_every_n_steps: int = 50, **kwargs: Any) -> L.Trainer:
     """The one way nasrank builds a ``lightning.Trainer``.
 
     ``context`` (a :class:`~nasrank.rankers.base.RunContext`) gives the
@@ -177,7 +185,8 @@ def make_trainer(context: Any = None, max_epochs: int | None = None, *, max_step
     no logger and no checkpoints unless asked (``logger`` may be any Lightning
     logger or list of them; ``checkpoint_dir`` adds a ``ModelCheckpoint``).
     ``fit`` runs no validation unless ``val_every_n_epochs`` is given (rankers
-    call ``trainer.validate`` once at the end).
+    call ``trainer.validate`` once at the end). Step-level logging happens
+    every ``log_every_n_steps`` (the metrics nasrank logs are per epoch).
     """
     quiet_lightning()
     device = getattr(context, "device", "auto") or "auto"
@@ -193,7 +202,8 @@ def make_trainer(context: Any = None, max_epochs: int | None = None, *, max_step
         enable_progress_bar=bool(getattr(context, "progress", False)), logger=logger,
         enable_checkpointing=checkpoint_dir is not None, enable_model_summary=False,
         gradient_clip_val=gradient_clip_val, num_sanity_val_steps=0, callbacks=cbs,
-        default_root_dir=str(default_root_dir) if default_root_dir else None, log_every_n_steps=1,
+        default_root_dir=str(default_root_dir) if default_root_dir else None,
+        log_every_n_steps=log_every_n_steps,
         check_val_every_n_epoch=val_every_n_epochs or 2**31 - 1, **kwargs)
 
 

@@ -4,6 +4,12 @@ Train/held-out split: a fixed fraction of the training set (``val_fraction``,
 chosen by ``split_seed``) is held out for validation and ranker scoring; the
 official test set is the test split. Augmentation (random crop with 4-pixel
 padding and horizontal flip) runs per batch on the device, after transfer.
+
+Each split is moved to the training device once (per device) and served as
+:class:`~nasrank.lightning_modules.batches.IndexBatches`: one gather per
+batch, no per-sample collation and no host-to-device copy per step. The
+shuffle draws what ``DataLoader(shuffle=True)`` drew, so seeded runs keep
+their batches.
 """
 from __future__ import annotations
 
@@ -14,9 +20,10 @@ import lightning as L
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import TensorDataset
 
 from nasrank.errors import NasrankError
+from nasrank.lightning_modules.batches import IndexBatches
 from nasrank.lightning_modules.datasets import dataset_info, read_arrays
 
 _CACHE: dict[tuple[str, str], tuple[np.ndarray, ...]] = {}
@@ -31,17 +38,23 @@ def load_arrays(name: str, data_dir: str | Path | None) -> tuple[np.ndarray, ...
 
 
 def random_crop_flip(x: torch.Tensor, pad: int = 4, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Random crop after zero padding, and random horizontal flip, per image."""
-    n, _, h, w = x.shape
-    padded = F.pad(x, (pad, pad, pad, pad))
-    dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator).tolist()
-    dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator).tolist()
-    flip = (torch.rand(n, generator=generator) < 0.5).tolist()
-    out = torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
-    if any(flip):
-        idx = torch.tensor(flip, device=x.device)
-        out[idx] = out[idx].flip(-1)
-    return out
+    """Random crop after zero padding, and random horizontal flip, per image, as one gather over the batch.
+
+    Offsets are uniform over ``0..2*pad`` in each direction and each image is flipped with
+    probability 1/2, drawn on ``x``'s device (``generator``, if given, must live there). On the
+    CPU the draws are the same as the former per-image loop's, so the output is too.
+    """
+    n, c, h, w = x.shape
+    dev = x.device
+    dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=dev)
+    dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=dev)
+    flip = torch.rand(n, generator=generator, device=dev) < 0.5
+    cols = torch.arange(w, device=dev).expand(n, w)
+    cols = torch.where(flip[:, None], cols.flip(1), cols) + dx[:, None]  # (n, w) columns of the padded image
+    rows = torch.arange(h, device=dev) + dy[:, None]  # (n, h)
+    index = (rows[:, :, None] * (w + 2 * pad) + cols[:, None, :]).view(n, 1, h * w).expand(n, c, h * w)
+    padded = F.pad(x, (pad, pad, pad, pad)).flatten(2)
+    return padded.gather(2, index).view(n, c, h, w)
 
 
 class ImageDataModule(L.LightningDataModule):
@@ -53,8 +66,7 @@ class ImageDataModule(L.LightningDataModule):
 
     def __init__(self, dataset: str = "cifar10", data_dir: str | Path | None = None, batch_size: int = 256,
                  val_fraction: float = 0.1, train_fraction: float = 1.0, image_size: int | None = None,
-                 augment: bool = True, split_seed: int = 0, num_workers: int = 0,
-                 eval_batch_size: int | None = None) -> None:
+                 augment: bool = True, split_seed: int = 0, eval_batch_size: int | None = None) -> None:
         super().__init__()
         self.info = dataset_info(dataset)
         if not 0.0 <= val_fraction < 1.0:
@@ -70,8 +82,8 @@ class ImageDataModule(L.LightningDataModule):
         self.image_size = image_size
         self.augment = augment
         self.split_seed = split_seed
-        self.num_workers = num_workers
         self._splits: dict[str, TensorDataset] | None = None
+        self._on_device: dict[tuple[str, str], tuple[torch.Tensor, ...]] = {}
 
     @property
     def num_classes(self) -> int:
@@ -109,17 +121,28 @@ class ImageDataModule(L.LightningDataModule):
             raise NasrankError(f"the {name!r} split of {self.dataset} is empty (val_fraction={self.val_fraction})")
         return self._splits[name]
 
-    def _loader(self, name: str, shuffle: bool, batch_size: int) -> DataLoader:
-        return DataLoader(self.split(name), batch_size=batch_size, shuffle=shuffle, num_workers=self.num_workers,
-                          drop_last=False)
+    def _device(self) -> torch.device:
+        """The attached Trainer's device (CPU when used without a Trainer)."""
+        trainer = getattr(self, "trainer", None)
+        return trainer.strategy.root_device if trainer is not None else torch.device("cpu")
 
-    def train_dataloader(self) -> DataLoader:
+    def tensors_on(self, name: str, device: torch.device) -> tuple[torch.Tensor, ...]:
+        """The split's ``(x, y)`` on ``device``, moved there once and kept."""
+        key = (name, str(device))
+        if key not in self._on_device:
+            self._on_device[key] = tuple(t.to(device) for t in self.split(name).tensors)
+        return self._on_device[key]
+
+    def _loader(self, name: str, shuffle: bool, batch_size: int) -> IndexBatches:
+        return IndexBatches(self.tensors_on(name, self._device()), batch_size, shuffle=shuffle)
+
+    def train_dataloader(self) -> IndexBatches:
         return self._loader("train", True, self.batch_size)
 
-    def val_dataloader(self) -> DataLoader:
+    def val_dataloader(self) -> IndexBatches:
         return self._loader("val", False, self.eval_batch_size)
 
-    def test_dataloader(self) -> DataLoader:
+    def test_dataloader(self) -> IndexBatches:
         return self._loader("test", False, self.eval_batch_size)
 
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:

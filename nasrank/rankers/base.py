@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import math
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
+from nasrank.errors import NasrankError
 from nasrank.spaces.base import Arch, SearchSpace
 
 
@@ -56,16 +56,25 @@ class Ranker(ABC):
     """
 
     registry_name: str = "custom"
-    #: spaces this ranker supports (None = every space)
+    #: spaces this ranker supports (None = every space); checked when the ranker is built
     supported_spaces: tuple[str, ...] | None = None
     #: whether the same inputs always give the same score
     deterministic: bool = True
     #: whether a score depends on earlier evaluations (then the result store is bypassed)
     depends_on_history: bool = False
-    #: whether a score reads the benchmark (then its content fingerprint is part of the store key)
+    #: whether the score is read from ``context.benchmark`` (its content fingerprint then keys the result store)
     uses_benchmark: bool = False
+    #: whether the ranker trains networks and takes the training-scale options
+    #: (``channels``, ``cells_per_stage``, ``image_size``, ``train_fraction``, ``epochs``, ``batch_size``)
+    takes_training_scale: bool = False
+    #: constructor arguments every ranker gets positionally (not options)
+    positional_args: tuple[str, ...] = ("space", "context")
 
     def __init__(self, space: SearchSpace, context: RunContext | None = None) -> None:
+        supported = type(self).supported_spaces
+        if supported is not None and space.registry_name not in supported:
+            raise NasrankError(f"ranker {self.registry_name!r} does not support space {space.registry_name!r} "
+                               f"(it supports: {', '.join(supported)})")
         self.space = space
         self.context = context or RunContext()
 
@@ -75,16 +84,13 @@ class Ranker(ABC):
 
     def config(self) -> dict[str, Any]:
         """The constructor options of this ranker (for hashing and reports)."""
+        from nasrank.registry import accepted_options
+
         out: dict[str, Any] = {}
-        for cls in type(self).__mro__:
-            if cls is Ranker or cls is object or "__init__" not in cls.__dict__:
-                continue
-            for n in inspect.signature(cls.__init__).parameters:
-                if n in ("self", "space", "context", "args", "kwargs") or n in out:
-                    continue
-                if hasattr(self, n):
-                    v = getattr(self, n)
-                    out[n] = v if isinstance(v, (int, float, str, bool, type(None), list, tuple)) else repr(v)
+        for n in accepted_options(type(self)).names:
+            if hasattr(self, n):
+                v = getattr(self, n)
+                out[n] = v if isinstance(v, (int, float, str, bool, type(None), list, tuple)) else repr(v)
         return out
 
     def config_hash(self) -> str:
@@ -94,9 +100,19 @@ class Ranker(ABC):
     def evaluate_one(self, arch: Arch) -> Evaluation:
         raise NotImplementedError
 
-    def evaluate(self, archs: Sequence[Arch]) -> list[Evaluation]:
-        """Score ``archs``; one :class:`Evaluation` each, in order."""
-        return [self.evaluate_one(a) for a in archs]
+    def evaluate(self, archs: Sequence[Arch],
+                 on_result: Callable[[int, Evaluation], None] | None = None) -> list[Evaluation]:
+        """Score ``archs``; one :class:`Evaluation` each, in order.
+
+        ``on_result(i, evaluation)``, when given, is called once per position
+        ``i`` as its result becomes available (e.g. for a progress bar).
+        """
+        out = []
+        for i, a in enumerate(archs):
+            out.append(self.evaluate_one(a))
+            if on_result is not None:
+                on_result(i, out[-1])
+        return out
 
     def score(self, archs: Sequence[Arch]) -> list[float]:
         """Scores only (convenience)."""

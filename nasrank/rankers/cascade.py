@@ -22,7 +22,7 @@ copied to the top level.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from nasrank import validate
 from nasrank.errors import NasrankError
@@ -47,16 +47,14 @@ class CascadeRanker(Ranker):
         keep_fraction = validate.number(keep_fraction, "keep_fraction", "ranker 'cascade'", 0.0, 1.0, low_open=True)
         if "cascade" in (first, second):
             raise NasrankError("a cascade's stages cannot themselves be 'cascade'")
-        from nasrank.experiments.build import make_ranker
-
         self.first = first
         self.second = second
         self.keep_fraction = float(keep_fraction)
         self.per_batch = per_batch
         self.first_cfg = dict(first_cfg or {})
         self.second_cfg = dict(second_cfg or {})
-        self.first_ranker = make_ranker(first, space, self.context, self.first_cfg)
-        self.second_ranker = make_ranker(second, space, self.context, self.second_cfg)
+        self.first_ranker = RANKERS.create(first, space, self.context, **self.first_cfg)
+        self.second_ranker = RANKERS.create(second, space, self.context, **self.second_cfg)
         self._seen: list[float] = []
 
     @property
@@ -72,7 +70,8 @@ class CascadeRanker(Ranker):
     def _key(score: float) -> float:
         return score if math.isfinite(score) else -math.inf
 
-    def evaluate(self, archs: Sequence[Arch]) -> list[Evaluation]:
+    def evaluate(self, archs: Sequence[Arch],
+                 on_result: Callable[[int, Evaluation], None] | None = None) -> list[Evaluation]:
         cheap = self.first_ranker.evaluate(list(archs))
         pool = [] if self.per_batch else self._seen
         pool.extend(self._key(e.score) for e in cheap)
@@ -95,4 +94,7 @@ class CascadeRanker(Ranker):
             else:
                 below = sum(p < self._key(e.score) for p in pool) / n if math.isfinite(e.score) else 0.0
                 out.append(Evaluation(FILTERED_SCORE + min(below, 0.999), e.seconds, e.device_seconds, info))
+        if on_result is not None:
+            for i, ev in enumerate(out):
+                on_result(i, ev)
         return out

@@ -7,7 +7,7 @@ epoch, checked at each epoch's end, or every ``check_every_steps`` optimizer
 steps when given. Time-to-threshold is recorded in seconds, epochs and
 optimizer steps.
 
-Stage 2 freezes everything except ``space.fear_tail(model, tail_cells)`` (the
+Stage 2 freezes everything except ``fear_tail(space, model, tail_cells)`` (the
 freeze point; NB201 default: the last four cells, the final BN-ReLU and the
 classifier) and trains the tail for
 ``stage2_epochs`` (batch 1024, lr 0.1, cosine). The score is the best
@@ -15,8 +15,10 @@ training top-1 of stage 2 (``score_split="train"``) or the tail's held-out
 accuracy after stage 2 (``"val"``).
 
 ``stage2="cached"`` (default): the frozen prefix runs in eval mode on the
-un-augmented training images once; the tail is trained on those cached
-features (a small Lightning run over a ``TensorDataset``). The cut is found
+un-augmented training images once, on the training device, and the features
+stay there; the tail is trained on them, batched by index, in the same
+Lightning run (:class:`~nasrank.lightning_modules.cached_tail.CachedTailModule`).
+The cut is found
 by ``torch.fx`` tracing with the tail modules (and fully frozen sub-modules)
 as leaves, so every value that crosses from prefix to tail is cached (e.g.
 both inputs of a DARTS cell). A network that cannot be traced falls back to
@@ -47,15 +49,16 @@ from typing import Any
 import lightning as L
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
 
 from nasrank import validate
 from nasrank.errors import NasrankError
-from nasrank.lightning_modules.classification import ClassificationModule, make_trainer, trainer_devices
+from nasrank.lightning_modules.cached_tail import CachedTailModule
+from nasrank.lightning_modules.classification import ClassificationModule, trainer_devices
 from nasrank.rankers.base import Evaluation, RunContext
 from nasrank.rankers.training import TrainingRankerBase
 from nasrank.registry import RANKERS
-from nasrank.spaces.base import Arch, SearchSpace, check_tail_cells
+from nasrank.rankers.fear_tail import check_tail_cells, fear_tail
+from nasrank.spaces.base import Arch, SearchSpace
 
 #: the authors' stage-1 training-accuracy thresholds
 DEFAULT_THRESHOLDS = {"cifar10": 0.6, "cifar100": 0.3, "ImageNet16-120": 0.2}
@@ -91,12 +94,13 @@ class ThresholdStop(L.Callback):
         self.t0 = time.perf_counter()
 
     def _mark(self, trainer: L.Trainer, module: ClassificationModule, batch_idx: int, epoch_end: bool) -> None:
+        # reading the accuracy waits for the device, so the clock is read after the steps have run
+        self.acc_at_stop = module.running_train_acc
         self.seconds = time.perf_counter() - self.t0
         self.steps = int(trainer.global_step)
         nb = trainer.num_training_batches
         frac = 1.0 if epoch_end or not nb or not math.isfinite(nb) else (batch_idx + 1) / nb
         self.epochs = trainer.current_epoch + frac
-        self.acc_at_stop = module.running_train_acc
 
     def _check(self, trainer: L.Trainer, module: ClassificationModule, batch_idx: int, epoch_end: bool) -> None:
         acc = module.running_train_acc
@@ -143,7 +147,7 @@ def split_at_tail(model: nn.Module, tail: list[nn.Module]) -> tuple[torch.fx.Gra
     names = {id(m): n for n, m in model.named_modules()}
     missing = [m for m in tail if id(m) not in names]
     if missing:
-        raise NasrankError("fear_tail returned modules that are not part of the model")
+        raise NasrankError("the FEAR tail holds modules that are not part of the model")
     tail_names = {names[id(m)] for m in tail}
     tail_ids = {id(m) for m in tail}
     holds_tail = {n for n, m in model.named_modules() if any(id(s) in tail_ids for s in m.modules())}
@@ -164,7 +168,7 @@ def split_at_tail(model: nn.Module, tail: list[nn.Module]) -> tuple[torch.fx.Gra
             in_tail.add(n)
     output = order[-1]
     if output.op != "output" or output not in in_tail:
-        raise NasrankError("the model's output does not depend on its fear_tail modules")
+        raise NasrankError("the model's output does not depend on its FEAR tail modules")
     boundary = [n for n in order if n not in in_tail and n in per_sample and any(u in in_tail for u in n.users)]
 
     pg = fx.Graph()
@@ -191,17 +195,6 @@ def split_at_tail(model: nn.Module, tail: list[nn.Module]) -> tuple[torch.fx.Gra
     tail_net.graph.eliminate_dead_code()
     tail_net.recompile()
     return prefix, tail_net, len(boundary)
-
-
-class _Prefix(L.LightningModule):
-    """Inference of the frozen prefix (through ``trainer.predict``)."""
-
-    def __init__(self, prefix: nn.Module) -> None:
-        super().__init__()
-        self.prefix = prefix
-
-    def predict_step(self, batch: Any, batch_idx: int) -> tuple[torch.Tensor, ...]:
-        return tuple(t.detach().cpu() for t in self.prefix(batch[0]))
 
 
 @RANKERS.register("fear")
@@ -288,14 +281,8 @@ class FearRanker(TrainingRankerBase):
 
     # -- stage 2 --------------------------------------------------------------
     def tail(self, model: nn.Module) -> list[nn.Module]:
-        """The modules stage 2 trains: ``space.fear_tail`` at this ranker's freeze point."""
-        if self.tail_cells is None:
-            return self.space.fear_tail(model)
-        try:
-            return self.space.fear_tail(model, cells=self.tail_cells)
-        except TypeError as exc:
-            raise NasrankError(f"space {self.space.registry_name!r} cannot move FEAR's freeze point: its fear_tail "
-                               "takes no `cells` argument (drop tail_cells)") from exc
+        """The modules stage 2 trains: :func:`~nasrank.rankers.fear_tail.fear_tail` at this ranker's freeze point."""
+        return fear_tail(self.space, model, self.tail_cells)
 
     def stage2_exact(self, model: nn.Module, tail: list[nn.Module], name: str) -> dict[str, Any]:
         bs = self.stage2_batch_size
@@ -311,33 +298,25 @@ class FearRanker(TrainingRankerBase):
             out["stage2_val_acc"] = float(trainer.validate(module, datamodule=dm, verbose=False)[0]["val_acc"])
         return out
 
-    def _features(self, prefix: nn.Module, split: str) -> TensorDataset:
-        x, y = self.datamodule().split(split).tensors
-        loader = DataLoader(TensorDataset(x), batch_size=max(self.stage2_batch_size, 256), shuffle=False)
-        trainer = make_trainer(self.context, inference_mode=True)
-        parts = trainer.predict(_Prefix(prefix), dataloaders=loader)
-        feats = [torch.cat([p[i] for p in parts]) for i in range(len(parts[0]))]
-        return TensorDataset(*feats, y)
-
     def stage2_cached(self, model: nn.Module, tail: list[nn.Module], name: str) -> dict[str, Any]:
+        """Stage 2 on the prefix's features, cached once on the training device (one Trainer)."""
         prefix, tail_net, n_cut = split_at_tail(model, tail)
         model.eval()
-        t0 = time.perf_counter()
-        train_ds = self._features(prefix, "train")
-        val_ds = self._features(prefix, "val") if self.score_split == "val" else None
-        cache_s = time.perf_counter() - t0
+        dm = self.datamodule()
+        splits = ("train", "val") if self.score_split == "val" else ("train",)
+        images = {s: dm.split(s).tensors for s in splits}
         bs = self.stage2_batch_size
-        module = ClassificationModule(tail_net, lr=self.stage2_lr, momentum=self.momentum, nesterov=self.nesterov,
-                                      weight_decay=self.weight_decay, schedule_epochs=self.stage2_epochs,
-                                      steps_per_epoch=-(-len(train_ds) // bs), trainable=tail)
+        module = CachedTailModule(prefix, tail_net, images, batch_size=bs, lr=self.stage2_lr, momentum=self.momentum,
+                                  nesterov=self.nesterov, weight_decay=self.weight_decay,
+                                  schedule_epochs=self.stage2_epochs,
+                                  steps_per_epoch=-(-len(images["train"][1]) // bs), trainable=tail)
         trainer = self.trainer(self.stage2_epochs, name=f"{name}-stage2")
-        trainer.fit(module, train_dataloaders=DataLoader(train_ds, batch_size=bs, shuffle=True))
+        trainer.fit(module)
         out: dict[str, Any] = {"stage2_train_acc": max(module.epoch_train_acc, default=0.0),
-                               "stage2_steps": int(trainer.global_step), "stage2_cache_seconds": cache_s,
-                               "stage2_cached_tensors": n_cut}
-        if val_ds is not None:
-            loader = DataLoader(val_ds, batch_size=max(bs, 512), shuffle=False)
-            out["stage2_val_acc"] = float(trainer.validate(module, dataloaders=loader, verbose=False)[0]["val_acc"])
+                               "stage2_steps": int(trainer.global_step), "stage2_cached_tensors": n_cut}
+        if self.score_split == "val":
+            out["stage2_val_acc"] = float(trainer.validate(module, verbose=False)[0]["val_acc"])
+        out["stage2_cache_seconds"] = module.cache_seconds
         return out
 
     # -- one candidate ----------------------------------------------------------

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from nasrank.errors import NasrankError
 from nasrank.rankers.base import Evaluation, Ranker, RunContext
@@ -55,8 +55,6 @@ class OneShotRanker(Ranker):
                  metric: str = "acc", val_images: int | None = None, batch_size: int = 512,
                  bn_recalibrate_batches: int = 0, charge_training: bool = True) -> None:
         super().__init__(space, context)
-        if getattr(space, "registry_name", None) not in self.supported_spaces:
-            raise NasrankError(f"ranker 'oneshot' supports only nb201, got space {space.registry_name!r}")
         if not supernet:
             raise NasrankError("ranker 'oneshot' needs supernet=CKPT (a checkpoint from `nasrank supernet train`)")
         if metric not in ("acc", "neg_loss"):
@@ -129,7 +127,8 @@ class OneShotRanker(Ranker):
         return score_archs(module, list(archs), x, y, batch_size=self.batch_size, metrics=metrics,
                            recal_batches=recal, device=device)
 
-    def evaluate(self, archs: Sequence[Arch]) -> list[Evaluation]:
+    def evaluate(self, archs: Sequence[Arch],
+                 on_result: Callable[[int, Evaluation], None] | None = None) -> list[Evaluation]:
         if not archs:
             return []
         t0 = time.perf_counter()
@@ -151,4 +150,6 @@ class OneShotRanker(Ranker):
             if not math.isfinite(s):
                 ev_info["invalid"] = "nan" if math.isnan(s) else "inf"
             out.append(Evaluation(float(s), dt / n + share, dt / n + share_dev, ev_info))
+            if on_result is not None:
+                on_result(len(out) - 1, out[-1])
         return out

@@ -1,16 +1,8 @@
 """The ``tabular`` ranker: the benchmark's accuracy, charged a model of training cost.
 
-Cost model (NB201, CIFAR-10, the benchmark's GPU): a least-squares fit of the
-recorded 200-epoch training times of the 1,000 cells in
-``nats_1000_cifar10_12ep_vs_200ep.csv`` on op counts (R² = 0.995, median
-error 1.2%)::
-
-    seconds(200 ep) = 1435.67 + 906.87·#conv3x3 + 690.88·#conv1x1
-                      + 327.10·#avgpool − 76.89·#skip
-
-Time scales linearly with epochs (the 12-epoch records are 12/200 of it,
-to 0.01%). Where the benchmark records a training time it is used instead.
-For other spaces the default charge is ``seconds_per_query``.
+The charge is the training time the benchmark records for ``epochs``; where it
+records none, the space's model (:meth:`SearchSpace.modelled_training_seconds`,
+e.g. NB201's fit of op counts), else ``seconds_per_query``.
 """
 from __future__ import annotations
 
@@ -22,16 +14,6 @@ from nasrank.errors import NasrankError
 from nasrank.rankers.base import Evaluation, Ranker, RunContext
 from nasrank.registry import RANKERS
 from nasrank.spaces.base import Arch, SearchSpace
-
-NB201_COST_200EP = {"const": 1435.67, "nor_conv_3x3": 906.87, "nor_conv_1x1": 690.88,
-                    "avg_pool_3x3": 327.10, "skip_connect": -76.89}
-
-
-def nb201_training_seconds(arch: Arch, epochs: int = 200) -> float:
-    """Modelled NB201 CIFAR-10 training time (benchmark GPU seconds) for ``epochs``."""
-    s = NB201_COST_200EP["const"] + sum(c * arch.count(op) for op, c in NB201_COST_200EP.items() if op != "const")
-    return s * epochs / 200.0
-
 
 @RANKERS.register("tabular")
 class TabularRanker(Ranker):
@@ -51,9 +33,8 @@ class TabularRanker(Ranker):
         recorded = self.context.benchmark.training_seconds(arch, self.context.dataset, self.epochs)
         if recorded is not None:
             return recorded
-        if self.space.registry_name == "nb201":
-            return nb201_training_seconds(arch, self.epochs)
-        return self.seconds_per_query
+        modelled = self.space.modelled_training_seconds(arch, self.epochs)
+        return self.seconds_per_query if modelled is None else modelled
 
     def evaluate_one(self, arch: Arch) -> Evaluation:
         acc = self.context.benchmark.true_accuracy(arch, self.context.dataset)

@@ -30,6 +30,7 @@ class TrainingRankerBase(Ranker):
     """Data, network building and Trainer options shared by the training rankers."""
 
     deterministic = False  # wall-time cost; scores are seeded but float order may vary by device
+    takes_training_scale = True
 
     def __init__(self, space: SearchSpace, context: RunContext | None = None, *, channels: int | None = None,
                  cells_per_stage: int | None = None, image_size: int | None = None, train_fraction: float = 1.0,
@@ -65,16 +66,9 @@ class TrainingRankerBase(Ranker):
     @classmethod
     def options(cls) -> set[str]:
         """Every constructor option of this ranker (its own and the shared ones)."""
-        import inspect
+        from nasrank.registry import accepted_options
 
-        out: set[str] = set()
-        for c in cls.__mro__:
-            if "__init__" not in c.__dict__ or c in (Ranker, object):
-                continue
-            for n, p in inspect.signature(c.__init__).parameters.items():
-                if n not in ("self", "space", "context") and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD):
-                    out.add(n)
-        return out
+        return set(accepted_options(cls).names)
 
     @classmethod
     def check_options(cls, kw: dict[str, Any]) -> None:

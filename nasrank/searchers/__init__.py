@@ -1,9 +1,5 @@
-"""Searchers. Importing this package registers the built-in searchers."""
+"""Searchers: the :class:`Searcher` contract and :class:`Budget` here; the built-in searchers
+are declared in :mod:`nasrank.catalog` and imported by the registry when one is first asked for."""
 from nasrank.searchers.base import Budget, Searcher
-from nasrank.searchers import evolution, local_search, random_search  # noqa: F401  (registration)
-from nasrank.searchers import async_evolution  # noqa: F401  (registration: evolution_async)
-from nasrank.searchers.evolution import RegularizedEvolution
-from nasrank.searchers.local_search import LocalSearch
-from nasrank.searchers.random_search import RandomSearch
 
-__all__ = ["Budget", "Searcher", "RandomSearch", "RegularizedEvolution", "LocalSearch"]
+__all__ = ["Budget", "Searcher"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -52,6 +52,14 @@ class Searcher:
     """
 
     registry_name: str = "custom"
+    #: constructor arguments every searcher gets positionally (not options)
+    positional_args: tuple[str, ...] = ("space", "ranker")
+
+    @classmethod
+    def parallel_variant(cls, name: str, cfg: dict[str, Any], workers: int) -> tuple[str, dict[str, Any]]:
+        """The searcher (registry name, options) to run instead of ``name`` with ``cfg`` on a parallel
+        executor with ``workers`` workers; by default the same one."""
+        return name, dict(cfg)
 
     def __init__(self, space: SearchSpace, ranker: Ranker, seed: int = 0,
                  executor: Executor | None = None) -> None:

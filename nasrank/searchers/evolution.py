@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 from nasrank import validate
 from nasrank.registry import SEARCHERS
@@ -12,6 +13,11 @@ from nasrank.searchers.base import Searcher
 class RegularizedEvolution(Searcher):
     """Population of ``population_size``; each round a tournament of ``sample_size``
     picks the parent, its one-edit mutation is evaluated, the oldest member dies."""
+
+    @classmethod
+    def parallel_variant(cls, name: str, cfg: dict[str, Any], workers: int) -> tuple[str, dict[str, Any]]:
+        """``evolution_async``: a new child as soon as a worker is free."""
+        return "evolution_async", {"workers": workers, **cfg}
 
     def __init__(self, space, ranker, seed: int = 0, executor=None, population_size: int = 20,
                  sample_size: int = 5) -> None:

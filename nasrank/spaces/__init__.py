@@ -1,10 +1,6 @@
-"""Search spaces. Importing this package registers the built-in spaces."""
+"""Search spaces: the :class:`SearchSpace` contract here; the built-in spaces
+(``nasrank.spaces.nb201``, ``nb101``, ``darts``, ``nds``) are declared in
+:mod:`nasrank.catalog` and imported by the registry when one is first asked for."""
 from nasrank.spaces.base import Arch, SearchSpace
-from nasrank.spaces.nb201 import Nb201Arch, Nb201Space
 
-__all__ = ["Arch", "SearchSpace", "Nb201Arch", "Nb201Space"]
-from nasrank.spaces.nb101 import Nb101Arch, Nb101Space  # noqa: E402
-from nasrank.spaces.darts import DartsArch, DartsSpace  # noqa: E402
-from nasrank.spaces.nds import NdsArch, NdsResNeXtASpace, NdsResNetSpace  # noqa: E402
-
-__all__ += ["Nb101Arch", "Nb101Space", "DartsArch", "DartsSpace", "NdsArch", "NdsResNetSpace", "NdsResNeXtASpace"]
+__all__ = ["Arch", "SearchSpace"]

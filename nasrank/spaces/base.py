@@ -2,14 +2,22 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Hashable, Mapping, NamedTuple, Sequence
 
 import numpy as np
-from torch import nn
 
-from nasrank.errors import NasrankError
+if TYPE_CHECKING:  # torch loads only when a network is built
+    from torch import nn
 
 Arch = Any  # an immutable, hashable architecture object owned by its space
+
+
+class TailCells(NamedTuple):
+    """What FEAR's stage 2 may train in a built network (see :meth:`SearchSpace.fear_cells`)."""
+
+    cells: list          #: the cells (blocks) that may be trained, in network order; FEAR trains the last few
+    head: list           #: the modules after them that are always trained (e.g. the classifier)
+    default: int         #: how many of ``cells`` FEAR trains unless told otherwise
 
 
 class SearchSpace(ABC):
@@ -31,6 +39,8 @@ class SearchSpace(ABC):
     size_is_estimate: bool = False
     #: default number of input channels / image size of ``build``
     num_classes: int = 10
+    #: the op vocabulary of the space's architectures (features ``n_<op>`` count them); () if none
+    ops: tuple[str, ...] = ()
 
     # -- required -----------------------------------------------------------
     @abstractmethod
@@ -83,17 +93,19 @@ class SearchSpace(ABC):
         """Shape of one input batch for ``build``'s network."""
         return (batch, 3, 32, 32)
 
-    def fear_tail(self, model: nn.Module, cells: int | None = None) -> list[nn.Module]:
-        """Modules that FEAR's stage 2 trains (the rest is frozen): the freeze point.
+    def fear_cells(self, model: nn.Module) -> TailCells:
+        """FEAR's freeze-point hook: the cells of ``model`` that FEAR's stage 2 may train, the modules
+        it always trains, and how many cells by default (the ``fear`` ranker's ``tail_cells``
+        picks another number; see :mod:`nasrank.rankers.fear_tail`).
 
-        ``cells`` is how many of the last cells (blocks) to train besides the
-        classifier; None means the space's default. The default here is the
-        last ``cells or 1`` child modules; spaces override it with their own
-        "last cells" and must raise ``NasrankError`` for a ``cells`` they
-        cannot honour.
+        The default here: every child module is a cell, nothing else, one by default.
         """
-        children = list(model.children())
-        return children[-check_tail_cells(cells, len(children), 1):]
+        return TailCells(list(model.children()), [], 1)
+
+    def modelled_training_seconds(self, arch: Arch, epochs: int = 200) -> float | None:
+        """A model of the time the space's benchmark took to train ``arch`` for ``epochs`` (seconds),
+        or None when the space has none (the ``tabular`` ranker then charges a fixed cost)."""
+        return None
 
     def sample_many(self, n: int, rng: np.random.Generator, unique: bool = True) -> list[Arch]:
         """Sample ``n`` architectures (distinct keys when ``unique``)."""
@@ -119,16 +131,3 @@ class SearchSpace(ABC):
     def describe(self) -> dict[str, Any]:
         return {"name": self.registry_name, "size": self.size, "size_is_estimate": self.size_is_estimate}
 
-
-def check_tail_cells(cells: int | None, available: int | None = None, default: int = 1) -> int:
-    """The number of tail cells FEAR trains: ``cells`` (or ``default``), checked against ``available``
-    (the network's trainable cells; None checks only that it is a positive integer)."""
-    n = default if cells is None else cells
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise NasrankError(f"fear tail_cells must be a positive integer, got {cells!r}")
-    if available is None:
-        return n
-    if cells is not None and n > available:
-        raise NasrankError(f"fear tail_cells={cells} but this network has only {available} cells that can be trained "
-                           "as FEAR's tail")
-    return min(n, available)

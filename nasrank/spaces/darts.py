@@ -25,7 +25,7 @@ from torch import nn
 from nasrank import validate
 from nasrank.errors import NasrankError
 from nasrank.registry import SPACES
-from nasrank.spaces.base import SearchSpace, check_tail_cells
+from nasrank.spaces.base import SearchSpace, TailCells
 from nasrank.spaces.darts_ops import OPS, DartsNetwork, reduction_layers
 
 NUM_NODES = 4
@@ -206,6 +206,7 @@ class DartsSpace(SearchSpace):
     """
 
     size = CELLS_PER_TYPE**2
+    ops = OPS
     size_is_estimate = False
 
     def __init__(self, channels: int = 16, layers: int = 8, auxiliary: bool = False, num_classes: int = 10) -> None:
@@ -290,13 +291,12 @@ class DartsSpace(SearchSpace):
                             layers=layers or self.layers, num_classes=num_classes or self.num_classes,
                             auxiliary=self.auxiliary if auxiliary is None else auxiliary)
 
-    def fear_tail(self, model: nn.Module, cells: int | None = None) -> list[nn.Module]:
-        """The last ``cells`` cells (default: the normal cells after the last reduction cell,
-        at least one) and the classifier."""
+    def fear_cells(self, model: nn.Module) -> TailCells:
+        """Every cell but the first (default: the normal cells after the last reduction cell,
+        at least one), then the classifier."""
         body = list(model.cells)
         start = min(reduction_layers(len(body))[1] + 1, len(body) - 1)
-        n = check_tail_cells(cells, len(body) - 1, len(body) - start)
-        return [*body[-n:], model.classifier]
+        return TailCells(body[1:], [model.classifier], len(body) - start)
 
     def features(self, arch: DartsArch) -> dict[str, float]:
         feats = super().features(arch)

@@ -29,7 +29,7 @@ from torch import nn
 from nasrank import validate
 from nasrank.errors import NasrankError
 from nasrank.registry import SPACES
-from nasrank.spaces.base import SearchSpace, check_tail_cells
+from nasrank.spaces.base import SearchSpace, TailCells
 from nasrank.spaces.nb101_ops import INPUT, OPS, OUTPUT, Nb101Network
 
 MAX_VERTICES = 7
@@ -237,6 +237,7 @@ class Nb101Space(SearchSpace):
     """
 
     size = 423_624
+    ops = OPS
     size_is_estimate = False
 
     def __init__(self, stem_channels: int = 128, num_stacks: int = 3, cells_per_stack: int = 3,
@@ -321,11 +322,10 @@ class Nb101Space(SearchSpace):
                             num_stacks=num_stacks or self.num_stacks,
                             cells_per_stack=cells_per_stack or self.cells_per_stack)
 
-    def fear_tail(self, model: nn.Module, cells: int | None = None) -> list[nn.Module]:
-        """The last ``cells`` cells (default: two of the last stack, its only cell if it has one)
-        and the classifier."""
-        n = check_tail_cells(cells, len(model.cells) - 1, min(2, model.cells_per_stack))
-        return [*model.cells[-n:], model.classifier]
+    def fear_cells(self, model: nn.Module) -> TailCells:
+        """Every cell but the first (default: two of the last stack, its only cell if it has one),
+        then the classifier."""
+        return TailCells(list(model.cells)[1:], [model.classifier], min(2, model.cells_per_stack))
 
     def features(self, arch: Nb101Arch) -> dict[str, float]:
         feats = super().features(arch)

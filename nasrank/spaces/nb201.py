@@ -12,7 +12,7 @@ from torch import nn
 from nasrank import validate
 from nasrank.errors import NasrankError
 from nasrank.registry import SPACES
-from nasrank.spaces.base import SearchSpace, check_tail_cells
+from nasrank.spaces.base import SearchSpace, TailCells
 from nasrank.spaces.nb201_ops import EDGES, OPS, Nb201Network
 
 #: NASLib's op numbering and edge order (nodes 1..4, 1 the input)
@@ -119,6 +119,20 @@ def live_edges(arch: Nb201Arch) -> list[bool]:
     return [arch.ops[e] != "none" and s in fwd and t in bwd for e, (t, s) in enumerate(EDGES)]
 
 
+#: NB201 CIFAR-10 training time (the benchmark's GPU seconds, 200 epochs): a least-squares fit of the
+#: recorded times of the 1,000 cells in ``nats_1000_cifar10_12ep_vs_200ep.csv`` on op counts
+#: (R² = 0.995, median error 1.2%); time scales linearly with epochs (the 12-epoch records are 12/200
+#: of it, to 0.01%)
+NB201_COST_200EP = {"const": 1435.67, "nor_conv_3x3": 906.87, "nor_conv_1x1": 690.88,
+                    "avg_pool_3x3": 327.10, "skip_connect": -76.89}
+
+
+def nb201_training_seconds(arch: "Nb201Arch", epochs: int = 200) -> float:
+    """Modelled NB201 CIFAR-10 training time (benchmark GPU seconds) for ``epochs``."""
+    s = NB201_COST_200EP["const"] + sum(c * arch.count(op) for op, c in NB201_COST_200EP.items() if op != "const")
+    return s * epochs / 200.0
+
+
 @SPACES.register("nb201")
 class Nb201Space(SearchSpace):
     """The NB201 cell space: 6 edges × 5 ops = 15,625 cells, 6,466 isomorphism classes.
@@ -130,6 +144,7 @@ class Nb201Space(SearchSpace):
     """
 
     size = 5**6
+    ops = OPS
     canonical_classes = 6466
 
     def __init__(self, channels: int = 16, cells_per_stage: int = 5, num_classes: int = 10,
@@ -206,13 +221,16 @@ class Nb201Space(SearchSpace):
                             cells_per_stage=cells_per_stage or self.cells_per_stage,
                             num_classes=num_classes or self.num_classes)
 
-    def fear_tail(self, model: nn.Module, cells: int | None = None) -> list[nn.Module]:
-        """The last ``cells`` cells (default: four, or the whole last stage if shorter; the
-        reduction block counts as a cell), the final BN-ReLU and the classifier."""
+    def fear_cells(self, model: nn.Module) -> TailCells:
+        """Every cell but the first (a reduction block counts as a cell; default: the last four,
+        or the whole last stage if shorter), then the final BN-ReLU and the classifier."""
         body = list(model.cells)
         per_stage = (len(body) - 2) // 3  # the built network's N (3·N cells + 2 reductions), not the space's
-        n = check_tail_cells(cells, len(body) - 1, min(4, per_stage))
-        return [*body[-n:], model.lastact, model.classifier]
+        return TailCells(body[1:], [model.lastact, model.classifier], min(4, per_stage))
+
+    def modelled_training_seconds(self, arch: Nb201Arch, epochs: int = 200) -> float:
+        """CIFAR-10 training time on the benchmark's GPU (:func:`nb201_training_seconds`)."""
+        return nb201_training_seconds(arch, epochs)
 
     @staticmethod
     def official_params_m(arch: Nb201Arch) -> float:

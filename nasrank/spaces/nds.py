@@ -28,7 +28,7 @@ from torch import nn
 from nasrank import validate
 from nasrank.errors import NasrankError
 from nasrank.registry import SPACES
-from nasrank.spaces.base import SearchSpace, check_tail_cells
+from nasrank.spaces.base import SearchSpace, TailCells
 
 NUM_STAGES = 3
 STRIDES: tuple[int, ...] = (1, 2, 2)
@@ -297,12 +297,10 @@ class NdsSpace(SearchSpace):
                           width_mult=width_mult or self.width_mult,
                           max_depth=max_depth if max_depth is not None else self.max_depth)
 
-    def fear_tail(self, model: nn.Module, cells: int | None = None) -> list[nn.Module]:
-        """The last ``cells`` blocks of the last stage (default: its second half, at least one)
-        and the classifier."""
+    def fear_cells(self, model: nn.Module) -> TailCells:
+        """The blocks of the last stage (default: its second half, at least one), then the classifier."""
         blocks = list(model.stages[-1])
-        n = check_tail_cells(cells, len(blocks), max(1, len(blocks) // 2))
-        return [*blocks[-n:], model.classifier]
+        return TailCells(blocks, [model.classifier], max(1, len(blocks) // 2))
 
     def features(self, arch: NdsArch) -> dict[str, float]:
         feats = super().features(arch)

@@ -7,6 +7,7 @@ import torch
 from nasrank.errors import NasrankError
 from nasrank.spaces.nb201 import Nb201Arch, Nb201Space, live_edges
 from nasrank.utils.complexity import count_params
+from nasrank.rankers.fear_tail import fear_tail
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,7 @@ def test_forward_shape_and_tail():
     a = space.sample(np.random.default_rng(1))
     net = space.build(a, num_classes=7)
     assert net(torch.randn(2, 3, 32, 32)).shape == (2, 7)
-    assert len(space.fear_tail(net)) == 2 + 2
+    assert len(fear_tail(space, net)) == 2 + 2
 
 
 def test_mutate_and_neighbours():
