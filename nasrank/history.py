@@ -102,6 +102,7 @@ def _read_lines(path: Path) -> _Reading:
         if not text:
             continue
         try:
+            raw.decode("utf-8")  # a line with bytes that are not UTF-8 is corrupt, not a record
             rec = HistoryRecord.from_json(text)
         except (ValueError, TypeError, RecursionError) as exc:
             if n > len(lines):  # the last line, unfinished: an interrupted write
