@@ -81,3 +81,17 @@ def test_uses_benchmark_is_a_declared_attribute():
     from nasrank.rankers.tabular import TabularRanker
 
     assert Ranker.uses_benchmark is False and TabularRanker.uses_benchmark is True
+
+
+def test_nats_key_is_content_not_path(tmp_path, nats_dir, monkeypatch):
+    """A NATS folder reached by a relative or an absolute path, or copied, keys the same rows."""
+    import shutil
+
+    from nasrank.benchmarks import load_benchmark
+    from nasrank.spaces.nb201 import Nb201Space
+
+    copy = tmp_path / "copy"
+    shutil.copytree(nats_dir, copy)
+    monkeypatch.chdir(tmp_path)
+    fps = {load_benchmark(spec, Nb201Space()).fingerprint() for spec in (f"nats:{nats_dir}", "nats:copy")}
+    assert len(fps) == 1
