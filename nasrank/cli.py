@@ -116,8 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"nasrank {' '.join(request[0])}: error: {exc}", file=sys.stderr)
             return 2
     args = _parse(parser, argv)
+    args._argv = argv
     set_command(argv)
     try:
+        if hasattr(args, "threads"):  # commands that run torch: no oversubscribed cores
+            from nasrank.threads import limit_torch_threads
+
+            limit_torch_threads(args.threads)
         rc = int(args.func(args) or 0)
         if rc == 0 and command_words(args) in CONFIG_COMMANDS:
             write_run_config(leaf_parser(parser, command_words(args)), args)
@@ -133,7 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return 1
     except KeyboardInterrupt:
-        print(f"nasrank {args.command}: interrupted; everything evaluated so far is saved", file=sys.stderr)
+        note = getattr(args, "interrupt_note", None)  # a command's own account of what it kept
+        note = note() if callable(note) else note
+        print(f"nasrank {args.command}: interrupted{'; ' + note if note else ''}", file=sys.stderr)
         return 130
 
 

@@ -9,6 +9,7 @@ NB201/NATS protocol searches on validation accuracy) and reported on another.
 """
 from __future__ import annotations
 
+import hashlib
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Hashable
@@ -50,6 +51,8 @@ class Benchmark:
 
     Backends fill ``self._table[dataset][key] = Record``. ``source`` labels
     where the numbers come from and is printed wherever they are shown.
+    :meth:`fingerprint` hashes the loaded records (never the path), so the
+    result store keys benchmark-reading rankers on what the table says.
     """
 
     source: str = "benchmark"
@@ -67,6 +70,7 @@ class Benchmark:
     def _add(self, arch: Arch, dataset: str, record: Record) -> None:
         k = self.space.key(arch)
         self._by_canonical = None
+        self._fingerprint = None
         self._table.setdefault(dataset, {})[k] = record
         self._archs.setdefault(k, arch)
 
@@ -185,6 +189,21 @@ class Benchmark:
         if acc is None:
             return None
         return 1 + sum(r.accuracy > acc for r in self._records(dataset).values())
+
+    def fingerprint(self) -> str:
+        """A SHA-256 (hex, 32 chars) of every loaded record: dataset, key, accuracy and
+        recorded training times, in a fixed order. The same rows give the same
+        fingerprint wherever the file lies; one changed accuracy gives another."""
+        fp = getattr(self, "_fingerprint", None)
+        if fp is None:
+            h = hashlib.sha256()
+            for ds in sorted(self._table):
+                recs = self._table[ds]
+                for line in sorted(f"{k!r}\t{r.accuracy!r}\t{sorted(r.train_seconds.items())!r}"
+                                   for k, r in recs.items()):
+                    h.update(f"{ds}\t{line}\n".encode())
+            fp = self._fingerprint = h.hexdigest()[:32]
+        return fp
 
     def describe(self) -> dict[str, Any]:
         return {"source": self.source, "n_archs": len(self), "datasets": "any" if self.any_dataset else self.datasets}

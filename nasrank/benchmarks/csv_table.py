@@ -13,6 +13,7 @@ whatever dataset is asked for (it is the user's table for their data set).
 from __future__ import annotations
 
 import csv
+import math
 import re
 from pathlib import Path
 
@@ -35,13 +36,50 @@ def _metric_columns(cols: list[str]) -> dict[str, str]:
     return out
 
 
+def _finite(text: str | None, column: str) -> float:
+    try:
+        v = float(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{column} {text!r} is not a number") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{column} {text!r} is not a finite number")
+    return v
+
+
+def _seconds(row: dict, secs: dict[int, str]) -> dict[int, float]:
+    out = {}
+    for e, c in secs.items():
+        if row.get(c):
+            v = _finite(row[c], c)
+            if v < 0:
+                raise ValueError(f"{c} {row[c]!r} is negative")
+            out[e] = v
+    return out
+
+
 def load_csv_benchmark(path: str | Path, space: SearchSpace, dataset: str = "cifar10") -> Benchmark:
-    """Read a CSV table; errors name the file and the row."""
+    """Read a CSV table; errors name the file and the line.
+
+    An accuracy (or training time) that is not a finite number is an error, and
+    so is an architecture listed twice with different accuracies (an exact
+    repeat is accepted and counted once).
+    """
     path = Path(path)
+    if path.is_dir():
+        raise NasrankError(f"benchmark CSV {path} is a folder; give the .csv file")
     if not path.is_file():
         raise MissingFileError(path, "benchmark CSV")
+    try:
+        return _read(path, space, dataset)
+    except UnicodeDecodeError as exc:
+        raise NasrankError(f"benchmark CSV {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise NasrankError(f"benchmark CSV {path} is not a readable CSV table: {exc}") from None
+
+
+def _read(path: Path, space: SearchSpace, dataset: str) -> Benchmark:
     bench = Benchmark(space, source=f"csv:{path}")
-    with path.open(newline="") as fh:
+    with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         cols = reader.fieldnames or []
         metric_cols = _metric_columns(cols)
@@ -49,20 +87,31 @@ def load_csv_benchmark(path: str | Path, space: SearchSpace, dataset: str = "cif
         acc_col = next((c for c in ACC_COLUMNS if c in cols), tests[-1][1] if tests else None)
         if acc_col is None:
             raise NasrankError(f"benchmark CSV {path} has no accuracy column (one of {', '.join(ACC_COLUMNS)} "
-                               f"or test_acc_<E>ep); columns: {cols}")
+                               f"or test_acc_<E>ep); columns: {cols[:20]}")
         bench.any_dataset = "dataset" not in cols
         secs = {int(m.group(1)): c for c in cols if (m := _SECONDS_RE.match(c))}
         order: list = []
+        seen: dict[tuple, tuple[int, float]] = {}  # (dataset, key) -> (line, accuracy)
         for line, row in enumerate(reader, start=2):
             try:
                 arch = space.arch_from_row(row)
-                acc = float(row[acc_col])
-                metrics = {k: float(row[c]) for k, c in metric_cols.items() if row.get(c) not in (None, "")}
-            except (ValueError, KeyError, TypeError) as exc:
+                acc = _finite(row[acc_col], f"accuracy ({acc_col})")
+                metrics = {k: _finite(row[c], c) for k, c in metric_cols.items() if row.get(c) not in (None, "")}
+                seconds = _seconds(row, secs)
+                ds = row.get("dataset") or dataset
+                key = (ds, space.key(arch))
+            except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
                 raise NasrankError(f"benchmark CSV {path}, line {line}: {exc}") from None
-            rec = Record(acc, {e: float(row[c]) for e, c in secs.items() if row.get(c)},
-                         {k: v for k, v in row.items() if k not in ("arch", acc_col)}, metrics)
-            bench._add(arch, row.get("dataset") or dataset, rec)
+            if key in seen:
+                first, acc0 = seen[key]
+                if acc0 != acc:
+                    raise NasrankError(f"benchmark CSV {path}, line {line}: architecture {space.to_string(arch)} is "
+                                       f"listed again with accuracy {acc} (line {first} says {acc0}); a table "
+                                       "must give one accuracy per architecture")
+                continue  # an exact repeat
+            seen[key] = (line, acc)
+            rec = Record(acc, seconds, {k: v for k, v in row.items() if k not in ("arch", acc_col)}, metrics)
+            bench._add(arch, ds, rec)
             order.append(arch)
     if not order:
         raise NasrankError(f"benchmark CSV {path} has no rows")

@@ -14,6 +14,7 @@ Each record holds what the NB201/NATS protocol needs (Dong et al. 2020/2021):
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,11 @@ def _runs(api: Any, index: int) -> dict[tuple[str, str], dict[str, Any]]:
     for ds in NATS_DATASETS:
         for hp in NATS_HPS:
             try:
-                out[ds, hp] = api.get_more_info(index, ds, hp=hp, is_random=False)
-            except Exception:  # a record may lack a dataset or a schedule
+                info = api.get_more_info(index, ds, hp=hp, is_random=False)
+            except Exception:  # noqa: BLE001 - a record may lack a dataset or a schedule, or be corrupt
                 continue
+            if isinstance(info, dict):
+                out[ds, hp] = info
     return out
 
 
@@ -44,30 +47,32 @@ def _record(runs: dict[tuple[str, str], dict[str, Any]], ds: str, extra: dict[st
     """The record of one dataset: reported accuracy, metrics and their training times."""
     final = runs.get((ds, "200"))
     acc_key = "valid-accuracy" if ds == "cifar10-valid" else "test-accuracy"
-    if final is None or final.get(acc_key) is None:
+    if final is None or not _finite(final.get(acc_key)):
         return None
     rec = Record(float(final[acc_key]), {}, dict(extra))
     for hp in NATS_HPS:
         for metric, src in (("test", ds), ("valid", VALID_SOURCE.get(ds, ds))):
             info = runs.get((src, hp))
-            if info is None or info.get(f"{metric}-accuracy") is None:
+            if info is None or not _finite(info.get(f"{metric}-accuracy")):
                 continue
             rec.metrics[f"{metric}@{hp}"] = float(info[f"{metric}-accuracy"])
-            if info.get("train-all-time") is not None:
+            if _finite(info.get("train-all-time")):
                 rec.metric_seconds[f"{metric}@{hp}"] = float(info["train-all-time"])
         own = runs.get((ds, hp))
-        if own is not None and own.get("train-all-time") is not None:
+        if own is not None and _finite(own.get("train-all-time")):
             rec.train_seconds[int(hp)] = float(own["train-all-time"])
     return rec
 
 
 def _float(x: Any) -> float | None:
-    return None if x is None else float(x)
+    return float(x) if _finite(x) else None
 
 
 def load_nats_benchmark(path: str | Path, space: SearchSpace) -> Benchmark:
     """Load every record present in a NATS tss directory (``fast_mode``), both schedules."""
     path = Path(path)
+    if path.is_file():
+        raise NasrankError(f"nats:{path} is a file; give the NATS-Bench tss folder (holding meta.pickle.pbz2)")
     if not path.is_dir():
         raise MissingFileError(path, "NATS-Bench tss directory")
     if not (path / "meta.pickle.pbz2").is_file():
@@ -76,21 +81,54 @@ def load_nats_benchmark(path: str | Path, space: SearchSpace) -> Benchmark:
         from nats_bench import create
     except ImportError:  # pragma: no cover - a declared dependency
         raise NasrankError("reading NATS-Bench needs the 'nats_bench' package: pip install nats_bench") from None
-    api = create(str(path), "tss", fast_mode=True, verbose=False)
+    try:  # nats_bench unpickles bz2 files: a corrupt one fails anywhere inside it
+        api = create(str(path), "tss", fast_mode=True, verbose=False)
+        meta_archs = list(api.meta_archs)
+    except Exception as exc:  # noqa: BLE001 - a third-party reader's failure, named once
+        raise NasrankError(f"cannot read NATS-Bench folder {path}: {_first_line(exc)}") from None
     bench = Benchmark(space, source=f"nats:{path}")
-    if hasattr(space, "set_index_order"):
-        space.set_index_order(api.meta_archs)
-    present = sorted(int(p.name.split(".")[0]) for p in path.glob("[0-9]*.pickle.pbz2"))
-    for index in present:
-        arch = space.from_string(api.meta_archs[index])
+    try:
+        orders = [space.from_string(a) for a in meta_archs]
+    except (NasrankError, ValueError, TypeError) as exc:
+        raise NasrankError(f"NATS-Bench folder {path}: its meta file lists a malformed architecture: {exc}") from None
+    if hasattr(space, "set_index_order") and len(orders) == getattr(space, "size", -1):
+        space.set_index_order(meta_archs)
+    for index in _record_indices(path, len(meta_archs)):
+        arch = orders[index]
         runs = _runs(api, index)
         for ds in NATS_DATASETS:
             try:
                 cost = api.get_cost_info(index, ds, hp="200")
-            except Exception:
+            except Exception:  # noqa: BLE001 - a record may lack a dataset, or be corrupt
                 cost = {}
+            cost = cost if isinstance(cost, dict) else {}
             rec = _record(runs, ds, {"index": index, "params_m": _float(cost.get("params")),
-                                         "flops_m": _float(cost.get("flops"))})
+                                     "flops_m": _float(cost.get("flops"))})
             if rec is not None:
                 bench._add(arch, ds, rec)
     return bench
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0][:160] if text else type(exc).__name__)
+
+
+def _finite(x: object) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _record_indices(path: Path, n_archs: int) -> list[int]:
+    """Indices of the ``NNNNNN.pickle.pbz2`` records in ``path``; other names are ignored, an index
+    outside the meta file's architectures is an error."""
+    out = []
+    for p in path.glob("*.pickle.pbz2"):
+        stem = p.name[: -len(".pickle.pbz2")]
+        if not stem.isdigit():
+            continue  # meta.pickle.pbz2, or a stray file
+        index = int(stem)
+        if index >= n_archs:
+            raise NasrankError(f"NATS-Bench folder {path}: record {p.name} is outside the {n_archs} "
+                               "architectures of its meta file")
+        out.append(index)
+    return sorted(out)

@@ -10,22 +10,35 @@ from nasrank.spaces.base import SearchSpace
 PTH_DATASETS = ("cifar10", "cifar10-valid", "cifar100", "ImageNet16-120")
 
 
+def _version(text: str) -> tuple[int, int]:
+    major, minor = (text.split("+")[0].split(".") + ["0"])[:2]
+    return int(major), int("".join(c for c in minor if c.isdigit()) or 0)
+
+
 def load_nb201_pth(path: str | Path, space: SearchSpace) -> Benchmark:
     """Load every architecture of the official NB201 file (needs several GB of RAM), with the
     metrics and training times of both schedules the file holds (see :mod:`nasrank.benchmarks.nats`)."""
     from nasrank.benchmarks.nats import _record, _runs
 
     path = Path(path)
+    if path.is_dir():
+        raise NasrankError(f"nb201:{path} is a folder; give the NAS-Bench-201 .pth file")
     if not path.is_file():
         raise MissingFileError(path, "NAS-Bench-201 .pth file")
     try:
         from nas_201_api import NASBench201API
     except ImportError:  # pragma: no cover - a declared dependency
         raise NasrankError("reading the NB201 .pth needs 'nas-bench-201': pip install nas-bench-201") from None
-    try:
+    import torch
+
+    if _version(torch.__version__) < (2, 6):
+        raise NasrankError(f"reading NAS-Bench-201 file {path} needs torch >= 2.6 (found {torch.__version__}): "
+                           "nas-bench-201 calls torch.load without weights_only, which runs code in older torch")
+    try:  # torch >= 2.6: torch.load defaults to weights_only=True, so the file cannot run code
         api = NASBench201API(str(path), verbose=False)
     except Exception as exc:
-        raise NasrankError(f"cannot read NAS-Bench-201 file {path}: {exc}") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise NasrankError(f"cannot read NAS-Bench-201 file {path}: {first}") from None
     bench = Benchmark(space, source=f"nb201:{path}")
     if hasattr(space, "set_index_order"):
         space.set_index_order(api.meta_archs)

@@ -20,6 +20,7 @@ def add_context_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", default=None, help="folder holding the dataset in its official format")
     add_device_arg(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the searcher, sampling and training")
+    add_threads_arg(p)
     p.add_argument("--progress", action="store_true", help="show Lightning's training progress bars")
 
 
@@ -115,3 +116,9 @@ def add_logs_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-logs", action="store_true",
                    help="write no training logs (default: per-epoch loss/accuracy CSV, and TensorBoard when "
                         "installed, under the run folder's logs/)")
+
+
+def add_threads_arg(p: argparse.ArgumentParser) -> None:
+    """``--threads N``: torch CPU threads (default: the cores this process may use, or $OMP_NUM_THREADS)."""
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="torch CPU threads (default: $OMP_NUM_THREADS if set, else the cores this process may use)")

@@ -103,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
         raise NasrankError(f"--candidates must be a positive integer, got {args.candidates}")
     rankers = parse_ranker_list(args.rankers, cascades=True)
     prepare_output(Path(args.output), args.resume, args.overwrite)  # before anything loads
+    args.interrupt_note = (f"each ranker's finished evaluations are in {args.output}/<ranker>/history.jsonl; "
+                           "continue with the same command and --resume")
     space = space_from_args(args)
     context = context_from_args(args, space)
     scale = {k: getattr(args, k, None) for k in SCALE_OPTIONS}

@@ -63,13 +63,25 @@ def run(args: argparse.Namespace) -> int:
         raise NasrankError(f"nasrank evaluate needs true accuracies: give --benchmark {SPEC_HELP}")
     space = space_from_args(args)
     context = context_from_args(args, space)
+    status: dict[str, Any] = {}
+    args.interrupt_note = lambda: interrupt_note(status, store_path(args))
     report = evaluate(space, context, names, args.output, sample=args.sample, archs_file=args.archs,
                       ranker_cfgs=cfgs, modes=modes, repeats=args.repeats, seed=args.seed,
                       store=store_path(args), plots=not args.no_plots, quiet=args.quiet,
                       space_cfg=parse_cfg(args.space_cfg, "--space-cfg"), formats=args.format,
-                      logs=not args.no_logs, scale=scale_from_args(args), **executor_kwargs(args))
+                      logs=not args.no_logs, scale=scale_from_args(args), status=status, **executor_kwargs(args))
     print_table(report)
     return 0
+
+
+def interrupt_note(status: dict[str, Any], store: str | None) -> str:
+    """What an interrupted ``evaluate`` kept, truthfully."""
+    if not status.get("partial"):
+        return "nothing was scored yet"
+    kept = f"the {status.get('n_rows', 0)} scores finished so far are in {status['partial']}"
+    if store is None:
+        return kept + " (no result store: a rerun computes them again)"
+    return kept + f" and in the result store {store} (a rerun of the same command reuses them)"
 
 
 def print_table(report: dict[str, Any]) -> None:

@@ -7,9 +7,9 @@ import json
 import math
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
+from nasrank.atomic import atomic_write
 from nasrank.errors import NasrankError
 from nasrank.store import COLUMNS, ResultStore, add_store_args, store_path
 
@@ -125,34 +125,34 @@ def run_export(args: argparse.Namespace) -> int:
     fmt = args.format
     if fmt is None:
         fmt = "jsonl" if args.output.endswith((".jsonl", ".json")) else "csv"
-    to_stdout = args.output == "-"
-    if not to_stdout:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    fh = sys.stdout if to_stdout else open(args.output, "w", newline="")
-    n = 0
-    try:
-        if fmt == "csv":
-            w = csv.writer(fh)
-            w.writerow(COLUMNS)
-            for row in store.rows(**_filters(args)):
-                w.writerow(["" if row[c] is None else
-                            (json.dumps(row[c], sort_keys=True) if c in ("info", "config") else row[c])
-                            for c in COLUMNS])
-                n += 1
-        else:
-            for row in store.rows(**_filters(args)):
-                fh.write(json.dumps(_jsonable(row), default=str) + "\n")
-                n += 1
-    finally:
-        if not to_stdout:
-            fh.close()
-    if not to_stdout:
-        print(f"wrote {n} rows to {args.output} ({fmt})")
+    if args.output == "-":
+        n = _export(store, args, fmt, sys.stdout)
         if args.ranker in UNSTORED and n == 0:
-            _explain_unstored(args.ranker, 0)
-    elif args.ranker in UNSTORED and n == 0:
-        print(f"nasrank store export: {args.ranker}: {UNSTORED[args.ranker]}", file=sys.stderr)
+            print(f"nasrank store export: {args.ranker}: {UNSTORED[args.ranker]}", file=sys.stderr)
+        return 0
+    with atomic_write(args.output, "w", newline="", what="export file") as fh:  # a failure keeps the old file
+        n = _export(store, args, fmt, fh)
+    print(f"wrote {n} rows to {args.output} ({fmt})")
+    if args.ranker in UNSTORED and n == 0:
+        _explain_unstored(args.ranker, 0)
     return 0
+
+
+def _export(store: ResultStore, args: argparse.Namespace, fmt: str, fh) -> int:
+    n = 0
+    if fmt == "csv":
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        for row in store.rows(**_filters(args)):
+            w.writerow(["" if row[c] is None else
+                        (json.dumps(row[c], sort_keys=True) if c in ("info", "config") else row[c])
+                        for c in COLUMNS])
+            n += 1
+    else:
+        for row in store.rows(**_filters(args)):
+            fh.write(json.dumps(_jsonable(row), default=str) + "\n")
+            n += 1
+    return n
 
 
 def run_prune(args: argparse.Namespace) -> int:

@@ -49,6 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--data-dir", default=None, help="folder holding the dataset in its official format")
     add_device_arg(t)
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="torch CPU threads (default: $OMP_NUM_THREADS if set, else the cores this process may use)")
     t.add_argument("--progress", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for old scripts
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     add_logs_arg(t)

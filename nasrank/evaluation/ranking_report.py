@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import warnings
 from pathlib import Path
 from typing import Any, Hashable, Iterable, Mapping, Sequence
@@ -42,8 +43,10 @@ def write_scores_csv(path: str | Path, archs: Sequence[str], true_acc: Sequence[
     ``results[ranker]`` holds ``score``, ``seconds`` and ``device_seconds``
     arrays of shape ``(repeats, len(archs))``.
     """
+    from nasrank.atomic import atomic_write
+
     path = Path(path)
-    with path.open("w", newline="") as fh:
+    with atomic_write(path, "w", newline="", what="scores file") as fh:
         w = csv.writer(fh)
         w.writerow(SCORES_COLUMNS)
         for name, res in results.items():
@@ -52,6 +55,40 @@ def write_scores_csv(path: str | Path, archs: Sequence[str], true_acc: Sequence[
                     w.writerow([arch, name, r, _num(res["score"][r, i]), _num(res["seconds"][r, i]),
                                 _num(res["device_seconds"][r, i]), _num(true_acc[i])])
     return path
+
+
+class PartialScores:
+    """``scores.csv`` rows appended as results arrive (flushed), so an interrupted run keeps them.
+
+    The file has the ``scores.csv`` columns (rows in completion order); :func:`write_scores_csv`
+    writes the finished, ordered file and :meth:`discard` removes this one.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        from nasrank.atomic import check_writable
+
+        self.path = check_writable(path, "scores file")
+        self.n_rows = 0
+        self._fh = self.path.open("w", newline="", encoding="utf-8")
+        self._w = csv.writer(self._fh)
+        self._w.writerow(SCORES_COLUMNS)
+        self._fh.flush()
+
+    def add(self, arch: str, ranker: str, repeat: int, ev: Any, true_acc: float | None) -> None:
+        self._w.writerow([arch, ranker, repeat, _num(ev.score), _num(ev.seconds), _num(ev.device_seconds),
+                          _num(true_acc)])
+        self._fh.flush()
+        self.n_rows += 1
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+
+    def discard(self) -> None:
+        self.close()
+        self.path.unlink(missing_ok=True)
 
 
 def read_scores_csv(path: str | Path) -> list[dict[str, Any]]:

@@ -66,9 +66,20 @@ def _repeat(text: str | None) -> Hashable:
 def read_scores(path: str | Path, space) -> list[ScoreRow]:
     """Read a long-format scores file; every malformed input raises one :class:`NasrankError` naming it."""
     path = Path(path)
+    if path.is_dir():
+        raise NasrankError(f"scores file {path} is a folder; give the scores.csv file")
     if not path.is_file():
         raise MissingFileError(path, "scores file")
-    with path.open(newline="") as fh:
+    try:
+        return _read_scores(path, space)
+    except UnicodeDecodeError as exc:
+        raise NasrankError(f"scores file {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise NasrankError(f"scores file {path} is not a readable CSV table: {exc}") from None
+
+
+def _read_scores(path: Path, space) -> list[ScoreRow]:
+    with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         cols = reader.fieldnames
         if not cols:

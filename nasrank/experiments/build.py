@@ -131,10 +131,12 @@ def make_context(space, benchmark: str | None = None, dataset: str = "cifar10", 
                  device: str = "auto", seed: int = 0, progress: bool = False):
     """A :class:`~nasrank.rankers.base.RunContext`; ``benchmark`` is a spec for
     :func:`nasrank.benchmarks.load_benchmark` (None: no ground truth)."""
+    from nasrank import validate
     from nasrank.benchmarks import load_benchmark
     from nasrank.rankers.base import RunContext
 
     check_device(device)
+    seed = validate.integer(seed, "seed", "the run (--seed)", minimum=0)  # numpy refuses negative seeds
     bench = load_benchmark(benchmark, space)
     return RunContext(benchmark=bench, dataset=dataset, data_dir=data_dir, device=device, seed=seed,
                       progress=progress)
@@ -177,8 +179,7 @@ def open_store(store):
 
 
 def write_json(path: str | Path, obj: Any) -> None:
-    """Write ``obj`` as indented JSON (temp file, then ``os.replace``)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
+    """Write ``obj`` as indented strict JSON (NaN/inf as null): temp file, fsync, ``os.replace``."""
+    from nasrank.atomic import write_json_atomic
+
+    write_json_atomic(path, obj)

@@ -59,6 +59,43 @@ def split_ranker_cfg(cfg: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], di
     return per, common
 
 
+def check_scale(scale: dict[str, Any]) -> dict[str, Any]:
+    """The scale options (``--channels`` ...), each a positive integer (``train_fraction`` in (0, 1])."""
+    from nasrank import validate
+
+    out = {}
+    for k, v in scale.items():
+        opt = "--" + k.replace("_", "-")
+        if k == "train_fraction":
+            out[k] = validate.number(v, k, f"compare {opt}", 0.0, 1.0, low_open=True)
+        else:
+            out[k] = validate.integer(v, k, f"compare {opt}")
+    return out
+
+
+def check_common_options(common: dict[str, Any], specs: list[str], labels: list[str], space=None) -> None:
+    """A ``--ranker-cfg KEY=VALUE`` without a ranker prefix must be taken by some listed ranker
+    (a ranker keeping ``**kwargs`` for its network takes the space's build options)."""
+    import nasrank.rankers  # noqa: F401  (registration)
+    from nasrank.registry import RANKERS, accepted_options
+    from nasrank.spaces.build_options import build_options
+
+    leaves = {p for s in specs for p in s.split(">")} | ({"cascade"} if any(">" in s for s in specs) else set())
+    accepted: set[str] = set()
+    for name in leaves:
+        opts = accepted_options(RANKERS.get(name))
+        if opts.open:
+            build = None if space is None else build_options(space)
+            if build is None:
+                return  # a ranker taking **kwargs it does not declare: any key may be its
+            accepted |= build
+        accepted |= set(opts.names)
+    unused = sorted(set(common) - accepted)
+    if unused:
+        raise NasrankError(f"--ranker-cfg {', '.join(unused)}: no ranker in --rankers ({', '.join(labels)}) takes "
+                           f"{'it' if len(unused) == 1 else 'them'}")
+
+
 def ranker_cfg(name: str, per: dict[str, dict[str, Any]], common: dict[str, Any], scale: dict[str, Any]) -> dict[str, Any]:
     """Options of one (non-cascade) ranker: scale and common options it takes, then its own.
 
@@ -80,10 +117,18 @@ def ranker_cfg(name: str, per: dict[str, dict[str, Any]], common: dict[str, Any]
     if not training and "build_kwargs" in opts and build:  # zero-shot rankers: the network's scale only
         out["build_kwargs"] = {**build, **per.get(name, {}).get("build_kwargs", {})}
     for k, v in common.items():
-        if k in opts:
+        if k in opts or (opts.open and not training and k in BUILD_OPTIONS):
             out[k] = v
     out.update(per.get(name, {}))
     return out
+
+
+def _scale_for(space, scale: dict[str, Any]) -> dict[str, Any]:
+    """``scale`` without the build knobs that ``space.build`` does not take (e.g. ``channels`` for nb101)."""
+    from nasrank.spaces.build_options import build_options
+
+    opts = build_options(space)
+    return {k: v for k, v in scale.items() if k not in BUILD_OPTIONS or opts is None or k in opts}
 
 
 def make_compare_ranker(item: str, space, context, per: dict[str, dict[str, Any]], common: dict[str, Any],
@@ -98,9 +143,10 @@ def make_compare_ranker(item: str, space, context, per: dict[str, dict[str, Any]
             cas.update(per.get(label, {}))
         return make_ranker("cascade", space, context, {
             "first": first, "second": second, **cas,
-            "first_cfg": ranker_cfg(first, per, common, scale), "second_cfg": ranker_cfg(second, per, common, scale)})
+            "first_cfg": ranker_cfg(first, per, common, _scale_for(space, scale)),
+            "second_cfg": ranker_cfg(second, per, common, _scale_for(space, scale))})
     own = {**per, spec: {**per.get(spec, {}), **per.get(label, {})}} if label != spec else per
-    return make_ranker(spec, space, context, ranker_cfg(spec, own, common, scale))
+    return make_ranker(spec, space, context, ranker_cfg(spec, own, common, _scale_for(space, scale)))
 
 
 def ranker_dirname(spec: str) -> str:
@@ -202,8 +248,9 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
     budget = Budget(queries=candidates)
     seed = context.seed if seed is None else seed
     per, common = split_ranker_cfg(ranker_cfg_pairs or {})
-    scale = {k: v for k, v in (scale or {}).items() if v is not None}
+    scale = check_scale({k: v for k, v in (scale or {}).items() if v is not None})
     specs = [ranker_spec(it) for it in items]
+    check_common_options(common, specs, rankers, space)
     known = (set(rankers) | set(specs) | {p for r in specs for p in r.split(">")}
              | ({"cascade"} if any(">" in r for r in specs) else set()))
     unknown = sorted(set(per) - known)
@@ -211,6 +258,8 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
         raise NasrankError(f"--ranker-cfg names ranker(s) {', '.join(unknown)} that are not in --rankers ({', '.join(rankers)})")
     store = open_store(store)
     out_dir = Path(output)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NasrankError(f"--output {out_dir} is a file; give a folder for compare.json and the rankers' runs")
     prepare_output(out_dir, resume, overwrite)
     if context.benchmark is not None:  # a search samples the space, not the table
         context.benchmark.warn_coverage(context.dataset)
@@ -222,7 +271,10 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
     built = {ranker_label(it): make_compare_ranker(it, space, own_logs(ranker_label(it)), per, common, scale)
              for it in items}
     SEARCHERS.get(searcher)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NasrankError(f"cannot create the --output folder {out_dir}: {exc.strerror or exc}") from None
     ex, owned = make_executor(executor, workers, ray_address, gpus_per_task)
     ran_as = searcher  # the name of what ran: e.g. evolution_async for evolution with an executor
     if ex is not None:

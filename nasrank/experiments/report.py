@@ -24,6 +24,7 @@ import math
 from pathlib import Path
 from typing import Any, Iterable
 
+from nasrank.atomic import atomic_write, write_json_atomic
 from nasrank.errors import NasrankError
 from nasrank.history import History, HistoryRecord
 
@@ -36,9 +37,19 @@ COLUMNS = ("run", "kind", "space", "searcher", "ranker", "dataset", "benchmark",
 # -- reading one output ----------------------------------------------------------------
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text())
+        return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise NasrankError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    except (UnicodeDecodeError, RecursionError) as exc:
+        raise NasrankError(f"{path} is not valid JSON ({str(exc)[:120]})") from None
+
+
+def _read_object(path: Path) -> dict[str, Any]:
+    """A JSON file that must hold an object (summary.json, config.json, compare.json)."""
+    data = _read_json(path)
+    if not isinstance(data, dict):
+        raise NasrankError(f"{path} holds a {type(data).__name__}, not the JSON object nasrank writes there")
+    return data
 
 
 def _history_row(history: History) -> dict[str, Any]:
@@ -54,12 +65,12 @@ def _history_row(history: History) -> dict[str, Any]:
 def read_search(d: Path) -> list[tuple[dict[str, Any], History]]:
     history = History.load(d)
     row: dict[str, Any] = {"kind": "search", **_history_row(history)}
-    cfg = _read_json(d / "config.json") if (d / "config.json").is_file() else {}
+    cfg = _read_object(d / "config.json") if (d / "config.json").is_file() else {}
     for k in ("space", "searcher", "ranker", "dataset", "benchmark", "seed"):
         if cfg.get(k) is not None:
             row[k] = cfg[k]
     if (d / "summary.json").is_file():
-        summary = _read_json(d / "summary.json")
+        summary = _read_object(d / "summary.json")
         row.update({k: v for k, v in summary.items() if not isinstance(v, (dict, list))})
         row["device_used"] = (summary.get("provenance") or {}).get("device_used")
     else:
@@ -78,14 +89,17 @@ def _ranker_dir(d: Path, spec: str) -> Path | None:
 
 
 def read_compare(d: Path) -> list[tuple[dict[str, Any], History | None]]:
-    data = _read_json(d / "compare.json")
+    data = _read_object(d / "compare.json")
     common = {k: data.get(k) for k in ("space", "searcher", "dataset", "benchmark", "seed", "optimum_true_acc")}
     common["device_used"] = (data.get("provenance") or {}).get("device_used")
     out: list[tuple[dict[str, Any], History | None]] = []
     rankers = data.get("rankers") or {}
-    if isinstance(rankers, list):
-        rankers = {r.get("ranker", str(i)): r for i, r in enumerate(rankers)}
+    if isinstance(rankers, list) and all(isinstance(r, dict) for r in rankers):
+        rankers = {str(r.get("ranker", i)): r for i, r in enumerate(rankers)}
+    if not isinstance(rankers, dict) or not all(isinstance(v, (dict, type(None))) for v in rankers.values()):
+        raise NasrankError(f"{d / 'compare.json'}: 'rankers' must map each ranker to an object of its results")
     for spec, stats in rankers.items():
+        spec = str(spec)
         sub = _ranker_dir(d, spec)
         history = History.load(sub) if sub is not None else None
         row: dict[str, Any] = {"kind": "compare", **common, "ranker": spec}
@@ -105,8 +119,17 @@ def read_compare(d: Path) -> list[tuple[dict[str, Any], History | None]]:
 
 def _scores_histories(path: Path) -> dict[str, History]:
     """Per ranker, a history over scores.csv's architectures in file order (repeats merged)."""
+    try:
+        return _read_scores_histories(path)
+    except UnicodeDecodeError as exc:
+        raise NasrankError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise NasrankError(f"{path} is not a readable CSV table: {exc}") from None
+
+
+def _read_scores_histories(path: Path) -> dict[str, History]:
     per: dict[str, dict[str, dict[str, Any]]] = {}
-    with path.open(newline="") as fh:
+    with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         missing = {"arch", "ranker", "score"} - set(reader.fieldnames or ())
         if missing:
@@ -118,7 +141,7 @@ def _scores_histories(path: Path) -> dict[str, History]:
                 dev = float(row.get("device_seconds") or seconds)
                 acc = float(row["true_acc"]) if row.get("true_acc") not in (None, "") else None
                 acc = acc if acc is not None and math.isfinite(acc) else None
-            except ValueError as exc:
+            except (ValueError, TypeError) as exc:
                 raise NasrankError(f"{path}, line {n}: {exc}") from None
             a = per.setdefault(row["ranker"], {}).setdefault(row["arch"], {"scores": [], "seconds": 0.0, "dev": 0.0,
                                                                           "acc": acc})
@@ -298,9 +321,14 @@ def write_report(rows: list[dict[str, Any]], curves: list[tuple[str, History]], 
             theirs.append("report.json")
     if theirs:
         raise NasrankError(f"--output {d} holds another command's output ({', '.join(theirs)}); choose another folder")
-    d.mkdir(parents=True, exist_ok=True)
+    if d.exists() and not d.is_dir():
+        raise NasrankError(f"--output {d} is a file; give a folder for report.csv, report.json and report.png")
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NasrankError(f"cannot create the --output folder {d}: {exc.strerror or exc}") from None
     cols = _columns(rows)
-    with (d / "report.csv").open("w", newline="") as fh:
+    with atomic_write(d / "report.csv", "w", newline="", what="report") as fh:
         w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
         for r in rows:
@@ -319,7 +347,7 @@ def write_report(rows: list[dict[str, Any]], curves: list[tuple[str, History]], 
     from nasrank.provenance import provenance
 
     payload["provenance"] = provenance()
-    (d / "report.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    write_json_atomic(d / "report.json", payload, what="report")
     devices = {r.get("device_used") for r in rows if r.get("device_used")}
     fig = plot_trajectories(curves, d / "report.png", optimum, title=title or "true accuracy vs ranker cost",
                             formats=list(formats), groups=groups,

@@ -1,6 +1,7 @@
 """Search: one searcher with one ranker under a budget (``nasrank search``)."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -110,6 +111,8 @@ def summarize(history, space, context, searcher: str, ranker: str) -> dict[str, 
         "best_true_acc": None if best is None else best.true_acc,
     }
     out.update(protocol(history, bench))
+    if "torch" in sys.modules:  # provenance: the CPU threads the ranker ran with
+        out["torch_threads"] = sys.modules["torch"].get_num_threads()
     if bench is not None and best is not None:
         try:
             opt_arch, opt_acc = bench.best(context.dataset)

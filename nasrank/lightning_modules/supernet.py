@@ -217,6 +217,25 @@ class SaveAtEpochs(L.Callback):
             self.saved.append(path)
 
 
+def _check_config(config: dict[str, Any]) -> None:
+    """Sizes and rates of a supernet run: one error naming the first bad option."""
+    from nasrank import validate
+
+    owner = "supernet train"
+    for name in ("batch_size", "channels", "cells_per_stage", "archs_per_step", "num_supernets"):
+        if name in config:
+            validate.integer(config[name], name, owner)
+    validate.optional_integer(config.get("image_size"), "image_size", owner)
+    for name in ("train_fraction", "val_fraction"):
+        if name in config:
+            validate.number(config[name], name, owner, 0.0, 1.0, low_open=True)
+    if "lr" in config:
+        validate.number(config["lr"], "lr", owner, 0.0, low_open=True)
+    for name in ("momentum", "weight_decay", "grad_clip"):
+        if config.get(name) is not None:
+            validate.number(config[name], name, owner, 0.0)
+
+
 def train_supernet(output: str | Path, *, data_dir: str | Path | None, epochs: int, device: str = "auto",
                    progress: bool = False, save_epochs: Iterable[int] = (), log_dir: str | Path | None = None,
                    **config: Any) -> dict[str, Any]:
@@ -230,10 +249,12 @@ def train_supernet(output: str | Path, *, data_dir: str | Path | None, epochs: i
     """
     from nasrank.lightning_modules.data import ImageDataModule
 
+    from nasrank.atomic import check_writable
+
     if not isinstance(epochs, int) or epochs < 1:
         raise NasrankError(f"epochs must be a positive integer, got {epochs!r}")
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
+    _check_config(config)
+    output = check_writable(output, "supernet checkpoint (--output)")  # a folder is refused before training
     seed = int(config.get("seed", 0))
     L.seed_everything(seed, verbose=False)
     dm = ImageDataModule(config.get("dataset", "cifar10"), data_dir, batch_size=config.get("batch_size", 512),

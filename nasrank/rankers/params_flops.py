@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nasrank.spaces.build_options import check_build_kwargs
 from nasrank.registry import RANKERS
 from nasrank.rankers.base import RunContext, TimedRanker
 from nasrank.spaces.base import Arch, SearchSpace
@@ -15,6 +16,7 @@ class ParamsRanker(TimedRanker):
 
     def __init__(self, space: SearchSpace, context: RunContext | None = None, **build_kwargs: Any) -> None:
         super().__init__(space, context)
+        check_build_kwargs(space, build_kwargs, f"ranker {self.registry_name!r}")
         self.build_kwargs = build_kwargs
 
     def compute_score(self, arch: Arch) -> tuple[float, dict[str, Any]]:
@@ -32,6 +34,7 @@ class FlopsRanker(TimedRanker):
 
     def __init__(self, space: SearchSpace, context: RunContext | None = None, **build_kwargs: Any) -> None:
         super().__init__(space, context)
+        check_build_kwargs(space, build_kwargs, f"ranker {self.registry_name!r}")
         self.build_kwargs = build_kwargs
 
     def compute_score(self, arch: Arch) -> tuple[float, dict[str, Any]]:

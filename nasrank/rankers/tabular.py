@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from nasrank import validate
 from nasrank.benchmarks.base import METRICS, metric_key
 from nasrank.errors import NasrankError
 from nasrank.rankers.base import Evaluation, Ranker, RunContext
@@ -25,7 +26,7 @@ from nasrank.spaces.base import Arch, SearchSpace
 class TabularRanker(Ranker):
     """Score = the benchmark's ``metric`` accuracy after ``epochs``; cost = its recorded (else modelled) time."""
 
-    uses_benchmark = True  # the benchmark's source is part of the result-store key
+    uses_benchmark = True  # the benchmark's content fingerprint is part of the result-store key
 
     def __init__(self, space: SearchSpace, context: RunContext | None = None, epochs: int = 200,
                  seconds_per_query: float = 1.0, metric: str = "test") -> None:
@@ -35,12 +36,12 @@ class TabularRanker(Ranker):
             raise NasrankError("the 'tabular' ranker needs a benchmark (--benchmark csv:PATH | nats:DIR | nb201:FILE | embedded)")
         if metric not in METRICS:
             raise NasrankError(f"tabular: unknown metric {metric!r}; expected one of: {', '.join(METRICS)}")
-        if not bench.has_metric(self.context.dataset, metric, epochs):
+        self.epochs = validate.integer(epochs, "epochs", "ranker 'tabular'")
+        if not bench.has_metric(self.context.dataset, metric, self.epochs):
             have = bench.metric_keys(self.context.dataset) or ["test (one schedule)"]
             raise NasrankError(f"tabular: benchmark {bench.source} has no {metric_key(metric, epochs)} accuracy on "
                                f"{self.context.dataset}; it has: {', '.join(have)}")
-        self.epochs = epochs
-        self.seconds_per_query = seconds_per_query
+        self.seconds_per_query = validate.number(seconds_per_query, "seconds_per_query", "ranker 'tabular'", 0.0)
         self.metric = metric
 
     def cost(self, arch: Arch) -> tuple[float, str]:
