@@ -58,7 +58,7 @@ RANKERS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "snip": (_ZS, "Zero-shot SNIP: Σ |W ⊙ ∂L/∂W|.", {"supported_spaces": None}),
     "synflow": (_ZS, "Zero-shot SynFlow (data-free, float64, |W|, BN removed).", {"supported_spaces": None}),
     "tabular": ("nasrank.rankers.tabular",
-                "Score = the benchmark's true accuracy; cost = modelled training time for ``epochs``.",
+                "Score = the benchmark's ``metric`` accuracy after ``epochs``; cost = its recorded (else modelled) time.",
                 {"supported_spaces": None}),
     "train": ("nasrank.rankers.training",
               "Regular training for ``epochs`` (cosine over ``schedule_epochs``, default ``epochs``).",

@@ -10,8 +10,15 @@ from typing import Sequence
 COMMAND_MODULES = ("search", "spaces", "evaluate", "compare", "supernet", "analyze", "store", "report")
 
 
+def _version() -> str:
+    from nasrank.provenance import version
+
+    return version()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nasrank", description="Neural architecture search with pluggable rankers.")
+    parser.add_argument("--version", action="version", version=f"nasrank {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         try:
@@ -21,24 +28,119 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # not built yet
             raise
         mod.register(sub)
+    _show_defaults(parser)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from nasrank.errors import NasrankError
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Descriptions as written, and every option's default in --help."""
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text:
+            return text
+        return super()._get_help_string(action)
+
+
+def _show_defaults(parser: argparse.ArgumentParser) -> None:
+    """Every (sub-)parser shows defaults; every sub-command takes --config where it applies."""
+    from nasrank.commands.config import CONFIG_COMMANDS, add_config_arg
+
+    def walk(p: argparse.ArgumentParser, words: tuple[str, ...]) -> None:
+        p.formatter_class = HelpFormatter
+        if words in CONFIG_COMMANDS:
+            add_config_arg(p)
+        for a in p._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                for name, child in a.choices.items():
+                    walk(child, words + (name,))
+
+    walk(parser, ())
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush raises nothing."""
+    import os
+
     try:
-        return int(args.func(args) or 0)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (e.g. captured by a test)
+        pass
+
+
+def _config_request(argv: Sequence[str]) -> tuple[tuple[str, ...], str] | None:
+    """``(command words, FILE)`` when ``argv`` gives ``--config FILE`` to a command that takes it."""
+    from nasrank.commands.config import CONFIG_COMMANDS
+
+    path = None
+    for i, a in enumerate(argv):
+        if a == "--config" and i + 1 < len(argv):
+            path = argv[i + 1]
+        elif a.startswith("--config="):
+            path = a.split("=", 1)[1]
+    if path is None:
+        return None
+    words = tuple(argv[:2]) if argv[:1] == ["supernet"] else tuple(argv[:1])
+    return (words, path) if words in CONFIG_COMMANDS else None
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """``parser.parse_args`` whose "unrecognized arguments" error suggests the closest option."""
+    from nasrank.commands.config import command_words, leaf_parser
+    from nasrank.errors import did_you_mean
+
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        leaf = leaf_parser(parser, command_words(args))
+        options = [s for a in leaf._actions for s in a.option_strings]
+        hints = [f"{x}{did_you_mean(x.split('=')[0], options) if x.startswith('-') else ''}" for x in extra]
+        leaf.error("unrecognized arguments: " + " ".join(hints))
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from nasrank.commands.config import CONFIG_COMMANDS, apply_config, command_words, leaf_parser, write_run_config
+    from nasrank.errors import NasrankError
+    from nasrank.provenance import set_command
+    from nasrank.quiet import silence_third_party
+
+    silence_third_party()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    request = _config_request(argv)
+    if request is not None:  # the file's values become defaults, so that flags parsed next override them
+        try:
+            apply_config(leaf_parser(parser, request[0]), request[1])
+        except NasrankError as exc:
+            print(f"nasrank {' '.join(request[0])}: error: {exc}", file=sys.stderr)
+            return 2
+    args = _parse(parser, argv)
+    args._argv = argv
+    set_command(argv)
+    try:
+        if hasattr(args, "threads"):  # commands that run torch: no oversubscribed cores
+            from nasrank.threads import limit_torch_threads
+
+            limit_torch_threads(args.threads)
+        rc = int(args.func(args) or 0)
+        if rc == 0 and command_words(args) in CONFIG_COMMANDS:
+            write_run_config(leaf_parser(parser, command_words(args)), args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's final flush
+        return rc
     except NasrankError as exc:
         print(f"nasrank {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except FileNotFoundError as exc:
         print(f"nasrank {args.command}: error: file not found: {exc.filename or exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `nasrank ... | head` closed the pipe: stop quietly (status 1, as rich does)
+        _silence_stdout()
+        return 1
     except KeyboardInterrupt:
-        print(f"nasrank {args.command}: interrupted; everything evaluated so far is saved", file=sys.stderr)
+        note = getattr(args, "interrupt_note", None)  # a command's own account of what it kept
+        note = note() if callable(note) else note
+        print(f"nasrank {args.command}: interrupted{'; ' + note if note else ''}", file=sys.stderr)
         return 130
 
 

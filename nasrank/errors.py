@@ -18,3 +18,11 @@ class MissingFileError(NasrankError, FileNotFoundError):
     def __init__(self, path: object, what: str = "file") -> None:
         super().__init__(f"{what} not found: expected {path}")
         self.path = path
+
+
+def did_you_mean(name: str, choices) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices`` to ``name``, else ``""``."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

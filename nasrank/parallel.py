@@ -122,6 +122,9 @@ class RayExecutor:
         """Start a local Ray instance (or attach to ``address``) unless Ray is already running."""
         ray = self._ray
         if not ray.is_initialized():
+            from nasrank.quiet import silence_third_party
+
+            silence_third_party()
             if self.address is None:
                 ray.init(num_cpus=self.workers, include_dashboard=False, log_to_driver=False,
                          logging_level=logging.WARNING, object_store_memory=self.object_store_memory)

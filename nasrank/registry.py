@@ -12,11 +12,12 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, Sequence, TypeVar
 
-from nasrank.errors import NasrankError
+from nasrank.errors import NasrankError, did_you_mean
 
 T = TypeVar("T")
 
@@ -29,9 +30,10 @@ class Registry(Generic[T]):
     for; a user's class registers itself with :meth:`register`.
     """
 
-    def __init__(self, kind: str, described: Sequence[str] = ()) -> None:
+    def __init__(self, kind: str, described: Sequence[str] = (), base: str | None = None) -> None:
         self.kind = kind
         self.described = tuple(described)
+        self.base = base  # "pkg.mod:Class" every import path must subclass (imported on first use)
         self._items: dict[str, type[T]] = {}
         self._lazy: dict[str, str] = {}
         self._declared: dict[str, dict[str, Any]] = {}
@@ -84,22 +86,41 @@ class Registry(Generic[T]):
             if name in self._items:
                 return self._items[name]
         if ":" in name:
-            mod_name, _, attr = name.partition(":")
-            try:
-                try:
-                    mod = importlib.import_module(mod_name)
-                except ModuleNotFoundError as exc:
-                    if exc.name != mod_name.split(".")[0] or os.getcwd() in sys.path:
-                        raise
-                    sys.path.append(os.getcwd())  # a user's module in the working directory
-                    mod = importlib.import_module(mod_name)
-            except ImportError as exc:
-                raise NasrankError(f"cannot import {self.kind} {name!r}: {exc}") from None
-            if not hasattr(mod, attr):
-                raise NasrankError(f"{self.kind} {name!r}: module {mod_name} has no {attr!r}")
-            return getattr(mod, attr)
+            return self._import(name)
         choices = f"choose one of: {', '.join(self.names())}" if self.names() else f"no {self.kind} is registered"
-        raise NasrankError(f"unknown {self.kind} {name!r}; {choices} (or give an import path 'package.module:Class')")
+        raise NasrankError(f"unknown {self.kind} {name!r}{did_you_mean(name, self.names())}; {choices} "
+                           "(or give an import path 'package.module:Class')")
+
+    def _import(self, name: str) -> type[T]:
+        """``pkg.mod:Class``, checked to be a subclass of the family's base class before it is returned."""
+        if not _IMPORT_PATH.fullmatch(name):
+            raise NasrankError(f"malformed {self.kind} import path {name!r}; expected 'package.module:Class'")
+        mod_name, _, attr = name.partition(":")
+        try:
+            try:
+                mod = importlib.import_module(mod_name)
+            except ModuleNotFoundError as exc:
+                if exc.name != mod_name.split(".")[0] or os.getcwd() in sys.path:
+                    raise
+                sys.path.append(os.getcwd())  # a user's module in the working directory
+                mod = importlib.import_module(mod_name)
+        except ImportError as exc:
+            raise NasrankError(f"cannot import {self.kind} {name!r}: {exc}") from None
+        if not hasattr(mod, attr):
+            raise NasrankError(f"{self.kind} {name!r}: module {mod_name} has no {attr!r}")
+        obj = getattr(mod, attr)
+        base = self._base_class()
+        if base is not None and not (inspect.isclass(obj) and issubclass(obj, base)):
+            raise NasrankError(f"{self.kind} {name!r} is not a {base.__name__} subclass "
+                               f"(it is {type(obj).__name__} {getattr(obj, '__qualname__', '')!s}); "
+                               f"an import path must name a {self.kind} class")
+        return obj
+
+    def _base_class(self) -> type | None:
+        if self.base is None:
+            return None
+        mod_name, _, attr = self.base.partition(":")
+        return getattr(importlib.import_module(mod_name), attr)
 
     def create(self, name: str, *args: Any, **cfg: Any) -> T:
         """Instantiate ``name`` with ``cfg``; unknown keys raise a clear error."""
@@ -166,9 +187,13 @@ def check_kwargs(cls: type, cfg: dict[str, Any], what: str) -> None:
         )
 
 
-SPACES: Registry = Registry("space", described=("size", "size_is_estimate", "canonical_classes"))
-RANKERS: Registry = Registry("ranker", described=("supported_spaces",))
-SEARCHERS: Registry = Registry("searcher")
+#: ``package.module:Class``: dotted identifiers, one colon, a class name
+_IMPORT_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")
+
+SPACES: Registry = Registry("space", described=("size", "size_is_estimate", "canonical_classes"),
+                            base="nasrank.spaces.base:SearchSpace")
+RANKERS: Registry = Registry("ranker", described=("supported_spaces",), base="nasrank.rankers.base:Ranker")
+SEARCHERS: Registry = Registry("searcher", base="nasrank.searchers.base:Searcher")
 
 
 def _declare_builtins() -> None:

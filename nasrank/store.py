@@ -23,7 +23,9 @@ One row per evaluation, keyed by::
   dataset name is part of it even without a folder (the number of classes
   follows the dataset). For rankers whose score is the benchmark itself
   (``uses_benchmark = True``, e.g. the ``tabular`` ranker) the benchmark's
-  source is hashed in as well.
+  content fingerprint (:meth:`Benchmark.fingerprint`: a hash of its loaded
+  rows, never its path) is hashed in as well, so an edited table, or another
+  table at the same relative path, is a new key.
 * ``seed``: ``context.seed`` at evaluation time. Always part of the key, even
   for deterministic rankers: a seed is an input, and a ranker that wrongly
   declares itself deterministic must not hand one seed's result to another.
@@ -175,6 +177,18 @@ def dataset_fingerprint(dataset: str, data_dir: str | Path | None, extra: str | 
     return f"{dataset}:{_short_hash(parts)}"
 
 
+def benchmark_fingerprint(bench: Any) -> str:
+    """The content fingerprint of ``bench`` (its :meth:`~nasrank.benchmarks.base.Benchmark.fingerprint`);
+    ``"none"`` without one. A benchmark object without ``fingerprint`` (a user's own) falls back to its
+    ``source`` label, which then must name its content."""
+    if bench is None:
+        return "none"
+    fp = getattr(bench, "fingerprint", None)
+    if callable(fp):
+        return "sha256:" + str(fp())
+    return "source:" + str(getattr(bench, "source", None) or type(bench).__name__)
+
+
 @dataclass(frozen=True)
 class StoreScope:
     """Everything in a row's key except the architecture."""
@@ -200,8 +214,7 @@ def ranker_scope(ranker: "Ranker") -> StoreScope:
     ctx = ranker.context
     extra = None
     if getattr(ranker, "uses_benchmark", False):
-        bench = ctx.benchmark
-        extra = "benchmark:" + (getattr(bench, "source", None) or "none")
+        extra = "benchmark:" + benchmark_fingerprint(ctx.benchmark)
     data_dir = None if ctx.data_dir is None else str(ctx.data_dir)
     return StoreScope(space_id(ranker.space), ranker.name, ranker.config_hash(),
                       _fingerprint_once(ctx.dataset, data_dir, extra), int(ctx.seed))
@@ -353,9 +366,9 @@ class ResultStore:
                dataset: str | None = None, older_than_days: float | None = None) -> tuple[str, list[Any]]:
         clauses: list[str] = []
         params: list[Any] = []
-        if space is not None:  # "nb201" also matches "nb201(channels=8)"
-            clauses.append("(space = ? OR space LIKE ?)")
-            params += [space, space + "(%"]
+        if space is not None:  # "nb201" also matches "nb201(channels=8)"; the name itself is no pattern
+            clauses.append("(space = ? OR substr(space, 1, ?) = ?)")
+            params += [space, len(space) + 1, space + "("]
         for col, val in (("ranker", ranker), ("config_hash", config_hash), ("dataset", dataset)):
             if val is not None:
                 clauses.append(f"{col} = ?")
@@ -369,13 +382,16 @@ class ResultStore:
         """Every row matching the filters (``space``, ``ranker``, ``config_hash``, ``dataset``,
         ``older_than_days``), as dicts with the :data:`COLUMNS`; ``info``/``config`` decoded."""
         where, params = self._where(**filters)
-        cur = self._conn().execute(f"SELECT {', '.join(COLUMNS)} FROM evaluations{where} "
-                                   "ORDER BY space, ranker, config_hash, dataset, seed, created", params)
-        for r in cur:
-            d = dict(zip(COLUMNS, r))
-            d["info"] = json.loads(d["info"] or "{}")
-            d["config"] = json.loads(d["config"] or "{}")
-            yield d
+        try:
+            cur = self._conn().execute(f"SELECT {', '.join(COLUMNS)} FROM evaluations{where} "
+                                       "ORDER BY space, ranker, config_hash, dataset, seed, created", params)
+            for r in cur:
+                d = dict(zip(COLUMNS, r))
+                d["info"] = json.loads(d["info"] or "{}")
+                d["config"] = json.loads(d["config"] or "{}")
+                yield d
+        except (sqlite3.DatabaseError, ValueError) as exc:
+            raise NasrankError(f"cannot read the result store {self.path}: {exc}") from None
 
     def counts(self, **filters: Any) -> list[dict[str, Any]]:
         """Rows per (space, ranker, config_hash, dataset): n, n_invalid, n_seeds, seconds, first/last time."""

@@ -337,3 +337,19 @@ def test_on_result_once_per_position(store, space, archs, counting, StoredRanker
     again: list[int] = []
     StoredRanker(counting(), store).evaluate(archs[2:6], on_result=lambda i, ev: again.append(i))
     assert again[:2] == [0, 1] and sorted(again) == [0, 1, 2, 3]  # archs[2:4] were stored: reported first
+
+
+@pytest.mark.parametrize("name", ["params", "flops"])
+def test_store_key_covers_build_options_of_params_and_flops(store, space, archs, StoredRanker, name):
+    """A ranker taking ``**build_kwargs`` keys its results on them: #params at channels=8 is not
+    served from the row of channels=16 (it was: the options were missing from config())."""
+    from nasrank.experiments.build import make_context, make_ranker
+
+    ctx = make_context(space)
+    wide = StoredRanker(make_ranker(name, space, ctx, {}), store)
+    narrow = StoredRanker(make_ranker(name, space, ctx, {"channels": 8}), store)
+    first = wide.evaluate(archs[:2])
+    second = narrow.evaluate(archs[:2])
+    assert not any(e.info.get("cached") for e in second)
+    assert all(n.score < w.score for n, w in zip(second, first))
+    assert narrow.inner.config() == {"channels": 8}

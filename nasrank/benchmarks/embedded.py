@@ -20,6 +20,7 @@ from typing import Any
 
 from nasrank.benchmarks.base import Benchmark, Record
 from nasrank.errors import NasrankError
+from nasrank.safe_pickle import AllowListUnpickler
 from nasrank.spaces.base import SearchSpace
 
 SOURCE = "embedded: AnalogNAS-Bench baseline_accuracy (IBM, not the official NB201 table)"
@@ -35,13 +36,15 @@ class _Stub:
         self.__dict__.update(state)
 
 
-class _StubUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        if module.startswith("analognasbench"):
-            return _Stub
-        if module.split(".")[0] in ("builtins", "collections", "copyreg", "numpy", "_codecs"):
-            return super().find_class(module, name)
-        return _Stub  # e.g. pandas objects: never needed here
+#: the only globals data.anb refers to (checked against the installed analog-nasbench)
+TABLE_CLASSES = (("analognasbench.data", "Architecture"), ("analognasbench.data", "DriftMeasurement"))
+
+
+class _StubUnpickler(AllowListUnpickler):
+    """Builds the table's two classes as inert :class:`_Stub` objects; refuses every other global."""
+
+    def __init__(self, fh: Any) -> None:
+        super().__init__(fh, dict.fromkeys(TABLE_CLASSES, _Stub))
 
 
 def analog_data_path() -> Path:
@@ -61,8 +64,14 @@ def load_embedded_benchmark(space: SearchSpace) -> Benchmark:
 
     if getattr(space, "registry_name", "") != "nb201":
         raise NasrankError(f"the embedded benchmark covers only the nb201 space, not {space.registry_name!r}")
-    with analog_data_path().open("rb") as fh:
-        data = _StubUnpickler(fh).load()
+    path = analog_data_path()
+    try:
+        with path.open("rb") as fh:
+            data = _StubUnpickler(fh).load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as exc:
+        raise NasrankError(f"cannot read the embedded table {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise NasrankError(f"cannot read the embedded table {path}: expected a dict, got {type(data).__name__}")
     bench = Benchmark(space, source=SOURCE)
     for key, rec in data.items():
         acc = getattr(rec, "baseline_accuracy", None)

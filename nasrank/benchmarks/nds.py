@@ -102,8 +102,8 @@ def load_nds_table(path: str | Path, space: NdsSpace | str, only_grid: bool = Fa
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise NasrankError(f"NDS benchmark file {path} is not valid JSON: {exc}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise NasrankError(f"NDS benchmark file {path} is not valid JSON: {str(exc)[:160]}") from None
     if isinstance(data, dict):
         lists = [v for k, v in data.items() if k in ("top", "mid")]
         if not lists or not all(isinstance(v, list) for v in lists):

@@ -20,7 +20,7 @@ import argparse
 import math
 from typing import Any
 
-from nasrank.commands.common import space_from_args
+from nasrank.commands.common import add_format_arg, space_from_args
 from nasrank.experiments.analyze import analyze
 
 
@@ -38,6 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--by", default="params", choices=("params", "flops"), help="complexity measure of the bins")
     p.add_argument("--bins", type=int, default=5, help="number of equal-count complexity bins")
     p.add_argument("--no-plots", action="store_true", help="write analysis.json only")
+    
+    add_format_arg(p)
     p.set_defaults(func=run)
 
 
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         raise NasrankError(f"--bins must be a positive integer, got {args.bins}")
     space = space_from_args(args)
     result = analyze(args.scores, args.output, space, args.benchmark, args.dataset, args.by, args.bins,
-                     plots=not args.no_plots)
+                     plots=not args.no_plots, formats=args.format)
     print_table(result)
     return 0
 
@@ -85,3 +87,5 @@ def print_table(result: dict[str, Any]) -> None:
     con.print(t)
     for name, r in result["rankers"].items():
         con.print(f"- {r.get('summary_text') or name + ' skipped: ' + r['skipped']}", highlight=False)
+    for line in result.get("cautions") or []:
+        con.print(f"caution: {line}", highlight=False)

@@ -18,9 +18,50 @@ def add_context_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--benchmark", default=None, help=f"ground truth: {SPEC_HELP}")
     p.add_argument("--dataset", default="cifar10", help="cifar10 | cifar100 | ImageNet16-120")
     p.add_argument("--data-dir", default=None, help="folder holding the dataset in its official format")
-    p.add_argument("--device", default="auto", help="auto | cpu | gpu")
-    p.add_argument("--seed", type=int, default=0)
+    add_device_arg(p)
+    p.add_argument("--seed", type=int, default=0, help="seed of the searcher, sampling and training")
+    add_threads_arg(p)
     p.add_argument("--progress", action="store_true", help="show Lightning's training progress bars")
+
+
+def device_choice(text: str) -> str:
+    """argparse type of ``--device``: one of auto, cpu, gpu (with a "did you mean" hint)."""
+    from nasrank.errors import did_you_mean
+    from nasrank.devices import DEVICES
+
+    if text not in DEVICES:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(DEVICES)}{did_you_mean(text, DEVICES)}")
+    return text
+
+
+def add_device_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", type=device_choice, default="auto", metavar="{auto,cpu,gpu}",
+                   help="where networks train and run (gpu: a CUDA GPU must be visible)")
+
+
+#: the scale flags every command shares (and `supernet train` has under the same names)
+SCALE_FLAGS = ("channels", "cells_per_stage", "image_size", "train_fraction", "batch_size")
+
+
+def add_scale_args(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """The one way to set the network and training scale: ``--channels``, ``--cells-per-stage``, ...
+
+    Each ranker gets the ones it takes (training rankers all; zero-shot and #params/#FLOPs the
+    network's ``channels``/``cells-per-stage``); ``--ranker-cfg`` overrides them per ranker.
+    """
+    g = p.add_argument_group("scale (every ranker gets the ones it takes; --ranker-cfg overrides)")
+    g.add_argument("--channels", type=int, default=None, help="network width (space.build)")
+    g.add_argument("--cells-per-stage", type=int, default=None, help="cells per stage (space.build)")
+    g.add_argument("--image-size", type=int, default=None, help="resize images to this size (training rankers)")
+    g.add_argument("--train-fraction", type=float, default=None,
+                   help="fraction of the training images used (training rankers)")
+    g.add_argument("--batch-size", type=int, default=None, help="training batch size (training rankers)")
+    return g
+
+
+def scale_from_args(args: argparse.Namespace) -> dict:
+    """The scale flags that were given."""
+    return {k: getattr(args, k) for k in SCALE_FLAGS if getattr(args, k, None) is not None}
 
 
 def add_executor_args(p: argparse.ArgumentParser, what: str = "evaluations") -> None:
@@ -53,3 +94,31 @@ def context_from_args(args: argparse.Namespace, space):
     """The run context of ``--benchmark``, ``--dataset``, ``--data-dir``, ``--device``, ``--seed``, ``--progress``."""
     return make_context(space, benchmark=args.benchmark, dataset=args.dataset, data_dir=args.data_dir,
                         device=args.device, seed=args.seed, progress=getattr(args, "progress", False))
+
+
+def add_format_arg(p: argparse.ArgumentParser) -> None:
+    """``--format png,pdf,svg`` on a sub-command that writes figures."""
+    from nasrank.evaluation.formats import FORMATS, parse_formats
+    from nasrank.errors import NasrankError
+
+    def formats(text: str) -> list[str]:
+        try:
+            return parse_formats(text)
+        except NasrankError as exc:
+            raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[-1]) from None
+
+    p.add_argument("--format", type=formats, default="png", metavar="FMT[,FMT]",
+                   help=f"figure formats, comma-separated: {', '.join(FORMATS)} (default: png)")
+
+
+def add_logs_arg(p: argparse.ArgumentParser) -> None:
+    """``--no-logs`` on a sub-command that trains networks."""
+    p.add_argument("--no-logs", action="store_true",
+                   help="write no training logs (default: per-epoch loss/accuracy CSV, and TensorBoard when "
+                        "installed, under the run folder's logs/)")
+
+
+def add_threads_arg(p: argparse.ArgumentParser) -> None:
+    """``--threads N``: torch CPU threads (default: the cores this process may use, or $OMP_NUM_THREADS)."""
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="torch CPU threads (default: $OMP_NUM_THREADS if set, else the cores this process may use)")

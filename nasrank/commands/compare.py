@@ -29,13 +29,15 @@ other rankers build (``build_kwargs`` or ``**build_kwargs``).
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from pathlib import Path
+from typing import Any, Sequence
 
-from nasrank.commands.common import (add_context_args, add_executor_args, add_space_args, context_from_args,
-                                     executor_kwargs, space_from_args)
+from nasrank.commands.common import (add_context_args, add_executor_args, add_format_arg, add_logs_arg,
+                                     add_scale_args, add_space_args, context_from_args, executor_kwargs,
+                                     space_from_args)
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg, parse_ranker_list
-from nasrank.experiments.compare import SCALE_OPTIONS, compare
+from nasrank.experiments.compare import SCALE_OPTIONS, compare, prepare_output
 from nasrank.experiments.sweep import MISSED_WARN_FRACTION
 from nasrank.store import add_store_args, make_store
 
@@ -52,13 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--candidates", type=int, required=True, help="new evaluations per ranker (Budget(queries=N))")
     p.add_argument("--baseline", default=None, help="ranker whose cost is the reference (default: the last listed)")
     add_context_args(p)
-    g = p.add_argument_group("scale (training rankers; --channels/--cells-per-stage reach every ranker's network)")
-    g.add_argument("--channels", type=int, default=None, help="network width (space.build)")
-    g.add_argument("--cells-per-stage", type=int, default=None, help="cells per stage (space.build)")
-    g.add_argument("--image-size", type=int, default=None, help="resize images to this size")
-    g.add_argument("--train-fraction", type=float, default=None, help="fraction of the training images used")
+    g = add_scale_args(p)
     g.add_argument("--epochs", type=int, default=None, help="training epochs (train ranker)")
-    g.add_argument("--batch-size", type=int, default=None, help="training batch size")
     p.add_argument("--output", required=True, help="output folder (OUT/<ranker>/history.jsonl, OUT/compare.json)")
     p.add_argument("--resume", action="store_true", help="continue the histories already in --output")
     p.add_argument("--seeds", default=None,
@@ -69,10 +66,45 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "train10=train,... --frontier train) or a comma list of labels; adds frontier and "
                         "matched-quality cost ratios (implies a sweep over --seed when --seeds is not given)")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates for the sweep's CIs (1000)")
-    p.add_argument("--quiet", action="store_true", help="no table")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier compare output in --output (its compare.json, figures, ranker folders)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, no table")
     add_executor_args(p, "candidates (the searcher's parallel variant, as in search)")
     add_store_args(p)
+    add_format_arg(p)
+    add_logs_arg(p)
     p.set_defaults(func=run)
+
+
+class _Progress:
+    """A rich progress bar per ranker (``i/candidates``) unless ``quiet``; entering gives compare's callback."""
+
+    def __init__(self, rankers: Sequence[str], candidates: int, quiet: bool) -> None:
+        self.rankers, self.candidates, self.quiet = rankers, candidates, quiet
+        self.bar = None
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self):
+        if self.quiet:
+            return None
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from nasrank.experiments.build import ranker_label
+
+        self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                            TextColumn("{task.completed:.0f}/{task.total:.0f}"), TimeElapsedColumn())
+        self.bar.__enter__()
+        self.tasks = {ranker_label(r): self.bar.add_task(ranker_label(r), total=self.candidates)
+                      for r in self.rankers}
+        return self.update
+
+    def update(self, label: str, done: int) -> None:
+        if label in self.tasks:
+            self.bar.update(self.tasks[label], completed=min(done, self.candidates))
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,14 +113,19 @@ def run(args: argparse.Namespace) -> int:
     rankers = parse_ranker_list(args.rankers, cascades=True)
     if args.seeds is not None or args.frontier is not None:
         return run_sweep(args, rankers)
+    prepare_output(Path(args.output), args.resume, args.overwrite)  # before anything loads
+    args.interrupt_note = (f"each ranker's finished evaluations are in {args.output}/<ranker>/history.jsonl; "
+                           "continue with the same command and --resume")
     space = space_from_args(args)
     context = context_from_args(args, space)
     scale = {k: getattr(args, k, None) for k in SCALE_OPTIONS}
-    result = compare(space, context, rankers, args.candidates, args.output, searcher=args.searcher,
-                     searcher_cfg=parse_cfg(args.searcher_cfg, "--searcher-cfg"),
-                     ranker_cfg_pairs=parse_cfg(args.ranker_cfg, "--ranker-cfg"), scale=scale,
-                     baseline=args.baseline, seed=args.seed, resume=args.resume, store=make_store(args),
-                     **executor_kwargs(args))
+    with _Progress(rankers, args.candidates, args.quiet) as progress:
+        result = compare(space, context, rankers, args.candidates, args.output, searcher=args.searcher,
+                         searcher_cfg=parse_cfg(args.searcher_cfg, "--searcher-cfg"),
+                         ranker_cfg_pairs=parse_cfg(args.ranker_cfg, "--ranker-cfg"), scale=scale,
+                         baseline=args.baseline, seed=args.seed, resume=args.resume, store=make_store(args),
+                         formats=args.format, on_record=progress, overwrite=args.overwrite,
+                         logs=not args.no_logs, **executor_kwargs(args))
     if not args.quiet:
         print_table(result)
     return 0
@@ -131,24 +168,38 @@ def run_sweep(args: argparse.Namespace, rankers: list[str]) -> int:
     return 0
 
 
+def _cell(key: str, v: Any) -> str:
+    """Short, whole numbers for an 80-column table (no ellipses)."""
+    from nasrank.evaluation.formats import short_number
+
+    if v is None:
+        return "-"
+    if key == "total_cost_seconds":
+        return f"{v:.3g} s" if v < 1e4 else f"{v / 3600:.3g} h"
+    if key == "cost_ratio_vs_baseline":
+        return short_number(v) + "x"
+    if key == "best_true_acc":
+        return f"{v:.2f}"
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
 def print_table(result: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
     t = Table(title=f"nasrank compare: {result['searcher']} search, {result['candidates']} candidates, "
                     f"{result['space']} / {result['dataset']} (baseline {result['baseline']})")
-    cols = [("ranker", "ranker"), ("cost s", "total_cost_seconds"), ("x vs base", "cost_ratio_vs_baseline"),
-            ("best true acc", "best_true_acc"), ("true rank", "true_rank_of_best"), ("spearman", "spearman"),
+    cols = [("ranker", "ranker"), ("cost", "total_cost_seconds"), ("x base", "cost_ratio_vs_baseline"),
+            ("best acc", "best_true_acc"), ("rank", "true_rank_of_best"), ("spearman", "spearman"),
             ("missed", "n_not_reached"), ("rejected", "n_rejected"), ("filtered", "n_filtered")]
-    t.add_column("ranker", no_wrap=True)
+    rows = list(result["rankers"].values())
+    cols = [c for c in cols if c[1] not in ("n_not_reached", "n_rejected", "n_filtered")
+            or any(r.get(c[1]) for r in rows)]
+    t.add_column("ranker", overflow="fold")
     for name, _ in cols[1:]:
-        t.add_column(name, justify="right")
-    for r in result["rankers"].values():
-        row = []
-        for _, k in cols:
-            v = r.get(k)
-            row.append("-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v))
-        t.add_row(*row)
+        t.add_column(name, justify="right", no_wrap=True)
+    for r in rows:
+        t.add_row(*(_cell(k, r.get(k)) for _, k in cols))
     con = Console()
     con.print(t)
     for name, r in result["rankers"].items():
@@ -158,5 +209,10 @@ def print_table(result: dict[str, Any]) -> None:
         if trained and missed / trained > MISSED_WARN_FRACTION:
             con.print(f"[bold red]WARNING[/bold red] {name} missed its threshold on {missed} of {trained} candidates "
                       f"({100 * missed / trained:.0f}%): lower the threshold or raise max_stage1_epochs", highlight=False)
+    kinds = {r.get("cost_kind") for r in rows if r.get("cost_kind")}
+    if len(kinds) > 1:
+        con.print("note: the costs are of different kinds (" + "; ".join(
+            f"{name}: {r['cost_kind']}" for name, r in result["rankers"].items()) + "); ratios between them "
+            "compare a benchmark's GPU time with this machine's wall time", highlight=False)
     if not result.get("same_candidates", True):
         con.print("note: the rankers saw different candidates (the searcher depends on scores)")

@@ -18,8 +18,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from nasrank.commands.common import (add_context_args, add_executor_args, add_space_args, context_from_args,
-                                     executor_kwargs, space_from_args)
+from nasrank.commands.common import (add_context_args, add_executor_args, add_format_arg, add_logs_arg,
+                                     add_scale_args, add_space_args, context_from_args, executor_kwargs,
+                                     scale_from_args, space_from_args)
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg, parse_ranker_list
 from nasrank.experiments.evaluate import check_selection, evaluate, parse_modes, split_ranker_cfg
@@ -35,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="options of one ranker, e.g. synflow.batch_size=64,flops.channels=8 (repeatable; "
                         "KEY=VALUE alone when there is one ranker)")
     add_context_args(p)
+    add_scale_args(p)
     p.add_argument("--sample", default=None, metavar="N|all", help="number of benchmark architectures, or all")
     p.add_argument("--archs", default=None, metavar="FILE", help="evaluate these architectures (one per line)")
     p.add_argument("--modes", default="iso,deiso,iso2deiso", help="isomorphism modes: iso, deiso, iso2deiso")
@@ -44,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_executor_args(p, "architectures")
     add_store_args(p)
+    add_format_arg(p)
+    add_logs_arg(p)
     p.set_defaults(func=run)
 
 
@@ -59,12 +63,25 @@ def run(args: argparse.Namespace) -> int:
         raise NasrankError(f"nasrank evaluate needs true accuracies: give --benchmark {SPEC_HELP}")
     space = space_from_args(args)
     context = context_from_args(args, space)
+    status: dict[str, Any] = {}
+    args.interrupt_note = lambda: interrupt_note(status, store_path(args))
     report = evaluate(space, context, names, args.output, sample=args.sample, archs_file=args.archs,
                       ranker_cfgs=cfgs, modes=modes, repeats=args.repeats, seed=args.seed,
                       store=store_path(args), plots=not args.no_plots, quiet=args.quiet,
-                      space_cfg=parse_cfg(args.space_cfg, "--space-cfg"), **executor_kwargs(args))
+                      space_cfg=parse_cfg(args.space_cfg, "--space-cfg"), formats=args.format,
+                      logs=not args.no_logs, scale=scale_from_args(args), status=status, **executor_kwargs(args))
     print_table(report)
     return 0
+
+
+def interrupt_note(status: dict[str, Any], store: str | None) -> str:
+    """What an interrupted ``evaluate`` kept, truthfully."""
+    if not status.get("partial"):
+        return "nothing was scored yet"
+    kept = f"the {status.get('n_rows', 0)} scores finished so far are in {status['partial']}"
+    if store is None:
+        return kept + " (no result store: a rerun computes them again)"
+    return kept + f" and in the result store {store} (a rerun of the same command reuses them)"
 
 
 def print_table(report: dict[str, Any]) -> None:
@@ -76,8 +93,8 @@ def print_table(report: dict[str, Any]) -> None:
 
     t = Table(title=f"nasrank evaluate: {report['n_archs']} {report['space_id']} architectures, "
                     f"{report['dataset']} ({report['benchmark']})")
-    t.add_column("ranker")
-    t.add_column("mode")
+    t.add_column("ranker", overflow="fold")
+    t.add_column("mode", no_wrap=True, min_width=9)
     for _, title in MAIN_CRITERIA:
         t.add_column(title, justify="right")
     t.add_column("n_valid", justify="right")
@@ -89,7 +106,4 @@ def print_table(report: dict[str, Any]) -> None:
             spa = rep["seconds_per_arch"]
             t.add_row(name, mode, *cells, str(c.get("n_valid", rep["n_valid"])),
                       "-" if spa is None else f"{spa:.3g}")
-    console = Console()
-    if not console.is_terminal:  # piped or captured: do not squeeze the table into 80 columns
-        console = Console(width=160)
-    console.print(t)
+    Console().print(t)  # 8 short columns: fits 80

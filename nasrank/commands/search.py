@@ -2,20 +2,22 @@
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from pathlib import Path
 from typing import Any
 
-from nasrank.commands.common import (add_context_args, add_executor_args, add_ranker_cfg_arg, add_space_args,
-                                     context_from_args, executor_kwargs, space_from_args)
+from nasrank.commands.common import (add_context_args, add_executor_args, add_format_arg, add_logs_arg,
+                                     add_ranker_cfg_arg, add_scale_args, add_space_args, context_from_args,
+                                     executor_kwargs, scale_from_args, space_from_args)
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg
 from nasrank.experiments.search import CONFIG_FILE, search
 from nasrank.store import add_store_args, store_path
+
 #: options that define a run; --resume reuses them from the run's config.json
 RUN_OPTIONS = ("space", "space_cfg", "searcher", "searcher_cfg", "ranker", "ranker_cfg", "benchmark", "dataset",
                "data_dir", "device", "seed", "budget_queries", "budget_seconds", "executor", "workers", "ray_address",
-               "gpus_per_task")
+               "gpus_per_task", "channels", "cells_per_stage", "image_size", "train_fraction", "batch_size")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,27 +29,72 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ranker", default="tabular", help="ranker name (see `nasrank rankers`)")
     add_ranker_cfg_arg(p)
     add_context_args(p)
+    add_scale_args(p)
     p.add_argument("--budget-queries", type=int, default=None, help="number of new evaluations")
     p.add_argument("--budget-seconds", type=float, default=None, help="ranker cost in seconds")
     p.add_argument("--output", default=None, help="run directory (history.jsonl, summary.json)")
     p.add_argument("--resume", default=None, metavar="DIR", help="continue the interrupted run in DIR")
-    p.add_argument("--plot", action="store_true", help="write DIR/trajectory.png")
+    p.add_argument("--trust-config", action="store_true",
+                   help="with --resume: run the import paths / pickled benchmark named in a config.json "
+                        "that another user created or may edit")
+    p.add_argument("--plot", action="store_true", help="write DIR/trajectory.png (refreshed on --resume)")
+    add_format_arg(p)
     add_executor_args(p, "evaluations; random proposes batches of --workers, evolution runs as evolution_async")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_store_args(p)
-    p.set_defaults(func=run)
+    add_logs_arg(p)
+    p.set_defaults(func=run, _parser=p)
+
+
+def _explicit_options(args: argparse.Namespace) -> set[str]:
+    """The run options the user typed (not argparse defaults)."""
+    parser, argv = getattr(args, "_parser", None), getattr(args, "_argv", None)
+    if parser is None or argv is None or "search" not in argv:
+        return set()
+    sub_argv = argv[argv.index("search") + 1:]
+    saved = [(a, a.default) for a in parser._actions]
+    try:
+        for a, _ in saved:
+            a.default = argparse.SUPPRESS
+        given, _ = parser.parse_known_args(sub_argv)
+    finally:
+        for a, d in saved:
+            a.default = d
+    return set(vars(given)) & set(RUN_OPTIONS)
 
 
 def _resume_args(args: argparse.Namespace) -> argparse.Namespace:
-    cfg_path = Path(args.resume) / CONFIG_FILE
+    from nasrank.trust import check_config_trust, read_run_config
+
+    run_dir = Path(args.resume)
+    if not run_dir.is_dir():
+        raise NasrankError(f"cannot resume: {run_dir} is not a folder (give the run's --output folder)")
+    cfg_path = run_dir / CONFIG_FILE
     if not cfg_path.is_file():
         raise NasrankError(f"cannot resume: {cfg_path} not found (was {args.resume} written by `nasrank search`?)")
-    saved = json.loads(cfg_path.read_text())
+    if not (run_dir / "history.jsonl").is_file():
+        raise NasrankError(f"cannot resume: {run_dir / 'history.jsonl'} is missing (deleted?); "
+                           "start a new run with --output instead")
+    saved = read_run_config(cfg_path, (*RUN_OPTIONS, "plot", "format"))
+    refs = check_config_trust(cfg_path, saved, getattr(args, "trust_config", False))
+    if refs:
+        print(f"nasrank search: note: resuming {run_dir} runs what its config.json names: {'; '.join(refs)}",
+              file=sys.stderr)
     extend = {k for k in ("budget_queries", "budget_seconds") if getattr(args, k, None) is not None}
+    clash = sorted(k for k in _explicit_options(args) - extend
+                   if k in saved and getattr(args, k) != saved[k])
+    if clash:
+        given = ", ".join(f"--{k.replace('_', '-')} {getattr(args, k)!r} (the run has {saved[k]!r})" for k in clash)
+        raise NasrankError(f"cannot resume {run_dir} with other options: {given}; --resume continues the run "
+                           "with the options in its config.json (a budget given extends it); drop them or "
+                           "start a new --output")
     for k in RUN_OPTIONS:
         if k in saved and k not in extend:  # a budget given with --resume extends the run
             setattr(args, k, saved[k])
     args.output = args.resume
+    args.plot = args.plot or bool(saved.get("plot"))  # a resumed run refreshes the figure it had
+    if args.format == ["png"] and saved.get("format"):
+        args.format = saved["format"]
     return args
 
 
@@ -56,7 +103,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.resume:
         args = _resume_args(args)
+    if args.plot and not args.output:
+        raise NasrankError("--plot writes DIR/trajectory.png and needs --output DIR")
     Budget(queries=args.budget_queries, seconds=args.budget_seconds)  # a bad budget fails before anything loads
+    args.interrupt_note = lambda: interrupt_note(args.output, store_path(args))
     space = space_from_args(args)
     context = context_from_args(args, space)
     summary, _ = search(space, context, args.ranker, args.searcher,
@@ -64,23 +114,73 @@ def run(args: argparse.Namespace) -> int:
                         searcher_cfg=parse_cfg(args.searcher_cfg, "--searcher-cfg"),
                         budget_queries=args.budget_queries, budget_seconds=args.budget_seconds,
                         output=args.output, resume=bool(args.resume), store=store_path(args),
-                        **executor_kwargs(args), plot=args.plot, quiet=args.quiet,
-                        run_config={k: getattr(args, k, None) for k in RUN_OPTIONS})
+                        **executor_kwargs(args), plot=args.plot, quiet=args.quiet, formats=args.format,
+                        logs=not args.no_logs, scale=scale_from_args(args),
+                        run_config={k: _as_saved(k, getattr(args, k, None)) for k in (*RUN_OPTIONS, "plot", "format")})
     print_summary(summary)
     return 0
 
 
+def _as_saved(key: str, value: Any) -> Any:
+    """A run option as config.json keeps it: ``*_cfg`` items (strings, or mappings from --config) as
+    KEY=VALUE strings, with JSON values."""
+    if key.endswith("_cfg") and isinstance(value, list):
+        import json
+
+        out = []
+        for item in value:
+            if isinstance(item, dict):
+                out += [f"{k}={json.dumps(v)}" for k, v in item.items()]
+            else:
+                out.append(item)
+        return out
+    return value
+
+
+def _human(key: str, v: Any) -> str:
+    """One summary value as text: no raw dicts, no ``None``."""
+    if v is None:
+        return "n/a"
+    if isinstance(v, float) and key.endswith("seconds"):
+        return f"{v:.1f} s ({v / 3600:.2f} h)"
+    if isinstance(v, float):
+        return f"{v:.4f}"
+    if isinstance(v, dict):
+        return ", ".join(f"{k} {_human(k, x)}" for k, x in v.items() if not isinstance(x, (dict, list)))
+    return str(v)
+
+
+def _provenance_line(prov: dict[str, Any]) -> str:
+    git = (prov.get("git_commit") or "")[:10]
+    parts = [f"nasrank {prov['versions'].get('nasrank')}", f"torch {prov['versions'].get('torch')}",
+             f"git {git}{' (modified)' if prov.get('git_dirty') else ''}" if git else "not in a git repository",
+             f"device {prov.get('device_used') or prov.get('device')}"]
+    return ", ".join(parts)
+
+
+def interrupt_note(output: str | None, store: str | None) -> str:
+    """What an interrupted search kept, truthfully."""
+    if output is None:
+        return ("nothing was saved (no --output and --no-store)" if store is None else
+                f"finished evaluations are in the result store {store}, but without --output the search "
+                "cannot be resumed")
+    hist = Path(output) / "history.jsonl"
+    try:
+        n = sum(1 for line in hist.read_bytes().splitlines() if line.strip())
+    except OSError:
+        n = 0
+    return f"the {n} evaluations finished so far are in {hist}; continue with: nasrank search --resume {output}"
+
+
 def print_summary(summary: dict[str, Any]) -> None:
+    """The summary as a two-column table (long values wrap; fits 80 columns)."""
     from rich.console import Console
     from rich.table import Table
 
     t = Table(title=f"nasrank search: {summary['searcher']} + {summary['ranker']} on {summary['space']}")
-    t.add_column("field")
+    t.add_column("field", no_wrap=True)
     t.add_column("value", overflow="fold")
     for k, v in summary.items():
-        if isinstance(v, float) and k.endswith("seconds"):
-            v = f"{v:.1f} s ({v / 3600:.2f} h)"
-        elif isinstance(v, float):
-            v = f"{v:.4f}"
-        t.add_row(k, str(v))
-    Console().print(t)
+        text = _provenance_line(v) if k == "provenance" else _human(k, v)
+        t.add_row(k, text)
+    Console(width=min(Console().width, 100)).print(t)

@@ -7,9 +7,9 @@ import json
 import math
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
+from nasrank.atomic import atomic_write
 from nasrank.errors import NasrankError
 from nasrank.store import COLUMNS, ResultStore, add_store_args, store_path
 
@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     ls = actions.add_parser("ls", help="count stored evaluations per (space, ranker, config hash, dataset)")
     _add_filters(ls)
+    ls.add_argument("--wide", action="store_true", help="every column, however wide")
     ls.set_defaults(func=run_ls)
 
     ex = actions.add_parser("export", help="write stored evaluations as CSV or JSONL")
@@ -64,23 +65,55 @@ def run_ls(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from nasrank.terminal import fit_columns
+
     store = _open(args)
     counts = store.counts(**_filters(args))
-    t = Table(title=f"result store {store.path}")
-    for col in ("space", "ranker", "config hash", "dataset", "rows", "invalid", "seeds", "cost (s)", "first",
-                "last", "config"):
-        t.add_column(col, justify="right" if col in ("rows", "invalid", "seeds", "cost (s)") else "left")
+    headers = ("space", "ranker", "config hash", "dataset", "rows", "invalid", "seeds", "cost (s)", "first", "last",
+               "config")
+    rows = []
     for c in counts:
         cfg = json.dumps(c["config"], sort_keys=True)
-        t.add_row(c["space"], c["ranker"], c["config_hash"], c["dataset"], str(c["n"]), str(c["n_invalid"] or 0),
-                  str(c["n_seeds"]), f"{c['seconds'] or 0.0:.4g}", _when(c["first"]), _when(c["last"]),
-                  cfg if len(cfg) <= 60 else cfg[:57] + "...")
+        rows.append((c["space"], c["ranker"], c["config_hash"], c["dataset"], str(c["n"]), str(c["n_invalid"] or 0),
+                     str(c["n_seeds"]), f"{c['seconds'] or 0.0:.4g}", _when(c["first"]), _when(c["last"]),
+                     cfg if len(cfg) <= 60 else cfg[:57] + "..."))
     console = Console()
-    if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
-        console = Console(width=240)
+    width = 10_000 if args.wide else console.width
+    keep = fit_columns(headers, rows, width, ("config", "first", "invalid", "seeds", "last", "dataset"))
+    if args.wide:
+        console = Console(width=max(80, sum(max([len(headers[i])] + [len(r[i]) for r in rows]) + 3
+                                            for i in keep) + 1))
+    t = Table(title=f"result store {store.path}")
+    for i in keep:
+        t.add_column(headers[i], justify="right" if headers[i] in ("rows", "invalid", "seeds", "cost (s)") else "left")
+    for r in rows:
+        t.add_row(*(r[i] for i in keep))
     console.print(t)
-    console.print(f"{sum(c['n'] for c in counts)} rows in {len(counts)} groups")
+    dropped = [headers[i] for i in range(len(headers)) if i not in keep]
+    more = f" (columns left out to fit {width}: {', '.join(dropped)}; --wide shows them)" if dropped else ""
+    console.print(f"{sum(c['n'] for c in counts)} rows in {len(counts)} groups{more}")
+    _explain_unstored(args.ranker, sum(c["n"] for c in counts))
     return 0
+
+
+#: rankers whose scores the store never holds, and why
+UNSTORED = {
+    "cascade": "a cascade's survivors depend on the candidates it saw before (depends_on_history)",
+    "fear": "FEAR with early rejection (reject_ratio) scores against the fastest candidate so far "
+            "(depends_on_history); FEAR without reject_ratio is stored",
+}
+
+
+def _explain_unstored(ranker: str | None, n_rows: int) -> None:
+    """Say why a ranker the user asked for has no rows, or which rankers are never stored."""
+    from rich.console import Console
+
+    if ranker is not None and n_rows == 0 and ranker in UNSTORED:
+        Console().print(f"no {ranker} rows: {UNSTORED[ranker]}; such results live only in each run's "
+                        "history.jsonl", highlight=False)
+    elif ranker is None:
+        Console().print("never stored: cascade, and fear with reject_ratio (their scores depend on earlier "
+                        "candidates)", highlight=False)
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
@@ -92,30 +125,34 @@ def run_export(args: argparse.Namespace) -> int:
     fmt = args.format
     if fmt is None:
         fmt = "jsonl" if args.output.endswith((".jsonl", ".json")) else "csv"
-    to_stdout = args.output == "-"
-    if not to_stdout:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    fh = sys.stdout if to_stdout else open(args.output, "w", newline="")
-    n = 0
-    try:
-        if fmt == "csv":
-            w = csv.writer(fh)
-            w.writerow(COLUMNS)
-            for row in store.rows(**_filters(args)):
-                w.writerow(["" if row[c] is None else
-                            (json.dumps(row[c], sort_keys=True) if c in ("info", "config") else row[c])
-                            for c in COLUMNS])
-                n += 1
-        else:
-            for row in store.rows(**_filters(args)):
-                fh.write(json.dumps(_jsonable(row), default=str) + "\n")
-                n += 1
-    finally:
-        if not to_stdout:
-            fh.close()
-    if not to_stdout:
-        print(f"wrote {n} rows to {args.output} ({fmt})")
+    if args.output == "-":
+        n = _export(store, args, fmt, sys.stdout)
+        if args.ranker in UNSTORED and n == 0:
+            print(f"nasrank store export: {args.ranker}: {UNSTORED[args.ranker]}", file=sys.stderr)
+        return 0
+    with atomic_write(args.output, "w", newline="", what="export file") as fh:  # a failure keeps the old file
+        n = _export(store, args, fmt, fh)
+    print(f"wrote {n} rows to {args.output} ({fmt})")
+    if args.ranker in UNSTORED and n == 0:
+        _explain_unstored(args.ranker, 0)
     return 0
+
+
+def _export(store: ResultStore, args: argparse.Namespace, fmt: str, fh) -> int:
+    n = 0
+    if fmt == "csv":
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        for row in store.rows(**_filters(args)):
+            w.writerow(["" if row[c] is None else
+                        (json.dumps(row[c], sort_keys=True) if c in ("info", "config") else row[c])
+                        for c in COLUMNS])
+            n += 1
+    else:
+        for row in store.rows(**_filters(args)):
+            fh.write(json.dumps(_jsonable(row), default=str) + "\n")
+            n += 1
+    return n
 
 
 def run_prune(args: argparse.Namespace) -> int:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 
+from pathlib import Path
+
 from nasrank.errors import NasrankError
+from nasrank.commands.common import add_device_arg, add_logs_arg
 
 SUPPORTED_SPACES = ("nb201",)
 
@@ -44,9 +47,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--no-augment", action="store_true", help="no random crop / flip")
     t.add_argument("--dataset", default="cifar10", help="cifar10 | cifar100 | ImageNet16-120")
     t.add_argument("--data-dir", default=None, help="folder holding the dataset in its official format")
-    t.add_argument("--device", default="auto", help="auto | cpu | gpu")
+    add_device_arg(t)
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
+    t.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="torch CPU threads (default: $OMP_NUM_THREADS if set, else the cores this process may use)")
+    t.add_argument("--progress", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for old scripts
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_logs_arg(t)
     t.add_argument("--output", required=True, metavar="CKPT", help="checkpoint path to write")
     t.set_defaults(func=run_train)
 
@@ -68,7 +75,8 @@ def run_train(args: argparse.Namespace) -> int:
     if args.space not in SUPPORTED_SPACES:
         raise NasrankError(f"no supernet for space {args.space!r}; supported: {', '.join(SUPPORTED_SPACES)}")
     summary = train_supernet(
-        args.output, data_dir=args.data_dir, epochs=args.epochs, device=args.device, progress=args.progress,
+        args.output, data_dir=args.data_dir, epochs=args.epochs, device=args.device, progress=not args.quiet,
+        log_dir=None if args.no_logs else Path(args.output).parent / "logs",
         save_epochs=_epochs_list(args.save_epochs), sampling=args.sampling, archs_per_step=args.archs_per_step,
         num_supernets=args.num_supernets, partition=args.partition, canonical_routing=args.canonical_routing,
         channels=args.channels, cells_per_stage=args.cells_per_stage, lr=args.lr, momentum=args.momentum,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import matplotlib
 
@@ -10,23 +10,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from nasrank.evaluation.figures import save_figure, short_number  # noqa: E402
+
 
 def _num(x: Any) -> float:
     return float("nan") if x is None else float(x)
 
 
-def _short(v: float) -> str:
-    a = abs(v)
-    if a >= 1e9:
-        return f"{v / 1e9:.3g}G"
-    if a >= 1e6:
-        return f"{v / 1e6:.3g}M"
-    if a >= 1e3:
-        return f"{v / 1e3:.3g}k"
-    return f"{v:.3g}"
-
-
-def plot_complexity_bias(results: Mapping[str, Mapping[str, Any]], path: str | Path) -> Path:
+def plot_complexity_bias(results: Mapping[str, Mapping[str, Any]], path: str | Path,
+                         formats: Sequence[str] = ("png",)) -> Path:
     """Left: rank shift per complexity bin, one line per ranker; right: Kendall tau inside each bin."""
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     labels: list[str] = []
@@ -35,10 +27,10 @@ def plot_complexity_bias(results: Mapping[str, Mapping[str, Any]], path: str | P
         bins = cb["bins"]
         by = cb.get("by", by)
         x = [b["bin"] for b in bins]
-        ax1.plot(x, [b["rank_shift"] for b in bins], marker="o", label=name)
+        ax1.plot(x, [_num(b["rank_shift"]) for b in bins], marker="o", label=name)
         ax2.plot(x, [_num(b["kendall_tau"]) for b in bins], marker="o", label=name)
         if len(bins) > len(labels):
-            labels = [f"{b['bin']}\n{_short(b['lo'])}–{_short(b['hi'])}" for b in bins]
+            labels = [f"{b['bin']}\n{short_number(b['lo'])}–{short_number(b['hi'])}" for b in bins]
     ticks = list(range(len(labels)))
     for ax in (ax1, ax2):
         ax.axhline(0, color="grey", lw=0.8)
@@ -52,9 +44,7 @@ def plot_complexity_bias(results: Mapping[str, Mapping[str, Any]], path: str | P
     ax1.legend(fontsize=7)
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, formats)[0]
 
 
 def _heat(ax, table: Mapping[str, Mapping[str, Mapping[str, Any]]], title: str) -> None:
@@ -75,7 +65,8 @@ def _heat(ax, table: Mapping[str, Mapping[str, Mapping[str, Any]]], title: str) 
 
 
 def plot_op_bias(op_bias: Mapping[str, Mapping[str, Mapping[str, Any]]], path: str | Path,
-                 feature_bias: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None) -> Path:
+                 feature_bias: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
+                 formats: Sequence[str] = ("png",)) -> Path:
     """Heatmaps of Spearman(feature, rank error) per ranker: op counts, then the other features."""
     panels = [(op_bias, "op count vs rank error (Spearman; > 0: over-rates that op)")]
     if feature_bias:
@@ -87,12 +78,11 @@ def plot_op_bias(op_bias: Mapping[str, Mapping[str, Mapping[str, Any]]], path: s
         _heat(ax, table, title)
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, formats)[0]
 
 
-def plot_variance(variance: Mapping[str, Mapping[str, Mapping[str, Any]]], path: str | Path) -> Path:
+def plot_variance(variance: Mapping[str, Mapping[str, Mapping[str, Any]]], path: str | Path,
+                  formats: Sequence[str] = ("png",)) -> Path:
     """Per ranker and variant: mean pairwise Kendall tau between repeats (bar, min as whisker)
     and the median relative per-arch std of the rank percentiles."""
     labels, means, mins, rel = [], [], [], []
@@ -116,6 +106,4 @@ def plot_variance(variance: Mapping[str, Mapping[str, Mapping[str, Any]]], path:
         ax.set_xticklabels(labels, fontsize=7, rotation=30, ha="right")
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, formats)[0]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import warnings
 from pathlib import Path
 from typing import Any, Hashable, Iterable, Mapping, Sequence
@@ -42,8 +43,10 @@ def write_scores_csv(path: str | Path, archs: Sequence[str], true_acc: Sequence[
     ``results[ranker]`` holds ``score``, ``seconds`` and ``device_seconds``
     arrays of shape ``(repeats, len(archs))``.
     """
+    from nasrank.atomic import atomic_write
+
     path = Path(path)
-    with path.open("w", newline="") as fh:
+    with atomic_write(path, "w", newline="", what="scores file") as fh:
         w = csv.writer(fh)
         w.writerow(SCORES_COLUMNS)
         for name, res in results.items():
@@ -52,6 +55,40 @@ def write_scores_csv(path: str | Path, archs: Sequence[str], true_acc: Sequence[
                     w.writerow([arch, name, r, _num(res["score"][r, i]), _num(res["seconds"][r, i]),
                                 _num(res["device_seconds"][r, i]), _num(true_acc[i])])
     return path
+
+
+class PartialScores:
+    """``scores.csv`` rows appended as results arrive (flushed), so an interrupted run keeps them.
+
+    The file has the ``scores.csv`` columns (rows in completion order); :func:`write_scores_csv`
+    writes the finished, ordered file and :meth:`discard` removes this one.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        from nasrank.atomic import check_writable
+
+        self.path = check_writable(path, "scores file")
+        self.n_rows = 0
+        self._fh = self.path.open("w", newline="", encoding="utf-8")
+        self._w = csv.writer(self._fh)
+        self._w.writerow(SCORES_COLUMNS)
+        self._fh.flush()
+
+    def add(self, arch: str, ranker: str, repeat: int, ev: Any, true_acc: float | None) -> None:
+        self._w.writerow([arch, ranker, repeat, _num(ev.score), _num(ev.seconds), _num(ev.device_seconds),
+                          _num(true_acc)])
+        self._fh.flush()
+        self.n_rows += 1
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+
+    def discard(self) -> None:
+        self.close()
+        self.path.unlink(missing_ok=True)
 
 
 def read_scores_csv(path: str | Path) -> list[dict[str, Any]]:
@@ -115,6 +152,35 @@ def ranker_report(scores: np.ndarray, seconds: np.ndarray, device_seconds: np.nd
     return out
 
 
+def criteria_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One flat row per (ranker, mode) of an evaluate report: every scalar criterion, plus cost."""
+    rows = []
+    for name, rep in report["rankers"].items():
+        for mode, crit in rep["criteria"].items():
+            row: dict[str, Any] = {"ranker": name, "mode": mode}
+            row.update({k: v for k, v in crit.items() if not isinstance(v, (dict, list))})
+            row["seconds_per_arch"] = rep.get("seconds_per_arch")
+            rows.append(row)
+    return rows
+
+
+def write_criteria_csv(path: str | Path, report: Mapping[str, Any]) -> Path:
+    """``criteria.csv``: :func:`criteria_rows` with the union of their columns (empty = missing)."""
+    rows = criteria_rows(report)
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: "" if r.get(k) is None else r[k] for k in cols})
+    import os
+
+    os.replace(tmp, path)
+    return path
+
+
 def json_safe(obj: Any) -> Any:
     """``obj`` with NaN/inf floats replaced by None and numpy scalars made plain (strict JSON)."""
     if isinstance(obj, dict):
@@ -141,67 +207,93 @@ def _plt():
 
 
 def plot_scatter(path: str | Path, panels: Mapping[str, tuple[np.ndarray, np.ndarray]],
-                 rho: Mapping[str, float] | None = None, truth_label: str = "true accuracy (%)") -> Path:
-    """One panel per ranker: mean score (x) against the true accuracy (y).
+                 rho: Mapping[str, float] | None = None, truth_label: str = "true accuracy (%)",
+                 formats: Sequence[str] = ("png",)) -> Path | None:
+    """One panel per ranker with a valid score: mean score (x) against the true accuracy (y).
 
     The x axis is logarithmic when all valid scores are positive and span
-    more than two orders of magnitude (#params, #FLOPs).
+    more than two orders of magnitude (#params, #FLOPs); tick labels are short
+    (``120k``, ``1.2M``). Rankers without a valid score get no panel and are
+    named in the title. ``None`` when no ranker has one.
     """
+    from nasrank.evaluation.figures import compact_ticks, save_figure
+
     plt = _plt()
-    n = max(1, len(panels))
-    cols = min(3, n)
-    rows = math.ceil(n / cols)
+    ok_of = {n: np.isfinite(np.asarray(s, dtype=np.float64)) & np.isfinite(np.asarray(t, dtype=np.float64))
+             for n, (s, t) in panels.items()}
+    shown = [n for n in panels if ok_of[n].any()]
+    empty = [n for n in panels if n not in shown]
+    if not shown:
+        return None
+    cols = min(3, len(shown))
+    rows = math.ceil(len(shown) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
-    for ax, (name, (score, truth)) in zip(axes.flat, panels.items()):
-        s, t = np.asarray(score, dtype=np.float64), np.asarray(truth, dtype=np.float64)
-        ok = np.isfinite(s) & np.isfinite(t)
+    for ax, name in zip(axes.flat, shown):
+        s, t = (np.asarray(v, dtype=np.float64) for v in panels[name])
+        ok = ok_of[name]
         ax.scatter(s[ok], t[ok], s=6, alpha=0.5, linewidths=0)
-        if ok.any() and (s[ok] > 0).all() and s[ok].max() / s[ok].min() > 100:
+        if (s[ok] > 0).all() and s[ok].max() / s[ok].min() > 100:
             ax.set_xscale("log")
+        compact_ticks(ax, "x")
         title = name
-        if rho is not None and name in rho and rho[name] is not None and math.isfinite(rho[name]):
+        if rho is not None and rho.get(name) is not None and math.isfinite(rho[name]):
             title += f"  (Spearman {rho[name]:.3f})"
         if (~ok).any():
             title += f"  [{int((~ok).sum())} invalid]"
         ax.set_title(title, fontsize=9)
-        ax.set_xlabel("score")
+        ax.set_xlabel(f"{name} score (mean over repeats)")
         ax.set_ylabel(truth_label)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(panels):]:
-        ax.axis("off")
+    for ax in list(axes.flat)[len(shown):]:
+        ax.remove()
+    notes = [f"no valid score: {', '.join(empty)}"] if empty else []
+    if notes:
+        fig.suptitle(notes[0], fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path, formats, notes)[0]
 
 
-def plot_criteria(path: str | Path, criteria: Mapping[str, Mapping[str, float]], mode: str = "iso") -> Path:
+def plot_criteria(path: str | Path, criteria: Mapping[str, Mapping[str, float]], mode: str = "iso",
+                  formats: Sequence[str] = ("png",)) -> Path | None:
     """Bar chart of the main criteria per ranker (``criteria[ranker]`` = that ranker's criteria in ``mode``).
 
     Left: Spearman, Kendall tau and P@top5% (higher is better); right: BR@1%
-    and BR@5% as fractions of N (lower is better).
+    and BR@5% as fractions of N (lower is better). A missing value is marked
+    "n/a", never drawn as a zero bar; a criterion no ranker has gets no legend entry.
     """
+    from nasrank.evaluation.figures import save_figure
+
     plt = _plt()
     names = list(criteria)
     groups = ((("spearman", "Spearman"), ("kendall_tau", "Kendall"), ("p_at_top_0.05", "P@top5%")),
               (("br_at_0.01", "BR@1%"), ("br_at_0.05", "BR@5%")))
-    fig, axes = plt.subplots(1, 2, figsize=(max(6.0, 1.6 * len(names) + 4.0), 3.8),
-                             gridspec_kw={"width_ratios": [3, 2]})
+
+    def value(n: str, key: str) -> float:
+        v = criteria[n].get(key)
+        return np.nan if v is None or not math.isfinite(float(v)) else float(v)
+
+    groups = tuple(tuple(k for k in g if any(np.isfinite(value(n, k[0])) for n in names)) for g in groups)
+    groups = tuple(g for g in groups if g)
+    if not groups:
+        return None
+    fig, axes = plt.subplots(1, len(groups), figsize=(max(6.0, 1.6 * len(names) + 4.0), 3.8), squeeze=False,
+                             gridspec_kw={"width_ratios": [len(g) for g in groups]})
     x = np.arange(len(names))
-    for ax, group, ylabel in zip(axes, groups, ("higher is better", "lower is better (fraction of N)")):
+    ylabels = {0: "higher is better", 1: "lower is better (fraction of N)"}
+    for ax, group in zip(axes[0], groups):
         width = 0.8 / len(group)
         for j, (key, label) in enumerate(group):
-            vals = [criteria[n].get(key) for n in names]
-            vals = [np.nan if v is None else float(v) for v in vals]
-            ax.bar(x + (j - (len(group) - 1) / 2) * width, vals, width, label=label)
+            vals = np.array([value(n, key) for n in names])
+            pos = x + (j - (len(group) - 1) / 2) * width
+            ax.bar(pos[np.isfinite(vals)], vals[np.isfinite(vals)], width, label=label)
+            for p in pos[~np.isfinite(vals)]:
+                ax.text(p, 0, "n/a", ha="center", va="bottom", fontsize=7, rotation=90)
         ax.set_xticks(x)
         ax.set_xticklabels(names, rotation=30 if len(names) > 4 else 0, ha="right" if len(names) > 4 else "center")
-        ax.set_ylabel(ylabel)
+        ax.set_ylabel(ylabels[0 if group[0][0] in ("spearman", "kendall_tau", "p_at_top_0.05") else 1])
         ax.axhline(0, color="black", linewidth=0.6)
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(f"ranking criteria ({mode})", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path, formats)[0]

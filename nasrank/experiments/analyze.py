@@ -66,9 +66,20 @@ def _repeat(text: str | None) -> Hashable:
 def read_scores(path: str | Path, space) -> list[ScoreRow]:
     """Read a long-format scores file; every malformed input raises one :class:`NasrankError` naming it."""
     path = Path(path)
+    if path.is_dir():
+        raise NasrankError(f"scores file {path} is a folder; give the scores.csv file")
     if not path.is_file():
         raise MissingFileError(path, "scores file")
-    with path.open(newline="") as fh:
+    try:
+        return _read_scores(path, space)
+    except UnicodeDecodeError as exc:
+        raise NasrankError(f"scores file {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise NasrankError(f"scores file {path} is not a readable CSV table: {exc}") from None
+
+
+def _read_scores(path: Path, space) -> list[ScoreRow]:
+    with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         cols = reader.fieldnames
         if not cols:
@@ -230,7 +241,8 @@ def nan_to_none(obj: Any) -> Any:
 
 
 def analyze(scores: str | Path, output: str | Path, space, benchmark=None, dataset: str = "cifar10",
-            by: str = "params", bins: int = 5, plots: bool = True) -> dict[str, Any]:
+            by: str = "params", bins: int = 5, plots: bool = True,
+            formats: Sequence[str] = ("png",)) -> dict[str, Any]:
     """Analyze the scores file ``scores``; write ``OUT/analysis.json`` (and, with ``plots``,
     ``bias_complexity.png``, ``bias_ops.png`` and ``variance.png``); return the result.
 
@@ -257,22 +269,43 @@ def analyze(scores: str | Path, output: str | Path, space, benchmark=None, datas
             "score": "mean over an architecture's finite repeats; NaN/inf/empty rows dropped and counted",
         },
         "rankers": rankers,
+        "cautions": small_bin_cautions(rankers),
     }
+    from nasrank.provenance import provenance
+
+    result["provenance"] = provenance()
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "analysis.json", nan_to_none(result))
     if plots:
-        _plot(rankers, out)
+        _plot(rankers, out, formats)
     return result
 
 
-def _plot(rankers: dict[str, Any], out: Path) -> None:
+#: bins with fewer architectures than this get a caution: a rank correlation over so few is mostly noise
+MIN_BIN_ARCHS = 10
+
+
+def small_bin_cautions(rankers: dict[str, Any]) -> list[str]:
+    """One line per ranker whose complexity bins hold fewer than :data:`MIN_BIN_ARCHS` architectures."""
+    out = []
+    for name, r in rankers.items():
+        bins = (r.get("complexity_bias") or {}).get("bins") or []
+        small = [b for b in bins if b.get("n", 0) < MIN_BIN_ARCHS]
+        if small:
+            sizes = ", ".join(f"bin {b['bin']}: {b['n']}" for b in small)
+            out.append(f"{name}: {len(small)} of {len(bins)} bins hold fewer than {MIN_BIN_ARCHS} architectures "
+                       f"({sizes}); their tau and shift are mostly noise (fewer --bins, or more architectures)")
+    return out
+
+
+def _plot(rankers: dict[str, Any], out: Path, formats: Sequence[str] = ("png",)) -> None:
     from nasrank.evaluation.analysis_plots import plot_complexity_bias, plot_op_bias, plot_variance
 
     done = {k: v for k, v in rankers.items() if "skipped" not in v}
-    plot_complexity_bias({k: v["complexity_bias"] for k, v in done.items()}, out / "bias_complexity.png")
+    plot_complexity_bias({k: v["complexity_bias"] for k, v in done.items()}, out / "bias_complexity.png", formats)
     plot_op_bias({k: v["op_bias"] for k, v in done.items()}, out / "bias_ops.png",
-                 {k: v["feature_bias"] for k, v in done.items()})
+                 {k: v["feature_bias"] for k, v in done.items()}, formats)
     var = {k: v["variance"] for k, v in rankers.items() if "variance" in v}
     if var:
-        plot_variance(var, out / "variance.png")
+        plot_variance(var, out / "variance.png", formats)

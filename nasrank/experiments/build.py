@@ -12,30 +12,70 @@ import re
 from pathlib import Path
 from typing import Any
 
+from nasrank.devices import DEVICES, check_device  # noqa: F401  (DEVICES re-exported)
 from nasrank.errors import NasrankError
 
 
 # --------------------------------------------------------------------------
 # options
 # --------------------------------------------------------------------------
-def parse_cfg(pairs: list[str] | None, what: str) -> dict[str, Any]:
-    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}`` (values parsed as JSON when possible).
+def parse_cfg(pairs: list[str | dict] | None, what: str) -> dict[str, Any]:
+    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}``; later items override earlier ones.
 
-    ``what`` names the option in error messages (e.g. ``"--space-cfg"``).
+    Values are JSON when they parse as JSON, YAML flow collections (``[a, b]``, ``{k: v}``),
+    else strings. Items split on commas outside brackets and quotes, so
+    ``build_kwargs={"channels":4,"cells_per_stage":1}`` is one item. An item may also be a
+    mapping (from a ``--config`` file). ``what`` names the option in error messages.
     """
     out: dict[str, Any] = {}
     for pair in pairs or []:
-        for item in pair.split(","):
+        if isinstance(pair, dict):
+            out.update({str(k): v for k, v in pair.items()})
+            continue
+        for item in split_top_level(pair):
             if not item:
                 continue
             key, eq, raw = item.partition("=")
             if not eq or not key:
                 raise NasrankError(f"malformed {what} option {item!r}; expected KEY=VALUE")
-            try:
-                out[key.strip()] = json.loads(raw)
-            except json.JSONDecodeError:
-                out[key.strip()] = raw
+            out[key.strip()] = _value(raw, f"{what} {key.strip()}")
     return out
+
+
+def _value(raw: str, where: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        pass
+    if raw.strip()[:1] in ("[", "{"):
+        import yaml
+
+        try:
+            return yaml.safe_load(raw)
+        except yaml.YAMLError:
+            raise NasrankError(f"{where}: {raw!r} is neither JSON nor YAML") from None
+    return raw
+
+
+def split_top_level(text: str, sep: str = ",") -> list[str]:
+    """``'a=1,b={"x":1,"y":2}'`` -> ``['a=1', 'b={"x":1,"y":2}']`` (no split inside brackets or quotes)."""
+    parts, depth, quote, cur = [], 0, None, []
+    for ch in text:
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{(":
+            depth += 1
+        elif ch in "]})":
+            depth = max(0, depth - 1)
+        elif ch == sep and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+            continue
+        cur.append(ch)
+    parts.append("".join(cur))
+    return parts
 
 
 _LABEL = re.compile(r"[A-Za-z0-9_-]+")
@@ -91,9 +131,12 @@ def make_context(space, benchmark: str | None = None, dataset: str = "cifar10", 
                  device: str = "auto", seed: int = 0, progress: bool = False):
     """A :class:`~nasrank.rankers.base.RunContext`; ``benchmark`` is a spec for
     :func:`nasrank.benchmarks.load_benchmark` (None: no ground truth)."""
+    from nasrank import validate
     from nasrank.benchmarks import load_benchmark
     from nasrank.rankers.base import RunContext
 
+    check_device(device)
+    seed = validate.integer(seed, "seed", "the run (--seed)", minimum=0)  # numpy refuses negative seeds
     bench = load_benchmark(benchmark, space)
     return RunContext(benchmark=bench, dataset=dataset, data_dir=data_dir, device=device, seed=seed,
                       progress=progress)
@@ -136,8 +179,7 @@ def open_store(store):
 
 
 def write_json(path: str | Path, obj: Any) -> None:
-    """Write ``obj`` as indented JSON (temp file, then ``os.replace``)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
+    """Write ``obj`` as indented strict JSON (NaN/inf as null): temp file, fsync, ``os.replace``."""
+    from nasrank.atomic import write_json_atomic
+
+    write_json_atomic(path, obj)

@@ -28,6 +28,8 @@ other rankers build (``build_kwargs`` or ``**build_kwargs``).
 """
 from __future__ import annotations
 
+import dataclasses
+
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -57,6 +59,43 @@ def split_ranker_cfg(cfg: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], di
     return per, common
 
 
+def check_scale(scale: dict[str, Any]) -> dict[str, Any]:
+    """The scale options (``--channels`` ...), each a positive integer (``train_fraction`` in (0, 1])."""
+    from nasrank import validate
+
+    out = {}
+    for k, v in scale.items():
+        opt = "--" + k.replace("_", "-")
+        if k == "train_fraction":
+            out[k] = validate.number(v, k, f"compare {opt}", 0.0, 1.0, low_open=True)
+        else:
+            out[k] = validate.integer(v, k, f"compare {opt}")
+    return out
+
+
+def check_common_options(common: dict[str, Any], specs: list[str], labels: list[str], space=None) -> None:
+    """A ``--ranker-cfg KEY=VALUE`` without a ranker prefix must be taken by some listed ranker
+    (a ranker keeping ``**kwargs`` for its network takes the space's build options)."""
+    import nasrank.rankers  # noqa: F401  (registration)
+    from nasrank.registry import RANKERS, accepted_options
+    from nasrank.spaces.build_options import build_options
+
+    leaves = {p for s in specs for p in s.split(">")} | ({"cascade"} if any(">" in s for s in specs) else set())
+    accepted: set[str] = set()
+    for name in leaves:
+        opts = accepted_options(RANKERS.get(name))
+        if opts.open:
+            build = None if space is None else build_options(space)
+            if build is None:
+                return  # a ranker taking **kwargs it does not declare: any key may be its
+            accepted |= build
+        accepted |= set(opts.names)
+    unused = sorted(set(common) - accepted)
+    if unused:
+        raise NasrankError(f"--ranker-cfg {', '.join(unused)}: no ranker in --rankers ({', '.join(labels)}) takes "
+                           f"{'it' if len(unused) == 1 else 'them'}")
+
+
 def ranker_cfg(name: str, per: dict[str, dict[str, Any]], common: dict[str, Any], scale: dict[str, Any]) -> dict[str, Any]:
     """Options of one (non-cascade) ranker: scale and common options it takes, then its own.
 
@@ -78,10 +117,18 @@ def ranker_cfg(name: str, per: dict[str, dict[str, Any]], common: dict[str, Any]
     if not training and "build_kwargs" in opts and build:  # zero-shot rankers: the network's scale only
         out["build_kwargs"] = {**build, **per.get(name, {}).get("build_kwargs", {})}
     for k, v in common.items():
-        if k in opts:
+        if k in opts or (opts.open and not training and k in BUILD_OPTIONS):
             out[k] = v
     out.update(per.get(name, {}))
     return out
+
+
+def _scale_for(space, scale: dict[str, Any]) -> dict[str, Any]:
+    """``scale`` without the build knobs that ``space.build`` does not take (e.g. ``channels`` for nb101)."""
+    from nasrank.spaces.build_options import build_options
+
+    opts = build_options(space)
+    return {k: v for k, v in scale.items() if k not in BUILD_OPTIONS or opts is None or k in opts}
 
 
 def make_compare_ranker(item: str, space, context, per: dict[str, dict[str, Any]], common: dict[str, Any],
@@ -96,9 +143,10 @@ def make_compare_ranker(item: str, space, context, per: dict[str, dict[str, Any]
             cas.update(per.get(label, {}))
         return make_ranker("cascade", space, context, {
             "first": first, "second": second, **cas,
-            "first_cfg": ranker_cfg(first, per, common, scale), "second_cfg": ranker_cfg(second, per, common, scale)})
+            "first_cfg": ranker_cfg(first, per, common, _scale_for(space, scale)),
+            "second_cfg": ranker_cfg(second, per, common, _scale_for(space, scale))})
     own = {**per, spec: {**per.get(spec, {}), **per.get(label, {})}} if label != spec else per
-    return make_ranker(spec, space, context, ranker_cfg(spec, own, common, scale))
+    return make_ranker(spec, space, context, ranker_cfg(spec, own, common, _scale_for(space, scale)))
 
 
 def ranker_dirname(spec: str) -> str:
@@ -112,7 +160,7 @@ def summarize_run(spec: str, history, space, context, wall: float, config: dict[
     bench = context.benchmark
     recs = list(history)
     out: dict[str, Any] = {
-        "ranker": spec, "config": config, "n_evaluations": len(recs),
+        "ranker": spec, "config": config, "n_evaluations": len(recs), "cost_kind": history.cost_kind(),
         "total_cost_seconds": history.total_seconds, "device_seconds": sum(r.device_seconds for r in recs),
         "wall_seconds": wall,
         "best_arch": None if best is None else best.arch, "best_score": None if best is None else best.score,
@@ -143,8 +191,12 @@ def summarize_run(spec: str, history, space, context, wall: float, config: dict[
 
 # -- running -----------------------------------------------------------------------------
 def _run_all(built: dict[str, Any], labels: list[str], space, context, searcher: str, searcher_cfg, budget, seed: int,
-             out_dir: Path, resume: bool, store, executor, on_done, on_record=None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One search per ranker (through ``executor`` when given); ``(summaries, histories)`` by label."""
+             out_dir: Path, resume: bool, store, executor, on_done,
+             on_record=None, on_history_record=None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One search per ranker (through ``executor`` when given); ``(summaries, histories)`` by label.
+
+    ``on_done(label, summary)`` after each ranker, ``on_record(label, n_done)`` after each evaluation,
+    ``on_history_record(label, record, replayed)`` as each record lands in a history (replayed ones too)."""
     from nasrank.history import History
     from nasrank.rankers.stored import with_store
     from nasrank.registry import SEARCHERS
@@ -160,10 +212,11 @@ def _run_all(built: dict[str, Any], labels: list[str], space, context, searcher:
         ranker = with_store(built[spec], store)
         s = SEARCHERS.create(name, space, ranker, seed=seed, executor=executor, **cfg)
         history = History(out_dir / ranker_dirname(spec), resume=resume)
-        if on_record:
-            history.subscribe(lambda rec, replayed, spec=spec: on_record(spec, rec, replayed))
+        if on_history_record:
+            history.subscribe(lambda rec, replayed, spec=spec: on_history_record(spec, rec, replayed))
         t0 = time.perf_counter()
-        history = s.run(budget, history)
+        history = s.run(budget, history, on_record=None if on_record is None else
+                        (lambda rec, spec=spec, h=history: on_record(spec, len(h))))
         histories[spec] = history
         runs[spec] = summarize_run(spec, history, space, context, time.perf_counter() - t0, ranker.config())
         if on_done:
@@ -175,17 +228,21 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
             searcher_cfg: dict[str, Any] | None = None, ranker_cfg_pairs: dict[str, Any] | None = None,
             scale: dict[str, Any] | None = None, baseline: str | None = None, seed: int | None = None,
             resume: bool = False, on_done=None, store=None, executor: Any = "serial", workers: int = 2,
-            ray_address: str | None = None, gpus_per_task: float = 1.0, on_record=None) -> dict[str, Any]:
+            ray_address: str | None = None, gpus_per_task: float = 1.0, formats: Sequence[str] = ("png",),
+            on_record=None, overwrite: bool = False, logs: bool = True,
+            on_history_record=None) -> dict[str, Any]:
     """Run ``searcher`` once per ranker with ``Budget(queries=candidates)``; write and return compare.json.
 
-    ``on_record(label, record, replayed)`` is called as each evaluation lands in a
+    ``on_history_record(label, record, replayed)`` is called as each evaluation lands in a
     ranker's history (``replayed``: read back from a resumed history, not paid again).
 
     With a result ``store`` (a :class:`~nasrank.store.ResultStore` or a path to one),
     architectures already scored by the same ranker configuration are read from it
     and charged their recorded cost. ``executor="ray"`` evaluates ``workers`` candidates at a time
     (the searcher's parallel variant, as in ``search``; each task asks for ``gpus_per_task`` GPUs
-    where the cluster has them).
+    where the cluster has them). A non-empty ``output`` is refused unless ``resume`` (continue it)
+    or ``overwrite`` (replace an earlier compare there). ``on_record(label, n_done)`` is called after
+    every evaluation; with ``logs`` each training ranker logs under ``OUT/<ranker>/logs``.
     """
     from nasrank.registry import SEARCHERS
     from nasrank.searchers.base import Budget
@@ -198,23 +255,42 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
     budget = Budget(queries=candidates)
     seed = context.seed if seed is None else seed
     per, common = split_ranker_cfg(ranker_cfg_pairs or {})
-    scale = {k: v for k, v in (scale or {}).items() if v is not None}
+    scale = check_scale({k: v for k, v in (scale or {}).items() if v is not None})
     specs = [ranker_spec(it) for it in items]
+    check_common_options(common, specs, rankers, space)
     known = (set(rankers) | set(specs) | {p for r in specs for p in r.split(">")}
              | ({"cascade"} if any(">" in r for r in specs) else set()))
     unknown = sorted(set(per) - known)
     if unknown:
         raise NasrankError(f"--ranker-cfg names ranker(s) {', '.join(unknown)} that are not in --rankers ({', '.join(rankers)})")
-    # build every ranker first: a bad option fails before any training
-    built = {ranker_label(it): make_compare_ranker(it, space, context, per, common, scale) for it in items}
     store = open_store(store)
-    SEARCHERS.get(searcher)
     out_dir = Path(output)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NasrankError(f"--output {out_dir} is a file; give a folder for compare.json and the rankers' runs")
+    prepare_output(out_dir, resume, overwrite)
+    if context.benchmark is not None:  # a search samples the space, not the table
+        context.benchmark.warn_coverage(context.dataset)
+
+    def own_logs(label: str):  # each ranker's training logs in its own run folder
+        return dataclasses.replace(context, log_dir=out_dir / ranker_dirname(label) / "logs" if logs else None)
+
+    # build every ranker first: a bad option fails before any training
+    built = {ranker_label(it): make_compare_ranker(it, space, own_logs(ranker_label(it)), per, common, scale)
+             for it in items}
+    SEARCHERS.get(searcher)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NasrankError(f"cannot create the --output folder {out_dir}: {exc.strerror or exc}") from None
     ex, owned = make_executor(executor, workers, ray_address, gpus_per_task)
+    ran_as = searcher  # the name of what ran: e.g. evolution_async for evolution with an executor
+    if ex is not None:
+        from nasrank.parallel import searcher_for_executor
+
+        ran_as = searcher_for_executor(searcher, dict(searcher_cfg or {}), getattr(ex, "workers", 1))[0]
     try:
         runs, histories = _run_all(built, rankers, space, context, searcher, searcher_cfg, budget, seed, out_dir,
-                                   resume, store, ex, on_done, on_record)
+                                   resume, store, ex, on_done, on_record, on_history_record)
     finally:
         if owned:
             ex.close()
@@ -224,7 +300,7 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
     arch_lists = {spec: [r.arch for r in h] for spec, h in histories.items()}
     first = next(iter(arch_lists.values()))
     result: dict[str, Any] = {
-        "space": space.registry_name, "searcher": searcher, "seed": seed, "candidates": candidates,
+        "space": space.registry_name, "searcher": ran_as, "seed": seed, "candidates": candidates,
         "dataset": context.dataset, "benchmark": None if context.benchmark is None else context.benchmark.source,
         "baseline": baseline, "scale": scale, "rankers": runs,
         "same_candidates": all(v == first for v in arch_lists.values()),
@@ -244,9 +320,40 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
             result["benchmark_size"] = len(context.benchmark.archs(context.dataset))
         except NasrankError:
             pass
+    from nasrank.provenance import provenance
+
+    result["provenance"] = provenance(context.device)
     write_json(out_dir / "compare.json", result)
     from nasrank.evaluation.plots import plot_trajectories
 
     plot_trajectories([(spec, h) for spec, h in histories.items()], out_dir / "cost_vs_accuracy.png", optimum,
-                      title=f"{searcher} search, {candidates} candidates: best true accuracy vs ranker cost")
+                      formats=formats, measured_on=result["provenance"]["device_used"],
+                      title=f"{ran_as} search, {candidates} candidates: true accuracy vs ranker cost")
     return result
+
+
+#: what a compare writes into its output folder (besides one folder per ranker)
+OWN_FILES = ("compare.json", "config.yaml", "cost_vs_accuracy.png", "cost_vs_accuracy.pdf", "cost_vs_accuracy.svg",
+             "cost_vs_accuracy.figure.json")
+
+
+def prepare_output(out: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse a non-empty ``out`` unless ``resume`` (continue it) or ``overwrite`` (remove the earlier compare)."""
+    import shutil
+
+    if resume and overwrite:
+        raise NasrankError("give --resume or --overwrite, not both")
+    if not out.is_dir() or not any(out.iterdir()) or resume:
+        return
+    if not overwrite:
+        raise NasrankError(f"--output {out} is not empty; give --resume to continue it, --overwrite to replace it, "
+                           "or another folder")
+    ranker_dirs = [d for d in out.iterdir() if d.is_dir() and (d / "history.jsonl").is_file()]
+    foreign = [p.name for p in out.iterdir() if p.name not in OWN_FILES and p not in ranker_dirs]
+    if foreign:
+        raise NasrankError(f"--overwrite: {out} holds files nasrank compare did not write "
+                           f"({', '.join(sorted(foreign)[:5])}); choose another folder")
+    for d in ranker_dirs:
+        shutil.rmtree(d)
+    for name in OWN_FILES:
+        (out / name).unlink(missing_ok=True)

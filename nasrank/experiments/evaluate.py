@@ -8,16 +8,16 @@ with every ranker, and :func:`evaluate` does the whole experiment and writes
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from nasrank.errors import MissingFileError, NasrankError
 from nasrank.experiments.build import make_executor, make_ranker, open_store
 
 REPORT_FILE = "report.json"
 SCORES_FILE = "scores.csv"
+PARTIAL_SCORES_FILE = "scores.partial.csv"
 
 
 # --------------------------------------------------------------------------
@@ -87,10 +87,16 @@ def sample_archs(bench, dataset: str, n: int | None, seed: int) -> list:
 def read_archs_file(path: str | Path, space, bench, dataset: str) -> list:
     """Architectures listed in ``path``; each must parse and be in the benchmark (errors name the line)."""
     path = Path(path)
+    if path.is_dir():
+        raise NasrankError(f"--archs {path} is a folder; give a file with one architecture per line")
     if not path.is_file():
         raise MissingFileError(path, "--archs file")
+    try:
+        text_lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise NasrankError(f"--archs {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     archs, seen = [], set()
-    for line_no, line in enumerate(path.read_text().splitlines(), start=1):
+    for line_no, line in enumerate(text_lines, start=1):
         text = line.strip()
         if not text or text.startswith("#"):
             continue
@@ -123,14 +129,17 @@ def _run_ranker(ranker, archs: list, on_result, executor=None) -> list:
             evs[i] = ev
             on_result(i, ev)
         return evs
-    return executor.evaluate(ranker, archs)
+    evs = executor.evaluate(ranker, archs)
+    for i, ev in enumerate(evs):  # all at once: report them in order
+        on_result(i, ev)
+    return evs
 
 
 def score_all(rankers: dict[str, Any], archs: list, repeats: int, seed: int, quiet: bool = False,
-              executor=None) -> dict[str, dict]:
+              executor=None, on_row: Callable[[str, int, int, Any], None] | None = None) -> dict[str, dict]:
     """Score every architecture ``repeats`` times with every ranker (through ``executor`` when given).
 
-    Returns ``{name: {"score", "seconds", "device_seconds": (repeats, n) arrays, "stats": {...}}}``.
+    ``on_row(ranker, repeat, i, evaluation)`` is called as each result arrives. Returns ``{name: {"score", "seconds", "device_seconds": (repeats, n) arrays, "stats": {...}}}``.
     """
     import contextlib
 
@@ -158,6 +167,8 @@ def score_all(rankers: dict[str, Any], archs: list, repeats: int, seed: int, qui
                     res["seconds"][r, i] = ev.seconds
                     res["device_seconds"][r, i] = ev.device_seconds
                     cached[0] += bool(ev.info.get("cached"))
+                    if on_row is not None:
+                        on_row(name, r, i, ev)
                     if prog is not None:
                         prog.update(task, advance=1, note=f"{cached[0]} from store" if cached[0] else "")
 
@@ -179,6 +190,21 @@ def score_all(rankers: dict[str, Any], archs: list, repeats: int, seed: int, qui
 # --------------------------------------------------------------------------
 # the experiment
 # --------------------------------------------------------------------------
+def check_output_folder(output: str | Path) -> Path:
+    """``output`` as a folder that exists (created) and accepts files: checked before any scoring."""
+    from nasrank.atomic import check_writable
+
+    out = Path(output)
+    if out.exists() and not out.is_dir():
+        raise NasrankError(f"--output {out} is a file; give a folder for scores.csv and report.json")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NasrankError(f"cannot create the --output folder {out}: {exc.strerror or exc}") from None
+    check_writable(out / SCORES_FILE, "scores file")
+    return out
+
+
 def check_selection(sample: int | str | None, archs_file: str | Path | None, repeats: int) -> int | None:
     """Check what to evaluate (exactly one of ``sample``/``archs_file``) and ``repeats``; the sample size
     (None: every architecture, or the file's)."""
@@ -196,7 +222,9 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
              modes: list[str] | tuple[str, ...] = ("iso", "deiso", "iso2deiso"), repeats: int = 1,
              seed: int | None = None, store=None, plots: bool = True, quiet: bool = True,
              space_cfg: dict[str, Any] | None = None, executor: Any = "serial", workers: int = 2,
-             ray_address: str | None = None, gpus_per_task: float = 1.0) -> dict[str, Any]:
+             ray_address: str | None = None, gpus_per_task: float = 1.0, formats: Sequence[str] = ("png",),
+             logs: bool = True, scale: dict[str, Any] | None = None,
+             status: dict[str, Any] | None = None) -> dict[str, Any]:
     """Score benchmark architectures with ``rankers`` and write ``OUT/scores.csv``, ``OUT/report.json``
     (and ``scatter.png``/``criteria.png`` with ``plots``); return the report.
 
@@ -205,11 +233,16 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
     :class:`~nasrank.store.ResultStore`, a path to one, or None; ``seed`` defaults to ``context.seed``.
     ``space_cfg`` is only recorded in the report. ``executor="ray"`` scores ``workers`` architectures
     at a time on a Ray cluster (``ray_address``; each task asks for ``gpus_per_task`` GPUs where the
-    cluster has them); the scores are the serial run's.
+    cluster has them); the scores are the serial run's. The output folder is checked before anything
+    is scored; scores are appended to ``OUT/scores.partial.csv`` as they arrive (replaced by
+    ``scores.csv`` at the end), and ``status`` (if given) is kept up to date with ``partial``
+    (that path) and ``n_rows``, so an interrupted caller can say what was kept. Figures are written
+    in each of ``formats``; with ``logs``, training rankers log under ``OUT/logs``.
     """
     import numpy as np
 
-    from nasrank.evaluation.ranking_report import json_safe, ranker_report, write_scores_csv
+    from nasrank.atomic import write_json_atomic
+    from nasrank.evaluation.ranking_report import PartialScores, json_safe, ranker_report, write_scores_csv
     from nasrank.rankers.stored import with_store
     from nasrank.store import space_id
 
@@ -220,26 +253,41 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
 
         raise NasrankError(f"nasrank evaluate needs true accuracies: give --benchmark {SPEC_HELP}")
     seed = context.seed if seed is None else seed
+    out = check_output_folder(output)
     cfgs = ranker_cfgs or {}
     if archs_file is not None:
         archs = read_archs_file(archs_file, space, bench, context.dataset)
     else:
         archs = sample_archs(bench, context.dataset, n_sample, seed)
-    built = {name: make_ranker(name, space, dataclasses.replace(context), cfgs.get(name, {})) for name in rankers}
+    logs_dir = context.log_dir if context.log_dir is not None or not logs else Path(output) / "logs"
+    from nasrank.experiments.search import scaled_cfg
+
+    built = {name: make_ranker(name, space, dataclasses.replace(context, log_dir=logs_dir),
+                               scaled_cfg(name, cfgs.get(name, {}), scale)) for name in rankers}
     store = open_store(store)
     built = {name: with_store(r, store) for name, r in built.items()}
 
-    out = Path(output)
-    out.mkdir(parents=True, exist_ok=True)
     truth = np.array([bench.true_accuracy(a, context.dataset) for a in archs], dtype=np.float64)
     class_keys = [space.canonical_key(a) for a in archs]
+    arch_strings = [space.to_string(a) for a in archs]
+    partial = PartialScores(out / PARTIAL_SCORES_FILE)
+    status = status if status is not None else {}
+    status.update(partial=str(partial.path), n_rows=0)
+
+    def on_row(name: str, r: int, i: int, ev) -> None:
+        partial.add(arch_strings[i], name, r, ev, truth[i])
+        status["n_rows"] = partial.n_rows
+
     ex, owned = make_executor(executor, workers, ray_address, gpus_per_task)
     try:
-        results = score_all(built, archs, repeats, seed, quiet=quiet, executor=ex)
+        results = score_all(built, archs, repeats, seed, quiet=quiet, executor=ex, on_row=on_row)
     finally:
+        partial.close()
         if owned:
             ex.close()
-    write_scores_csv(out / SCORES_FILE, [space.to_string(a) for a in archs], truth, results)
+    write_scores_csv(out / SCORES_FILE, arch_strings, truth, results)
+    partial.discard()
+    status["partial"] = None
 
     report: dict[str, Any] = {
         "space": space.registry_name, "space_id": space_id(space), "space_cfg": dict(space_cfg or {}),
@@ -249,18 +297,25 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
         "repeats": repeats, "modes": list(modes), "store": None if store is None else str(store.path),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rankers": {},
     }
+    from nasrank.provenance import provenance
+
+    report["provenance"] = provenance(context.device)
     for name, ranker in built.items():
         res = results[name]
         rep = ranker_report(res["score"], res["seconds"], res["device_seconds"], truth, class_keys, list(modes))
         report["rankers"][name] = {"config": ranker.config(), "config_hash": ranker.config_hash(), **rep,
                                    **res["stats"]}
-    (out / REPORT_FILE).write_text(json.dumps(json_safe(report), indent=2, allow_nan=False, default=str) + "\n")
+    write_json_atomic(out / REPORT_FILE, json_safe(report), what="report")
+    from nasrank.evaluation.ranking_report import write_criteria_csv
+
+    write_criteria_csv(out / "criteria.csv", json_safe(report))  # one flat row per (ranker, mode)
     if plots:
-        _plot(out, report, results, truth, list(rankers), context.dataset)
+        _plot(out, report, results, truth, list(rankers), context.dataset, formats)
     return report
 
 
-def _plot(out: Path, report: dict[str, Any], results: dict[str, dict], truth, names: list[str], dataset: str) -> None:
+def _plot(out: Path, report: dict[str, Any], results: dict[str, dict], truth, names: list[str], dataset: str,
+          formats: Sequence[str] = ("png",)) -> None:
     import numpy as np
 
     from nasrank.evaluation.criteria import spearman
@@ -270,5 +325,6 @@ def _plot(out: Path, report: dict[str, Any], results: dict[str, dict], truth, na
     means = {n: mean_over_repeats(results[n]["score"]) for n in names}
     plot_scatter(out / "scatter.png", {n: (means[n], truth) for n in names},
                  {n: spearman(means[n], truth) if np.isfinite(means[n]).sum() > 1 else None for n in names},
-                 truth_label=f"true accuracy ({dataset})")
-    plot_criteria(out / "criteria.png", {n: report["rankers"][n]["criteria"][modes[0]] for n in names}, modes[0])
+                 truth_label=f"true accuracy ({dataset})", formats=formats)
+    plot_criteria(out / "criteria.png", {n: report["rankers"][n]["criteria"][modes[0]] for n in names}, modes[0],
+                  formats=formats)

@@ -10,9 +10,11 @@ Each output folder is recognised by its files:
   ranker). Its curve takes the architectures in file order, as a search that
   proposed them in that order would (mean score over repeats, cost summed).
 
-:func:`report` writes ``report.csv``, ``report.json`` and ``report.png`` (true
-accuracy of the best-scored architecture so far against cumulative ranker cost,
-one line per run).
+:func:`report` writes ``report.csv``, ``report.json`` and ``report.png`` (any of png, pdf,
+svg; what it shows is listed in ``report.figure.json``): per run, the true accuracy of the
+best-scored architecture so far and the best true accuracy found so far, against cumulative
+ranker cost, one row of panels per kind of cost. Runs that differ only in their seed are
+merged into one curve (mean, 95% band) and one ``groups`` entry (mean ± CI).
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import math
 from pathlib import Path
 from typing import Any, Iterable
 
+from nasrank.atomic import atomic_write, write_json_atomic
 from nasrank.errors import NasrankError
 from nasrank.history import History, HistoryRecord
 
@@ -34,9 +37,19 @@ COLUMNS = ("run", "kind", "space", "searcher", "ranker", "dataset", "benchmark",
 # -- reading one output ----------------------------------------------------------------
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text())
+        return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise NasrankError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    except (UnicodeDecodeError, RecursionError) as exc:
+        raise NasrankError(f"{path} is not valid JSON ({str(exc)[:120]})") from None
+
+
+def _read_object(path: Path) -> dict[str, Any]:
+    """A JSON file that must hold an object (summary.json, config.json, compare.json)."""
+    data = _read_json(path)
+    if not isinstance(data, dict):
+        raise NasrankError(f"{path} holds a {type(data).__name__}, not the JSON object nasrank writes there")
+    return data
 
 
 def _history_row(history: History) -> dict[str, Any]:
@@ -52,12 +65,14 @@ def _history_row(history: History) -> dict[str, Any]:
 def read_search(d: Path) -> list[tuple[dict[str, Any], History]]:
     history = History.load(d)
     row: dict[str, Any] = {"kind": "search", **_history_row(history)}
-    cfg = _read_json(d / "config.json") if (d / "config.json").is_file() else {}
+    cfg = _read_object(d / "config.json") if (d / "config.json").is_file() else {}
     for k in ("space", "searcher", "ranker", "dataset", "benchmark", "seed"):
         if cfg.get(k) is not None:
             row[k] = cfg[k]
     if (d / "summary.json").is_file():
-        row.update({k: v for k, v in _read_json(d / "summary.json").items() if not isinstance(v, (dict, list))})
+        summary = _read_object(d / "summary.json")
+        row.update({k: v for k, v in summary.items() if not isinstance(v, (dict, list))})
+        row["device_used"] = (summary.get("provenance") or {}).get("device_used")
     else:
         row["note"] = "no summary.json (interrupted run): summarised from history.jsonl"
     row["kind"] = "search"
@@ -74,13 +89,17 @@ def _ranker_dir(d: Path, spec: str) -> Path | None:
 
 
 def read_compare(d: Path) -> list[tuple[dict[str, Any], History | None]]:
-    data = _read_json(d / "compare.json")
+    data = _read_object(d / "compare.json")
     common = {k: data.get(k) for k in ("space", "searcher", "dataset", "benchmark", "seed", "optimum_true_acc")}
+    common["device_used"] = (data.get("provenance") or {}).get("device_used")
     out: list[tuple[dict[str, Any], History | None]] = []
     rankers = data.get("rankers") or {}
-    if isinstance(rankers, list):
-        rankers = {r.get("ranker", str(i)): r for i, r in enumerate(rankers)}
+    if isinstance(rankers, list) and all(isinstance(r, dict) for r in rankers):
+        rankers = {str(r.get("ranker", i)): r for i, r in enumerate(rankers)}
+    if not isinstance(rankers, dict) or not all(isinstance(v, (dict, type(None))) for v in rankers.values()):
+        raise NasrankError(f"{d / 'compare.json'}: 'rankers' must map each ranker to an object of its results")
     for spec, stats in rankers.items():
+        spec = str(spec)
         sub = _ranker_dir(d, spec)
         history = History.load(sub) if sub is not None else None
         row: dict[str, Any] = {"kind": "compare", **common, "ranker": spec}
@@ -100,8 +119,17 @@ def read_compare(d: Path) -> list[tuple[dict[str, Any], History | None]]:
 
 def _scores_histories(path: Path) -> dict[str, History]:
     """Per ranker, a history over scores.csv's architectures in file order (repeats merged)."""
+    try:
+        return _read_scores_histories(path)
+    except UnicodeDecodeError as exc:
+        raise NasrankError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise NasrankError(f"{path} is not a readable CSV table: {exc}") from None
+
+
+def _read_scores_histories(path: Path) -> dict[str, History]:
     per: dict[str, dict[str, dict[str, Any]]] = {}
-    with path.open(newline="") as fh:
+    with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         missing = {"arch", "ranker", "score"} - set(reader.fieldnames or ())
         if missing:
@@ -113,7 +141,7 @@ def _scores_histories(path: Path) -> dict[str, History]:
                 dev = float(row.get("device_seconds") or seconds)
                 acc = float(row["true_acc"]) if row.get("true_acc") not in (None, "") else None
                 acc = acc if acc is not None and math.isfinite(acc) else None
-            except ValueError as exc:
+            except (ValueError, TypeError) as exc:
                 raise NasrankError(f"{path}, line {n}: {exc}") from None
             a = per.setdefault(row["ranker"], {}).setdefault(row["arch"], {"scores": [], "seconds": 0.0, "dev": 0.0,
                                                                           "acc": acc})
@@ -233,14 +261,56 @@ def merge(outputs: Iterable[str | Path]) -> tuple[list[dict[str, Any]], list[tup
     return rows, curves
 
 
+#: what makes runs the same experiment but for their seed
+GROUP_KEYS = ("kind", "space", "searcher", "ranker", "dataset", "benchmark")
+
+
+def seed_groups(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """``run label -> group name`` for runs that differ only in their seed (groups of two or more seeds)."""
+    by_key: dict[tuple, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_key.setdefault(tuple(str(r.get(k)) for k in GROUP_KEYS), []).append(r)
+    names: dict[tuple, str] = {}
+    for key, members in by_key.items():
+        seeds = [m.get("seed") for m in members]
+        if len(members) < 2 or len(set(map(str, seeds))) < len(seeds):
+            continue  # one run, or repeated seeds: not a seed sweep
+        r = members[0]
+        name = "+".join(str(r[k]) for k in ("searcher", "ranker") if r.get(k)) or str(r.get("ranker"))
+        if name in names.values():
+            name += f" [{r.get('space')}, {r.get('dataset')}]"
+        names[key] = name
+    return {r["run"]: names[k] for k, members in by_key.items() if k in names for r in members}
+
+
+def group_rows(rows: list[dict[str, Any]], groups: dict[str, str]) -> list[dict[str, Any]]:
+    """Per seed group: the number of runs, their seeds, and mean ± 95% CI of the headline numbers."""
+    from nasrank.evaluation.seeds import mean_ci
+
+    out = []
+    for name in dict.fromkeys(groups.values()):
+        members = [r for r in rows if groups.get(r["run"]) == name]
+        g: dict[str, Any] = {"group": name, "n_runs": len(members), "seeds": [m.get("seed") for m in members]}
+        for k in ("best_true_acc", "true_rank_of_best", "total_cost_seconds", "spearman"):
+            mean, half, n = mean_ci([m.get(k) if isinstance(m.get(k), (int, float)) else None for m in members])
+            if n:
+                g[f"{k}_mean"], g[f"{k}_ci95"], g[f"{k}_n"] = mean, half, n
+        out.append(g)
+    return out
+
+
 def _columns(rows: list[dict[str, Any]]) -> list[str]:
     extra = sorted({k for r in rows for k in r} - set(COLUMNS))
     return [c for c in COLUMNS if any(c in r for r in rows) or c in ("run", "kind")] + extra
 
 
 def write_report(rows: list[dict[str, Any]], curves: list[tuple[str, History]], out_dir: str | Path,
-                 inputs: list[str], title: str | None = None) -> dict[str, Path]:
-    """Write report.csv, report.json and report.png into ``out_dir``."""
+                 inputs: list[str], title: str | None = None, formats: Iterable[str] = ("png",)) -> dict[str, Any]:
+    """Write report.csv, report.json and the report figure (in each of ``formats``) into ``out_dir``.
+
+    Runs that differ only in their seed are merged: one mean curve with a 95% band per group, and
+    mean ± CI in ``report.json``'s ``groups``.
+    """
     from nasrank.evaluation.plots import plot_trajectories
 
     d = Path(out_dir)
@@ -251,30 +321,48 @@ def write_report(rows: list[dict[str, Any]], curves: list[tuple[str, History]], 
             theirs.append("report.json")
     if theirs:
         raise NasrankError(f"--output {d} holds another command's output ({', '.join(theirs)}); choose another folder")
-    d.mkdir(parents=True, exist_ok=True)
+    if d.exists() and not d.is_dir():
+        raise NasrankError(f"--output {d} is a file; give a folder for report.csv, report.json and report.png")
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NasrankError(f"cannot create the --output folder {d}: {exc.strerror or exc}") from None
     cols = _columns(rows)
-    with (d / "report.csv").open("w", newline="") as fh:
+    with atomic_write(d / "report.csv", "w", newline="", what="report") as fh:
         w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
         for r in rows:
             w.writerow({k: ("" if r.get(k) is None else r[k]) for k in cols})
     optima = {r.get("optimum_true_acc") for r in rows if r.get("optimum_true_acc") is not None}
     optimum = optima.pop() if len(optima) == 1 else None
-    payload = {"kind": KIND, "inputs": inputs, "columns": cols, "runs": rows, "figure": "report.png",
-               "optimum_true_acc": optimum,
-               "figure_definition": "true accuracy of the best-scored architecture so far vs cumulative ranker cost"}
-    (d / "report.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
-    plot_trajectories(curves, d / "report.png", optimum,
-                      title=title or "best true accuracy found vs ranker cost")
-    return {"csv": d / "report.csv", "json": d / "report.json", "png": d / "report.png"}
+    groups = seed_groups(rows)
+    payload = {"kind": KIND, "inputs": inputs, "columns": cols, "runs": rows, "groups": group_rows(rows, groups),
+               "figure": "report.png", "figure_manifest": "report.figure.json", "optimum_true_acc": optimum,
+               "figure_definition": {
+                   "selected": "true accuracy of the best-scored architecture so far (what the search returns)",
+                   "found": "best true accuracy among the architectures evaluated so far",
+                   "x": "cumulative ranker cost; one row of panels per kind of cost (recorded/modelled "
+                        "benchmark time, measured wall time)",
+                   "groups": "runs that differ only in their seed: mean with a 95% confidence band"}}
+    from nasrank.provenance import provenance
+
+    payload["provenance"] = provenance()
+    write_json_atomic(d / "report.json", payload, what="report")
+    devices = {r.get("device_used") for r in rows if r.get("device_used")}
+    fig = plot_trajectories(curves, d / "report.png", optimum, title=title or "true accuracy vs ranker cost",
+                            formats=list(formats), groups=groups,
+                            measured_on=devices.pop() if len(devices) == 1 else None)
+    figures = [d / f"report.{f}" for f in formats] if fig is not None else []
+    return {"csv": d / "report.csv", "json": d / "report.json", "figures": figures, "groups": payload["groups"]}
 
 
-def report(outputs: Iterable[str | Path], output: str | Path,
-           title: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Path]]:
-    """Merge ``outputs`` and write the report into ``output``; return ``(rows, paths written)``."""
+def report(outputs: Iterable[str | Path], output: str | Path, title: str | None = None,
+           formats: Iterable[str] = ("png",)) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Merge ``outputs`` and write the report into ``output``; return ``(rows, what was written)``
+    (``csv``, ``json``, ``figures``, and the seed ``groups``)."""
     outputs = [str(o) for o in outputs]
     out_dir = Path(output).resolve()
     if any(Path(o).resolve() == out_dir for o in outputs):
         raise NasrankError(f"--output {output} is one of the inputs; choose another folder")
     rows, curves = merge(outputs)
-    return rows, write_report(rows, curves, output, outputs, title)
+    return rows, write_report(rows, curves, output, outputs, title, formats)

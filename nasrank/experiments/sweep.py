@@ -136,7 +136,8 @@ def _run_seeds(space, context, items: list[str], candidates: int, out: Path, see
         progress.start_seed(seed, labels, candidates)
         res = compare(space, dataclasses.replace(context, seed=seed), items, candidates, out / f"seed{seed}",
                       baseline=baseline, seed=seed, resume=True,
-                      on_record=lambda label, rec, replayed, seed=seed: progress.record(seed, label, replayed),
+                      on_history_record=lambda label, rec, replayed, seed=seed: progress.record(seed, label,
+                                                                                                 replayed),
                       **compare_kwargs)
         progress.finish_seed(seed)
         hists = {lab: list(History.load(out / f"seed{seed}" / ranker_dirname(lab))) for lab in labels}

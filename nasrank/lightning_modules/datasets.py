@@ -6,13 +6,13 @@ raises :class:`~nasrank.errors.MissingFileError` naming the expected path.
 """
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from nasrank.safe_pickle import load_numpy_pickle
 from nasrank.errors import MissingFileError, NasrankError
 
 
@@ -47,9 +47,11 @@ def _unpickle(path: Path) -> dict[str, Any]:
         raise MissingFileError(path, "dataset file")
     with path.open("rb") as fh:
         try:
-            d = pickle.load(fh, encoding="latin1")
+            d = load_numpy_pickle(fh, encoding="latin1")  # arrays only: a planted pickle cannot run code
         except Exception as exc:
             raise NasrankError(f"cannot read dataset file {path}: {exc}") from None
+    if not isinstance(d, dict):
+        raise NasrankError(f"cannot read dataset file {path}: expected a dict, got {type(d).__name__}")
     # the official files are Python 2 pickles: keys may come back as bytes
     return {(k.decode() if isinstance(k, bytes) else k): v for k, v in d.items()}
 

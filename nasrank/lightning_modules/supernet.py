@@ -217,21 +217,44 @@ class SaveAtEpochs(L.Callback):
             self.saved.append(path)
 
 
+def _check_config(config: dict[str, Any]) -> None:
+    """Sizes and rates of a supernet run: one error naming the first bad option."""
+    from nasrank import validate
+
+    owner = "supernet train"
+    for name in ("batch_size", "channels", "cells_per_stage", "archs_per_step", "num_supernets"):
+        if name in config:
+            validate.integer(config[name], name, owner)
+    validate.optional_integer(config.get("image_size"), "image_size", owner)
+    for name in ("train_fraction", "val_fraction"):
+        if name in config:
+            validate.number(config[name], name, owner, 0.0, 1.0, low_open=True)
+    if "lr" in config:
+        validate.number(config["lr"], "lr", owner, 0.0, low_open=True)
+    for name in ("momentum", "weight_decay", "grad_clip"):
+        if config.get(name) is not None:
+            validate.number(config[name], name, owner, 0.0)
+
+
 def train_supernet(output: str | Path, *, data_dir: str | Path | None, epochs: int, device: str = "auto",
-                   progress: bool = False, save_epochs: Iterable[int] = (), **config: Any) -> dict[str, Any]:
+                   progress: bool = False, save_epochs: Iterable[int] = (), log_dir: str | Path | None = None,
+                   **config: Any) -> dict[str, Any]:
     """Train a :class:`SupernetModule` with ``lightning.Trainer`` and save it to ``output``.
 
     ``config`` holds the module's hyperparameters (sampling, num_supernets,
     channels, ..., seed, dataset, image_size, train_fraction, batch_size).
     ``save_epochs`` adds intermediate checkpoints ``<output stem>-ep<E>.ckpt``.
-    Returns a summary (paths, seconds, final train loss/acc).
+    ``log_dir``: per-epoch train loss/accuracy as ``<log_dir>/supernet/<output stem>/metrics.csv``
+    (and TensorBoard when installed). Returns a summary (paths, seconds, final train loss/acc).
     """
     from nasrank.lightning_modules.data import ImageDataModule
 
+    from nasrank.atomic import check_writable
+
     if not isinstance(epochs, int) or epochs < 1:
         raise NasrankError(f"epochs must be a positive integer, got {epochs!r}")
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
+    _check_config(config)
+    output = check_writable(output, "supernet checkpoint (--output)")  # a folder is refused before training
     seed = int(config.get("seed", 0))
     L.seed_everything(seed, verbose=False)
     dm = ImageDataModule(config.get("dataset", "cifar10"), data_dir, batch_size=config.get("batch_size", 512),
@@ -241,11 +264,15 @@ def train_supernet(output: str | Path, *, data_dir: str | Path | None, epochs: i
     module = SupernetModule(**{**config, "epochs": epochs, "num_classes": dm.num_classes})
     pattern = str(output.with_name(f"{output.stem}-ep{{epoch}}{output.suffix or '.ckpt'}"))
     saver = SaveAtEpochs([e for e in save_epochs if 0 < int(e) < epochs], pattern)
-    if device not in ACCELERATORS:
-        raise NasrankError(f"unknown device {device!r}; expected auto, cpu or gpu")
+    from nasrank.devices import check_device
+
+    check_device(device)  # gpu without a GPU: one clear line, not Lightning's traceback
     _quiet_lightning()
+    from nasrank.lightning_modules.logs import make_loggers
+
+    logger = make_loggers(log_dir, "supernet", output.stem)
     trainer = L.Trainer(accelerator=ACCELERATORS[device], devices=1, max_epochs=epochs,
-                        gradient_clip_val=module.hparams.grad_clip, logger=False, enable_checkpointing=False,
+                        gradient_clip_val=module.hparams.grad_clip, logger=logger, enable_checkpointing=False,
                         enable_model_summary=False, enable_progress_bar=progress, callbacks=[saver],
                         num_sanity_val_steps=0, limit_val_batches=0)
     trainer.fit(module, datamodule=dm)
@@ -253,6 +280,7 @@ def train_supernet(output: str | Path, *, data_dir: str | Path | None, epochs: i
     trainer.save_checkpoint(str(output))
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
     return {"output": str(output), "checkpoints": [*saver.saved, str(output)], "epochs": epochs,
+            "logs": None if not logger else str(Path(log_dir) / "supernet" / output.stem),
             "train_seconds": module.train_seconds, "global_step": int(trainer.global_step), **metrics}
 
 
@@ -266,6 +294,9 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=".*GPU available but not used.*")
     warnings.filterwarnings("ignore", message=".*no `validation_step`.*")
+    from nasrank.quiet import silence_third_party
+
+    silence_third_party()
 
 
 # --------------------------------------------------------------------------

@@ -24,6 +24,7 @@ class RunContext:
     device: str = "auto"           # "auto" | "cpu" | "gpu"
     seed: int = 0
     progress: bool = False         # show Lightning's progress bar
+    log_dir: str | Path | None = None  # training logs (CSV, TensorBoard) go here; None: no logs
 
 
 @dataclass
@@ -62,7 +63,7 @@ class Ranker(ABC):
     deterministic: bool = True
     #: whether a score depends on earlier evaluations (then the result store is bypassed)
     depends_on_history: bool = False
-    #: whether the score is read from ``context.benchmark`` (its source then keys the result store)
+    #: whether the score is read from ``context.benchmark`` (its content fingerprint then keys the result store)
     uses_benchmark: bool = False
     #: whether the ranker trains networks and takes the training-scale options
     #: (``channels``, ``cells_per_stage``, ``image_size``, ``train_fraction``, ``epochs``, ``batch_size``)

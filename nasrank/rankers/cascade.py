@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Sequence
 
+from nasrank import validate
 from nasrank.errors import NasrankError
 from nasrank.rankers.base import Evaluation, Ranker, RunContext
 from nasrank.registry import RANKERS
@@ -43,8 +44,7 @@ class CascadeRanker(Ranker):
                  second: str = "fear", keep_fraction: float = 0.25, per_batch: bool = False,
                  first_cfg: dict[str, Any] | None = None, second_cfg: dict[str, Any] | None = None) -> None:
         super().__init__(space, context)
-        if not 0.0 < keep_fraction <= 1.0:
-            raise NasrankError(f"cascade keep_fraction must be in (0, 1], got {keep_fraction}")
+        keep_fraction = validate.number(keep_fraction, "keep_fraction", "ranker 'cascade'", 0.0, 1.0, low_open=True)
         if "cascade" in (first, second):
             raise NasrankError("a cascade's stages cannot themselves be 'cascade'")
         self.first = first

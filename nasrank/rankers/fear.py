@@ -50,6 +50,7 @@ import lightning as L
 import torch
 from torch import nn
 
+from nasrank import validate
 from nasrank.errors import NasrankError
 from nasrank.lightning_modules.cached_tail import CachedTailModule
 from nasrank.lightning_modules.classification import ClassificationModule, trainer_devices
@@ -224,20 +225,23 @@ class FearRanker(TrainingRankerBase):
                 raise NasrankError(f"fear has no default threshold for dataset {self.context.dataset!r}: "
                                    "give threshold=ACC (training top-1 in (0, 1))")
             threshold = DEFAULT_THRESHOLDS[self.context.dataset]
-        if not 0.0 < threshold <= 1.0:
-            raise NasrankError(f"fear threshold is a training accuracy in (0, 1], got {threshold}")
+        threshold = validate.number(threshold, "threshold", "ranker 'fear' (a training accuracy)", 0.0, 1.0,
+                                    low_open=True)
         if stage2 not in ("cached", "exact"):
             raise NasrankError(f"fear stage2 must be 'cached' or 'exact', got {stage2!r}")
         if score_split not in ("train", "val"):
             raise NasrankError(f"fear score_split must be 'train' or 'val', got {score_split!r}")
         if reject_by not in ("seconds", "steps"):
             raise NasrankError(f"fear reject_by must be 'seconds' or 'steps', got {reject_by!r}")
-        if reject_ratio is not None and reject_ratio <= 0:
-            raise NasrankError(f"fear reject_ratio must be positive (or null to disable), got {reject_ratio}")
-        if check_every_steps is not None and check_every_steps <= 0:
-            raise NasrankError(f"check_every_steps must be a positive integer, got {check_every_steps}")
-        if max_stage1_epochs <= 0 or stage2_epochs <= 0:
-            raise NasrankError("max_stage1_epochs and stage2_epochs must be positive")
+        owner = "ranker 'fear'"
+        reject_ratio = validate.optional_number(reject_ratio, "reject_ratio (null disables it)", owner, low=0.0,
+                                                low_open=True)
+        check_every_steps = validate.optional_integer(check_every_steps, "check_every_steps", owner)
+        max_stage1_epochs = validate.integer(max_stage1_epochs, "max_stage1_epochs", owner)
+        stage2_epochs = validate.integer(stage2_epochs, "stage2_epochs", owner)
+        stage2_batch_size = validate.integer(stage2_batch_size, "stage2_batch_size", owner)
+        stage2_lr = validate.number(stage2_lr, "stage2_lr", owner, 0.0, low_open=True)
+        schedule_epochs = validate.number(schedule_epochs, "schedule_epochs", owner, 0.0, low_open=True)
         if tail_cells is not None:
             check_tail_cells(tail_cells)  # against the network: per build, in evaluate_one
         self.threshold = float(threshold)

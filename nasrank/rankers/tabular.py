@@ -1,14 +1,22 @@
 """The ``tabular`` ranker: the benchmark's accuracy, charged a model of training cost.
 
-The charge is the training time the benchmark records for ``epochs``; where it
-records none, the space's model (:meth:`SearchSpace.modelled_training_seconds`,
-e.g. NB201's fit of op counts), else ``seconds_per_query``.
+The charge is the training time the benchmark records for ``epochs`` (NATS
+records one per metric and schedule); where it records none, the space's model
+(:meth:`SearchSpace.modelled_training_seconds`, e.g. NB201's fit of op counts),
+else ``seconds_per_query``.
+
+The score is the benchmark's ``metric`` (``test`` or ``valid``) after
+``epochs``: ``metric=valid,epochs=12`` runs the NB201/NATS protocol (search on
+the 12-epoch validation accuracy). The history's ``true_acc`` is always the
+reported test accuracy after the full schedule.
 """
 from __future__ import annotations
 
 import math
 from typing import Any
 
+from nasrank import validate
+from nasrank.benchmarks.base import METRICS, metric_key
 from nasrank.errors import NasrankError
 from nasrank.rankers.base import Evaluation, Ranker, RunContext
 from nasrank.registry import RANKERS
@@ -16,30 +24,40 @@ from nasrank.spaces.base import Arch, SearchSpace
 
 @RANKERS.register("tabular")
 class TabularRanker(Ranker):
-    """Score = the benchmark's true accuracy; cost = modelled training time for ``epochs``."""
+    """Score = the benchmark's ``metric`` accuracy after ``epochs``; cost = its recorded (else modelled) time."""
 
-    uses_benchmark = True  # the benchmark's source is part of the result-store key
+    uses_benchmark = True  # the benchmark's content fingerprint is part of the result-store key
 
     def __init__(self, space: SearchSpace, context: RunContext | None = None, epochs: int = 200,
-                 seconds_per_query: float = 1.0) -> None:
+                 seconds_per_query: float = 1.0, metric: str = "test") -> None:
         super().__init__(space, context)
-        if self.context.benchmark is None:
+        bench = self.context.benchmark
+        if bench is None:
             raise NasrankError("the 'tabular' ranker needs a benchmark (--benchmark csv:PATH | nats:DIR | nb201:FILE | embedded)")
-        self.epochs = epochs
-        self.seconds_per_query = seconds_per_query
+        if metric not in METRICS:
+            raise NasrankError(f"tabular: unknown metric {metric!r}; expected one of: {', '.join(METRICS)}")
+        self.epochs = validate.integer(epochs, "epochs", "ranker 'tabular'")
+        if not bench.has_metric(self.context.dataset, metric, self.epochs):
+            have = bench.metric_keys(self.context.dataset) or ["test (one schedule)"]
+            raise NasrankError(f"tabular: benchmark {bench.source} has no {metric_key(metric, epochs)} accuracy on "
+                               f"{self.context.dataset}; it has: {', '.join(have)}")
+        self.seconds_per_query = validate.number(seconds_per_query, "seconds_per_query", "ranker 'tabular'", 0.0)
+        self.metric = metric
 
-    def cost(self, arch: Arch) -> float:
-        recorded = self.context.benchmark.training_seconds(arch, self.context.dataset, self.epochs)
+    def cost(self, arch: Arch) -> tuple[float, str]:
+        """``(seconds, "recorded" | "modelled" | "per query")`` charged for ``arch``."""
+        recorded = self.context.benchmark.training_seconds(arch, self.context.dataset, self.epochs, self.metric)
         if recorded is not None:
-            return recorded
+            return recorded, "recorded"
         modelled = self.space.modelled_training_seconds(arch, self.epochs)
-        return self.seconds_per_query if modelled is None else modelled
+        return (self.seconds_per_query, "per query") if modelled is None else (modelled, "modelled")
 
     def evaluate_one(self, arch: Arch) -> Evaluation:
-        acc = self.context.benchmark.true_accuracy(arch, self.context.dataset)
+        acc = self.context.benchmark.metric_accuracy(arch, self.context.dataset, self.metric, self.epochs)
         score = float("nan") if acc is None else float(acc)
-        info: dict[str, Any] = {"source": self.context.benchmark.source}
+        c, how = self.cost(arch)
+        info: dict[str, Any] = {"source": self.context.benchmark.source,
+                                "metric": metric_key(self.metric, self.epochs), "cost": how}
         if not math.isfinite(score):
             info["invalid"] = "not in benchmark"
-        c = self.cost(arch)
         return Evaluation(score, c, c, info)

@@ -17,6 +17,7 @@ from typing import Any
 import lightning as L
 from torch import nn
 
+from nasrank import validate
 from nasrank.errors import NasrankError
 from nasrank.lightning_modules.classification import ClassificationModule, make_trainer, trainer_devices
 from nasrank.lightning_modules.data import ImageDataModule
@@ -41,16 +42,17 @@ class TrainingRankerBase(Ranker):
         if self.context.data_dir is None:
             raise NasrankError(f"the {self.registry_name!r} ranker trains networks: give --data-dir "
                                f"(a folder holding the {self.context.dataset} dataset in its official format)")
-        if batch_size <= 0:
-            raise NasrankError(f"batch_size must be positive, got {batch_size}")
-        self.channels = channels
-        self.cells_per_stage = cells_per_stage
-        self.image_size = image_size
-        self.train_fraction = train_fraction
-        self.val_fraction = val_fraction
-        self.batch_size = batch_size
-        self.lr = lr
-        self.momentum = momentum
+        owner = f"ranker {self.registry_name!r}"
+        self.channels = validate.optional_integer(channels, "channels", owner)
+        self.cells_per_stage = validate.optional_integer(cells_per_stage, "cells_per_stage", owner)
+        self.image_size = validate.optional_integer(image_size, "image_size", owner)
+        self.train_fraction = validate.number(train_fraction, "train_fraction", owner, 0.0, 1.0, low_open=True)
+        self.val_fraction = validate.number(val_fraction, "val_fraction", owner, 0.0, 1.0, low_open=True)
+        self.batch_size = validate.integer(batch_size, "batch_size", owner)
+        self.lr = validate.number(lr, "lr", owner, 0.0, low_open=True)
+        self.momentum = validate.number(momentum, "momentum", owner, 0.0)
+        weight_decay = validate.number(weight_decay, "weight_decay", owner, 0.0)
+        gradient_clip_val = validate.optional_number(gradient_clip_val, "gradient_clip_val", owner, low=0.0)
         self.nesterov = nesterov
         self.weight_decay = weight_decay
         self.precision = precision
@@ -111,11 +113,9 @@ class TrainingRankerBase(Ranker):
 
     def trainer(self, max_epochs: int | None, callbacks=(), name: str = "run", max_steps: int = -1,
                 gradient_clip_val: float | None = None) -> L.Trainer:
-        logger: Any = False
-        if self.log_dir:
-            from lightning.pytorch.loggers import CSVLogger
+        from nasrank.lightning_modules.logs import make_loggers
 
-            logger = CSVLogger(self.log_dir, name=self.registry_name, version=name)
+        logger = make_loggers(self.log_dir or self.context.log_dir, self.registry_name, name)
         ckpt = None if self.checkpoint_dir is None else f"{self.checkpoint_dir}/{self.registry_name}/{name}"
         clip = self.gradient_clip_val if gradient_clip_val is None else gradient_clip_val
         return make_trainer(self.context, max_epochs, max_steps=max_steps, precision=self.precision,
@@ -141,8 +141,9 @@ class TrainRanker(TrainingRankerBase):
                  schedule_epochs: float | None = None, score_split: str = "val", **kw: Any) -> None:
         self.check_options(kw)
         super().__init__(space, context, **kw)
-        if epochs <= 0:
-            raise NasrankError(f"epochs must be a positive integer, got {epochs}")
+        epochs = validate.integer(epochs, "epochs", f"ranker {self.registry_name!r}")
+        schedule_epochs = validate.optional_number(schedule_epochs, "schedule_epochs", f"ranker {self.registry_name!r}",
+                                                   low=0.0, low_open=True)
         if score_split not in ("val", "test"):
             raise NasrankError(f"score_split must be 'val' or 'test', got {score_split!r}")
         self.epochs = epochs

@@ -56,6 +56,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nasrank.spaces.build_options import check_build_kwargs
 from nasrank.errors import NasrankError
 from nasrank.rankers.base import RunContext, TimedRanker
 from nasrank.registry import RANKERS
@@ -103,7 +104,11 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         from nasrank.errors import MissingFileError
 
         raise MissingFileError(p, "weights file (weights_from)")
-    obj = torch.load(p, map_location="cpu", weights_only=False)
+    try:  # weights_only: tensors and plain containers only, a planted pickle cannot run code
+        obj = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise NasrankError(f"cannot read weights file {p} as a state dict (weights_only=True): {first}") from None
     if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict):
@@ -378,6 +383,7 @@ class ZeroShotBase(TimedRanker):
         self.n_batches = int(n_batches)
         self.seeds = int(seeds)
         self.build_kwargs = dict(build_kwargs or {})
+        check_build_kwargs(space, self.build_kwargs, f"ranker {self.registry_name!r} build_kwargs")
         self.weights_from = weights_from
         self.fisher_mode = fisher_mode
         self._batches: dict[int, list[tuple[torch.Tensor, torch.Tensor]]] = {}

@@ -26,6 +26,7 @@ from typing import Any, Hashable
 
 import numpy as np
 
+from nasrank import validate
 from nasrank.errors import NasrankError
 from nasrank.registry import SEARCHERS
 from nasrank.searchers.base import BudgetSpent, Searcher
@@ -62,6 +63,8 @@ class AsyncRegularizedEvolution(Searcher):
     def __init__(self, space, ranker, seed: int = 0, executor=None, population_size: int = 20,
                  sample_size: int = 5, workers: int | None = None) -> None:
         super().__init__(space, ranker, seed, executor)
+        population_size = validate.integer(population_size, "population_size", "searcher 'evolution_async'")
+        sample_size = validate.integer(sample_size, "sample_size", "searcher 'evolution_async'")
         if not 1 <= sample_size <= population_size:
             raise NasrankError(f"evolution needs 1 <= sample_size ({sample_size}) <= population_size ({population_size})")
         if workers is not None and (not isinstance(workers, int) or workers < 1):
@@ -95,8 +98,7 @@ class AsyncRegularizedEvolution(Searcher):
         """Resume: take every recorded evaluation back into the cache and population."""
         n = 0
         while self.history.replaying:
-            rec = self.history.replay_next(self.history._replay[0].arch)  # noqa: SLF001 (consume in order)
-            assert rec is not None
+            rec = self.history.replay_pop()  # in recorded (completion) order
             self._cache[self.space.key(self.space.from_string(rec.arch))] = rec.score
             self._admit(population, self.space.from_string(rec.arch), rec.score)
             if self._on_record:

@@ -7,6 +7,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from nasrank import validate
 from nasrank.errors import NasrankError
 from nasrank.executors import Executor, SerialExecutor
 from nasrank.history import History, HistoryRecord
@@ -64,7 +65,8 @@ class Searcher:
                  executor: Executor | None = None) -> None:
         self.space = space
         self.ranker = ranker
-        self.seed = seed
+        self.seed = validate.integer(seed, "seed", f"searcher {getattr(self, 'registry_name', type(self).__name__)!r}",
+                                     minimum=0)
         self.rng = np.random.default_rng(seed)
         self.executor = executor or SerialExecutor()
         self.history = History()

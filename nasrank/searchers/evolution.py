@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
+from nasrank import validate
 from nasrank.registry import SEARCHERS
 from nasrank.searchers.base import Searcher
 
@@ -21,6 +22,8 @@ class RegularizedEvolution(Searcher):
     def __init__(self, space, ranker, seed: int = 0, executor=None, population_size: int = 20,
                  sample_size: int = 5) -> None:
         super().__init__(space, ranker, seed, executor)
+        population_size = validate.integer(population_size, "population_size", "searcher 'evolution'")
+        sample_size = validate.integer(sample_size, "sample_size", "searcher 'evolution'")
         if not 1 <= sample_size <= population_size:
             from nasrank.errors import NasrankError
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nasrank import validate
 from nasrank.registry import SEARCHERS
 from nasrank.searchers.base import Searcher
 
@@ -16,7 +17,7 @@ class RandomSearch(Searcher):
 
     def __init__(self, space, ranker, seed: int = 0, executor=None, batch_size: int = 1) -> None:
         super().__init__(space, ranker, seed, executor)
-        self.batch_size = max(1, int(batch_size))
+        self.batch_size = validate.integer(batch_size, "batch_size", "searcher 'random'")
 
     @classmethod
     def parallel_variant(cls, name: str, cfg: dict[str, Any], workers: int) -> tuple[str, dict[str, Any]]:

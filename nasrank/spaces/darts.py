@@ -22,6 +22,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from torch import nn
 
+from nasrank import validate
 from nasrank.errors import NasrankError
 from nasrank.registry import SPACES
 from nasrank.spaces.base import SearchSpace, TailCells
@@ -99,51 +100,83 @@ class DartsArch:
         return sum(o == op for o, _ in self.normal + self.reduce)
 
 
+#: the longest range() a genotype field may spell (the concat lists have 4 entries)
+_MAX_RANGE = 16
+
+
+def _short(text: str, limit: int = 160) -> str:
+    """``text`` for an error message: its repr, cut to ``limit`` characters."""
+    r = repr(text)
+    return r if len(r) <= limit else r[:limit] + f"... ({len(text)} characters)"
+
+
+def _range_literal(node: ast.Call, text: str, field: str) -> list[int]:
+    """``range(a[, b[, c]])`` with integer literal arguments, checked before the list is built."""
+    bad = NasrankError(f"malformed DARTS genotype {_short(text)}: {field} range() takes 1 to 3 integer "
+                       f"literals and at most {_MAX_RANGE} values")
+    if node.keywords or not 1 <= len(node.args) <= 3:
+        raise bad
+    args = []
+    for a in node.args:
+        if not (isinstance(a, ast.Constant) and type(a.value) is int):
+            raise bad
+        args.append(a.value)
+    if len(args) == 3 and args[2] == 0:
+        raise bad
+    r = range(*args)
+    if len(r) > _MAX_RANGE:  # len() of a range is O(1): nothing is materialised
+        raise NasrankError(f"DARTS genotype {_short(text)}: {field} must be [2, 3, 4, 5], got a range of {len(r)} values")
+    return list(r)
+
+
 def _literal(node: ast.AST, text: str, field: str) -> Any:
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range" and not node.keywords:
-        try:
-            return list(range(*(ast.literal_eval(a) for a in node.args)))
-        except (ValueError, TypeError):
-            pass
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range":
+        return _range_literal(node, text, field)
     try:
         return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError):
-        raise NasrankError(f"malformed DARTS genotype {text!r}: {field} is not a literal list") from None
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        raise NasrankError(f"malformed DARTS genotype {_short(text)}: {field} is not a literal list") from None
+
+
+#: a genotype string is ~300 characters; anything far longer is not one
+_MAX_TEXT = 4096
 
 
 def parse_genotype(text: str) -> DartsArch:
     """Parse a DARTS ``Genotype(...)`` string (keyword or positional fields)."""
     if not isinstance(text, str):
-        raise NasrankError(f"DARTS genotype must be a str, got {type(text).__name__}: {text!r}")
+        raise NasrankError(f"DARTS genotype must be a str, got {type(text).__name__}: {_short(text)}")
+    if len(text) > _MAX_TEXT:
+        raise NasrankError(f"malformed DARTS genotype {_short(text)}: longer than {_MAX_TEXT} characters")
     try:
         tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
-        raise NasrankError(f"malformed DARTS genotype {text!r}; expected 'Genotype(normal=[(op, input), ...], "
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        raise NasrankError(f"malformed DARTS genotype {_short(text)}; expected 'Genotype(normal=[(op, input), ...], "
                            f"normal_concat=[2, 3, 4, 5], reduce=[...], reduce_concat=[2, 3, 4, 5])'") from None
     call = tree.body
     if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "Genotype"):
-        raise NasrankError(f"malformed DARTS genotype {text!r}; expected 'Genotype(normal=..., normal_concat=..., "
+        raise NasrankError(f"malformed DARTS genotype {_short(text)}; expected 'Genotype(normal=..., normal_concat=..., "
                            f"reduce=..., reduce_concat=...)'")
     fields: dict[str, Any] = {}
     if len(call.args) > len(_FIELDS):
-        raise NasrankError(f"malformed DARTS genotype {text!r}: too many fields")
+        raise NasrankError(f"malformed DARTS genotype {_short(text)}: too many fields")
     for name, node in zip(_FIELDS, call.args):
         fields[name] = _literal(node, text, name)
     for kw in call.keywords:
         if kw.arg not in _FIELDS or kw.arg in fields:
-            raise NasrankError(f"malformed DARTS genotype {text!r}: unexpected or repeated field {kw.arg!r}")
+            raise NasrankError(f"malformed DARTS genotype {_short(text)}: unexpected or repeated field {kw.arg!r}")
         fields[kw.arg] = _literal(kw.value, text, kw.arg)
     missing = [f for f in _FIELDS if f not in fields]
     if missing:
-        raise NasrankError(f"malformed DARTS genotype {text!r}: missing {', '.join(missing)}")
+        raise NasrankError(f"malformed DARTS genotype {_short(text)}: missing {', '.join(missing)}")
     for name in ("normal_concat", "reduce_concat"):
         value = fields[name]
         if not isinstance(value, (list, tuple)) or list(value) != list(CONCAT):
-            raise NasrankError(f"DARTS genotype {text!r}: {name} must be [2, 3, 4, 5], got {value!r}")
+            raise NasrankError(f"DARTS genotype {_short(text)}: {name} must be [2, 3, 4, 5], got {value!r}")
     for name in ("normal", "reduce"):
         why = _cell_error(fields[name])
         if why:
-            raise NasrankError(f"invalid DARTS genotype {text!r}: {name} cell: {why}")
+            raise NasrankError(f"invalid DARTS genotype {_short(text)}: {name} cell: {why}")
     return DartsArch.create(fields["normal"], fields["reduce"])
 
 
@@ -177,10 +210,12 @@ class DartsSpace(SearchSpace):
     size_is_estimate = False
 
     def __init__(self, channels: int = 16, layers: int = 8, auxiliary: bool = False, num_classes: int = 10) -> None:
-        self.channels = channels
-        self.layers = layers
+        self.channels = validate.integer(channels, "channels", "space 'darts'")
+        self.layers = validate.integer(layers, "layers", "space 'darts'")
+        if not isinstance(auxiliary, bool):
+            raise NasrankError(f"space 'darts': auxiliary must be true or false, got {auxiliary!r}")
         self.auxiliary = auxiliary
-        self.num_classes = num_classes
+        self.num_classes = validate.integer(num_classes, "num_classes", "space 'darts'")
 
     # -- text forms ---------------------------------------------------------
     def to_string(self, arch: DartsArch) -> str:

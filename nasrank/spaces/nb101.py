@@ -26,6 +26,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from torch import nn
 
+from nasrank import validate
 from nasrank.errors import NasrankError
 from nasrank.registry import SPACES
 from nasrank.spaces.base import SearchSpace, TailCells
@@ -190,16 +191,18 @@ def parse_nb101(text: str) -> Nb101Arch:
         try:
             obj = json.loads(s)
             matrix, ops = obj["matrix"], obj["ops"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             raise NasrankError(f"malformed NB101 JSON {text!r}; expected {{\"matrix\": ..., \"ops\": [...]}}") from None
         if isinstance(matrix, str):
-            s = f"{matrix}|{','.join(map(str, ops))}"
+            if not isinstance(ops, list) or not all(isinstance(o, str) for o in ops):
+                raise NasrankError(f"malformed NB101 JSON {text[:160]!r}: 'ops' must be a list of op names")
+            s = f"{matrix}|{','.join(ops)}"
         else:
             if not isinstance(ops, list) or not isinstance(matrix, list):
                 raise NasrankError(f"malformed NB101 JSON {text!r}: 'matrix' and 'ops' must be lists")
             try:
                 m = np.array(matrix, dtype=np.int64)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise NasrankError(f"malformed NB101 JSON {text!r}: 'matrix' is not a square 0/1 matrix") from None
             if m.ndim != 2:
                 raise NasrankError(f"malformed NB101 JSON {text!r}: 'matrix' is not a square 0/1 matrix")
@@ -239,10 +242,10 @@ class Nb101Space(SearchSpace):
 
     def __init__(self, stem_channels: int = 128, num_stacks: int = 3, cells_per_stack: int = 3,
                  num_classes: int = 10) -> None:
-        self.stem_channels = stem_channels
-        self.num_stacks = num_stacks
-        self.cells_per_stack = cells_per_stack
-        self.num_classes = num_classes
+        self.stem_channels = validate.integer(stem_channels, "stem_channels", "space 'nb101'")
+        self.num_stacks = validate.integer(num_stacks, "num_stacks", "space 'nb101'")
+        self.cells_per_stack = validate.integer(cells_per_stack, "cells_per_stack", "space 'nb101'")
+        self.num_classes = validate.integer(num_classes, "num_classes", "space 'nb101'")
 
     # -- text forms ---------------------------------------------------------
     def to_string(self, arch: Nb101Arch) -> str:

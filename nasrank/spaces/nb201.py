@@ -9,6 +9,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 from torch import nn
 
+from nasrank import validate
 from nasrank.errors import NasrankError
 from nasrank.registry import SPACES
 from nasrank.spaces.base import SearchSpace, TailCells
@@ -148,9 +149,9 @@ class Nb201Space(SearchSpace):
 
     def __init__(self, channels: int = 16, cells_per_stage: int = 5, num_classes: int = 10,
                  index_order: Iterable[str] | None = None) -> None:
-        self.channels = channels
-        self.cells_per_stage = cells_per_stage
-        self.num_classes = num_classes
+        self.channels = validate.integer(channels, "channels", "space 'nb201'")
+        self.cells_per_stage = validate.integer(cells_per_stage, "cells_per_stage", "space 'nb201'")
+        self.num_classes = validate.integer(num_classes, "num_classes", "space 'nb201'")
         self._index_of: dict[Nb201Arch, int] | None = None
         self._order: list[Nb201Arch] | None = None
         if index_order is not None:

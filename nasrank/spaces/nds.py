@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from nasrank import validate
 from nasrank.errors import NasrankError
 from nasrank.registry import SPACES
 from nasrank.spaces.base import SearchSpace, TailCells
@@ -231,9 +232,10 @@ class NdsSpace(SearchSpace):
     block_type: str = ""
 
     def __init__(self, width_mult: float = 1.0, max_depth: int | None = None, num_classes: int = 10) -> None:
-        self.width_mult = width_mult
-        self.max_depth = max_depth
-        self.num_classes = num_classes
+        owner = f"space {self.registry_name!r}"
+        self.width_mult = validate.number(width_mult, "width_mult", owner, 0.0, low_open=True)
+        self.max_depth = validate.optional_integer(max_depth, "max_depth", owner)
+        self.num_classes = validate.integer(num_classes, "num_classes", owner)
 
     @property
     def resnext(self) -> bool:

@@ -1,0 +1,118 @@
+"""Crash-safe file writes: a temporary file in the same folder, fsynced, then ``os.replace``.
+
+Every rewrite of a run file (history on resume, ``config.json``,
+``summary.json``, ``compare.json``, ``scores.csv``, a store export) goes
+through :func:`atomic_write` / :func:`atomic_write_text`. A reader, or a run
+killed at any instant, sees either the old file whole or the new file whole,
+never a truncated one. Errors a user can cause (the target is a folder, the
+folder is read-only, the disk is full) become one :class:`NasrankError`
+naming the path.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+from nasrank.errors import NasrankError
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def fsync_dir(folder: str | Path) -> None:
+    """Flush a folder's entries (a rename) to disk; a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(str(folder), os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def check_writable(path: str | Path, what: str = "output file") -> Path:
+    """Raise :class:`NasrankError` unless ``path`` can be (re)written as a file: it is not a
+    folder and its folder exists (or can be created) and accepts new files."""
+    p = Path(path)
+    if p.is_dir():
+        raise NasrankError(f"{what} {p} is a folder; give a file path")
+    folder = p.parent if str(p.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NasrankError(f"cannot create the folder of {what} {p}: {exc.strerror or exc}") from None
+    if not folder.is_dir():
+        raise NasrankError(f"cannot write {what} {p}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise NasrankError(f"cannot write {what} {p}: permission denied")
+    return p
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path, mode: str = "w", newline: str | None = None,
+                 what: str = "file") -> Iterator[IO]:
+    """``with atomic_write(path) as fh: fh.write(...)``: ``path`` is replaced only if the block
+    finishes; on an error (or a kill) the old file is untouched and no temporary file is left."""
+    p = check_writable(path, what)
+    binary = "b" in mode
+    try:
+        fd, tmp = tempfile.mkstemp(dir=str(p.parent), prefix=f".{p.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise NasrankError(f"cannot write {what} {p}: {exc.strerror or exc}") from None
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # as open() would create it (mkstemp makes 0600)
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8",
+                                                                            "newline": newline})) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, NasrankError):
+            raise NasrankError(f"cannot write {what} {p}: {exc.strerror or exc}") from None
+        raise
+    fsync_dir(p.parent)
+
+
+def atomic_write_text(path: str | Path, text: str, what: str = "file") -> None:
+    """Replace ``path`` with ``text`` (UTF-8) atomically."""
+    with atomic_write(path, "w", what=what) as fh:
+        fh.write(text)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes, what: str = "file") -> None:
+    """Replace ``path`` with ``data`` atomically."""
+    with atomic_write(path, "wb", what=what) as fh:
+        fh.write(data)
+
+
+def strict_json(obj: Any) -> Any:
+    """``obj`` with NaN/inf floats as ``None`` and numpy scalars as plain numbers (valid JSON)."""
+    if isinstance(obj, dict):
+        return {str(k): strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strict_json(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "shape", None) == ():
+        obj = obj.item()  # a numpy scalar
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def write_json_atomic(path: str | Path, obj: Any, what: str = "JSON file") -> None:
+    """Write ``obj`` as indented strict JSON (no bare NaN) to ``path``, atomically."""
+    text = json.dumps(strict_json(obj), indent=2, allow_nan=False, default=str) + "\n"
+    atomic_write_text(path, text, what=what)

@@ -1,0 +1,102 @@
+"""Shared figure plumbing: a palette that does not repeat, compact tick labels, saving in several
+formats, and a manifest of what each saved figure shows (read back from the figure itself).
+
+Every figure saved with :func:`save_figure` gets a sidecar ``<stem>.figure.json`` listing, per
+panel, its title, axis labels and legend entries with the number of finite points each entry
+draws, so that tests (and readers) can check that no legend entry is without data and no panel
+is empty.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator  # noqa: E402
+
+from nasrank.evaluation.formats import FORMATS, parse_formats, short_number  # noqa: E402,F401  (re-exported)
+
+DPI = 150
+
+
+def palette(n: int) -> list[Any]:
+    """``n`` colours, all different: tab10 up to 10, tab20 up to 20, then evenly spaced hues."""
+    if n <= 10:
+        return [plt.get_cmap("tab10")(i) for i in range(n)]
+    if n <= 20:
+        return [plt.get_cmap("tab20")(i) for i in range(n)]
+    return [plt.get_cmap("hsv")(i / n) for i in range(n)]
+
+
+def compact_ticks(ax: Any, axis: str = "x") -> None:
+    """Short tick labels (``120k``, ``1.2M``) and at most 6 major ticks on a linear ``axis``."""
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_formatter(FuncFormatter(short_number))
+    scale = ax.get_xscale() if axis == "x" else ax.get_yscale()
+    if scale == "linear":
+        target.set_major_locator(MaxNLocator(6))
+    else:  # log: 1-2-5 ticks so that a range under a decade still has labels
+        target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        target.set_minor_formatter(FuncFormatter(lambda v, p: ""))
+
+
+def _finite_points(artist: Any) -> int:
+    """Finite data points an artist draws (a line's points, a collection's offsets, a bar's height)."""
+    if hasattr(artist, "get_ydata"):
+        y = np.asarray(artist.get_ydata(), dtype=float)
+        return int(np.isfinite(y).sum())
+    if hasattr(artist, "get_offsets"):
+        off = np.asarray(artist.get_offsets(), dtype=float).reshape(-1, 2)
+        return int(np.isfinite(off).all(axis=1).sum())
+    if hasattr(artist, "patches"):  # a bar container
+        return sum(1 for p in artist.patches if math.isfinite(p.get_height()) and p.get_visible())
+    if hasattr(artist, "get_height"):
+        return int(math.isfinite(artist.get_height()))
+    return 0
+
+
+def figure_manifest(fig: Any) -> dict[str, Any]:
+    """What ``fig`` shows, read from its axes: titles, axis labels, legend entries with point counts."""
+    panels = []
+    for ax in fig.axes:
+        if not ax.get_visible() or not ax.axison or ax.get_label() == "<colorbar>":
+            continue
+        handles, labels = ax.get_legend_handles_labels()
+        drawn = sum(_finite_points(a) for a in [*ax.lines, *ax.collections, *ax.patches]) + len(ax.images)
+        panels.append({"title": ax.get_title(), "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
+                       "n_points": int(drawn),
+                       "legend": [{"label": lab, "n_points": _finite_points(h)} for h, lab in zip(handles, labels)]})
+    title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
+    return {"title": title, "panels": panels}
+
+
+def _replace_write(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def save_figure(fig: Any, path: str | Path, formats: Sequence[str] = ("png",),
+                notes: Sequence[str] = ()) -> list[Path]:
+    """Save ``fig`` as ``path`` in each format (temp file, then replace), its manifest beside it, and close it.
+
+    ``notes`` (e.g. runs left out for lack of data) go into the manifest.
+    """
+    path = Path(path)
+    out = []
+    for fmt in parse_formats(list(formats)):
+        dest = path.with_suffix(f".{fmt}")
+        _replace_write(dest, lambda p, fmt=fmt: fig.savefig(p, dpi=DPI, format=fmt))
+        out.append(dest)
+    manifest = {**figure_manifest(fig), "files": [p.name for p in out], "notes": list(notes)}
+    side = path.with_suffix(".figure.json")
+    _replace_write(side, lambda p: p.write_text(json.dumps(manifest, indent=2) + "\n"))
+    plt.close(fig)
+    return out

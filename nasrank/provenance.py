@@ -1,0 +1,125 @@
+"""Where a result came from: versions, git commit, hardware, device, command line and date.
+
+:func:`provenance` is written into every ``summary.json``, ``compare.json``,
+``report.json`` and ``analysis.json`` under the key ``"provenance"``, so that a
+number can be traced to the code and machine that produced it.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.metadata
+import os
+import platform
+import shlex
+import subprocess
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+#: distributions whose versions are recorded (import name -> distribution name)
+PACKAGES = {"nasrank": "nasrank", "torch": "torch", "lightning": "lightning", "numpy": "numpy"}
+
+
+_COMMAND: list[str] | None = None
+
+
+def set_command(argv: list[str]) -> None:
+    """Record the command line being run (``nasrank.cli.main`` calls this with its arguments)."""
+    global _COMMAND
+    _COMMAND = ["nasrank", *argv]
+
+
+def command_line() -> str:
+    """The command line of this process, shell-quoted."""
+    args = _COMMAND if _COMMAND is not None else [Path(sys.argv[0]).name, *sys.argv[1:]]
+    return " ".join(shlex.quote(str(a)) for a in args)
+
+
+def version() -> str:
+    """The nasrank version (the installed distribution's, else the package's ``__version__``)."""
+    import nasrank
+
+    return getattr(nasrank, "__version__", None) or _dist_version("nasrank") or "unknown"
+
+
+def _dist_version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def versions() -> dict[str, str | None]:
+    """Versions of nasrank, torch, lightning, numpy and Python (``None`` for a package not installed)."""
+    out: dict[str, str | None] = {"nasrank": version()}
+    for mod, dist in PACKAGES.items():
+        if mod != "nasrank":
+            loaded = sys.modules.get(mod)
+            out[mod] = getattr(loaded, "__version__", None) if loaded is not None else None
+            out[mod] = str(out[mod]) if out[mod] is not None else _dist_version(dist)
+    out["python"] = platform.python_version()
+    return out
+
+
+@lru_cache(maxsize=1)
+def git_state() -> dict[str, Any] | None:
+    """``{"commit": sha, "dirty": bool}`` of the repository holding the nasrank source, or ``None``."""
+    src = Path(__file__).resolve().parent.parent
+    try:
+        sha = subprocess.run(["git", "-C", str(src), "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(src), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": sha, "dirty": bool(dirty)} if sha else None
+
+
+def hardware() -> dict[str, Any]:
+    """CPU count (machine and this process's affinity), platform, and the GPU's name (``None`` if none)."""
+    try:
+        affinity: int | None = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        affinity = None
+    gpu = None
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        gpu = f"{torch.cuda.device_count()} x {torch.cuda.get_device_name(0)}"
+    return {"cpu_count": os.cpu_count(), "cpu_affinity": affinity, "platform": platform.platform(),
+            "processor": cpu_model(), "gpu": gpu}
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux), else the machine type (e.g. ``x86_64``)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def provenance(device: str | None = None) -> dict[str, Any]:
+    """Everything that identifies how a result was produced (JSON-ready).
+
+    ``device`` is the requested device (``auto``/``cpu``/``gpu``); ``device_used``
+    says what that resolves to on this machine.
+    """
+    hw = hardware()
+    used = None
+    if device is not None:
+        used = "gpu" if device in ("gpu", "auto") and hw["gpu"] else "cpu"
+    git = git_state()
+    return {
+        "versions": versions(),
+        "git_commit": None if git is None else git["commit"],
+        "git_dirty": None if git is None else git["dirty"],
+        "hardware": hw,
+        "device": device,
+        "device_used": used,
+        "device_name": (hw["gpu"] if used == "gpu" else hw["processor"]) if used else None,
+        "command": command_line(),
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }

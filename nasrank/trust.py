@@ -1,0 +1,114 @@
+"""Whether a run folder's ``config.json`` may be acted on by ``nasrank search --resume``.
+
+A run folder can come from someone else (a shared drive, a download). Its
+``config.json`` names the components to build, and a ``package.module:Class``
+import path runs that module's code; a ``nats:DIR`` benchmark unpickles the
+files in DIR (the official format), which can run code too. So before a resume:
+
+* every such reference in the config is listed (:func:`code_references`) and
+  shown to the user;
+* a config that has any is acted on only if the current user created it (owns
+  the file, and nobody else may write it or its folder) or passes
+  ``--trust-config`` (:func:`check_config_trust`).
+
+Registered names (``nb201``, ``tabular``, ``evolution``) run only nasrank's own code.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+from nasrank.errors import NasrankError
+
+_IMPORT_PATH = re.compile(r"^\s*[A-Za-z_][\w.]*\s*:\s*[A-Za-z_]\w*\s*$")
+#: benchmark kinds whose reader unpickles files from the folder named
+_PICKLED_BENCHMARKS = ("nats:",)
+
+
+def read_run_config(path: str | Path, options: tuple[str, ...]) -> dict[str, Any]:
+    """``config.json`` of a run as a dict; a corrupt or mistyped file is one :class:`NasrankError`."""
+    p = Path(path)
+    try:
+        saved = json.loads(p.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        msg = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise NasrankError(f"cannot resume: {p} is not valid JSON ({msg}); was it edited or truncated?") from None
+    except OSError as exc:
+        raise NasrankError(f"cannot resume: cannot read {p}: {exc.strerror or exc}") from None
+    if not isinstance(saved, dict):
+        raise NasrankError(f"cannot resume: {p} holds a {type(saved).__name__}, not the run's options object")
+    for k in ("space", "searcher", "ranker", "benchmark", "dataset", "data_dir", "device", "executor",
+              "ray_address"):
+        if k in saved and saved[k] is not None and not isinstance(saved[k], str):
+            raise NasrankError(f"cannot resume: {p}: {k} must be a string, got {saved[k]!r}")
+    for k in ("space_cfg", "searcher_cfg", "ranker_cfg"):
+        v = saved.get(k)
+        if v is not None and not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
+            raise NasrankError(f"cannot resume: {p}: {k} must be a list of KEY=VALUE strings, got {v!r}")
+    for k in ("seed", "budget_queries", "workers"):
+        v = saved.get(k)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+            raise NasrankError(f"cannot resume: {p}: {k} must be an integer, got {v!r}")
+    v = saved.get("budget_seconds")
+    if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+        raise NasrankError(f"cannot resume: {p}: budget_seconds must be a number, got {v!r}")
+    return {k: saved[k] for k in options if k in saved}
+
+
+def _strings(obj: Any) -> list[str]:
+    if isinstance(obj, str):
+        return [obj]
+    if isinstance(obj, dict):
+        return [s for v in obj.values() for s in _strings(v)]
+    if isinstance(obj, (list, tuple)):
+        return [s for v in obj for s in _strings(v)]
+    return []
+
+
+def code_references(config: dict[str, Any]) -> list[str]:
+    """What in ``config`` can run code other than nasrank's: import paths and pickled benchmarks."""
+    refs = []
+    for key in ("space", "searcher", "ranker"):
+        v = config.get(key)
+        if isinstance(v, str) and ":" in v:
+            refs.append(f"{key} {v!r}")
+    for key in ("space_cfg", "searcher_cfg", "ranker_cfg"):
+        for item in _strings(config.get(key)):
+            for part in item.split(","):
+                value = part.partition("=")[2]
+                if _IMPORT_PATH.match(value) and not value.strip().startswith(("csv:", "nats:", "nb201:", "nds:")):
+                    refs.append(f"{key} {part!r}")
+    bench = config.get("benchmark")
+    if isinstance(bench, str) and bench.startswith(_PICKLED_BENCHMARKS):
+        refs.append(f"benchmark {bench!r} (unpickles the files of that folder)")
+    return refs
+
+
+def created_by_current_user(path: str | Path) -> tuple[bool, str]:
+    """``(True, "")`` if this user owns ``path`` and neither it nor its folder is writable by others;
+    else ``(False, why)``."""
+    p = Path(path)
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    for q, what in ((p, "the file"), (p.parent, "its folder")):
+        st = q.stat()
+        if uid is not None and st.st_uid != uid:
+            return False, f"{what} belongs to another user (uid {st.st_uid})"
+        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not (what == "its folder" and st.st_mode & stat.S_ISVTX):
+            return False, f"{what} is writable by other users"
+    return True, ""
+
+
+def check_config_trust(path: str | Path, config: dict[str, Any], trust: bool) -> list[str]:
+    """Raise unless the code ``config`` refers to may run (see the module doc); return those references."""
+    refs = code_references(config)
+    if not refs or trust:
+        return refs
+    ok, why = created_by_current_user(path)
+    if ok:
+        return refs
+    raise NasrankError(f"{path} names code to run ({'; '.join(refs)}) and {why}; read it, and pass --trust-config "
+                       "if you trust it")
