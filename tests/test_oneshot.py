@@ -194,7 +194,7 @@ def test_ranker_scores_and_canonical_routing(ckpt, space, cifar10_dir):
 
 
 def test_only_canonical_routing_makes_isomorphic_cells_share_a_path():
-    from nasrank.lightning_modules.supernet import score_archs
+    from nasrank.lightning_modules.supernet_scoring import score_archs
 
     x, y = torch.randn(32, 3, 16, 16), torch.randint(0, 10, (32,))
     for routing in (False, True):

@@ -120,14 +120,21 @@ class OneShotRanker(Ranker):
         return dict(self._load()[1])
 
     # -- scoring --------------------------------------------------------------
+    def score_counts(self, archs: Sequence[Arch]) -> Any:
+        """Per arch and held-out batch: ``[correct, summed loss, images]`` (no cost accounting;
+        see :func:`~nasrank.lightning_modules.supernet_scoring.score_batches`)."""
+        from nasrank.lightning_modules.supernet_scoring import score_batches
+
+        module, _, x, y, recal, device = self._load()
+        return score_batches(module, list(archs), x, y, batch_size=self.batch_size, recal_batches=recal,
+                             device=device)
+
     def scores_by_metric(self, archs: Sequence[Arch],
                          metrics: Sequence[str] = ("acc", "neg_loss")) -> dict[str, list[float]]:
         """Raw scores for several metrics from one pass (no cost accounting; for benchmarks)."""
-        from nasrank.lightning_modules.supernet import score_archs
+        from nasrank.lightning_modules.supernet_scoring import scores_from_batches
 
-        module, _, x, y, recal, device = self._load()
-        return score_archs(module, list(archs), x, y, batch_size=self.batch_size, metrics=metrics,
-                           recal_batches=recal, device=device)
+        return scores_from_batches(self.score_counts(archs), metrics)
 
     def evaluate(self, archs: Sequence[Arch]) -> list[Evaluation]:
         if not archs:
