@@ -113,7 +113,7 @@ def run_record(module_hp: dict, info: dict, ckpt: Path) -> dict:
            f"{hp['batch_size']} --seed {hp['seed']} --data-dir SHARED/cifar10 --device cpu --output {ckpt.name}")
     return {"config": {k: hp[k] for k in ("sampling", "num_supernets", "partition", "canonical_routing")},
             "seed": hp["seed"], "epochs": hp["epochs"], "train_seconds": info.get("train_seconds"),
-            "train_history": info.get("train_history", []), "command": cmd, "checkpoints": {}}
+            "train_history": [h for h in info.get("train_history", []) if h["epoch"] <= hp["epochs"]], "command": cmd, "checkpoints": {}}
 
 
 def score_one(ckpt: Path, protocol: str, archs, seed: int) -> tuple[np.ndarray, float, dict]:

@@ -140,6 +140,30 @@ def agreement(res: dict, work: Path, proto: str, metric: str) -> dict:
     return out
 
 
+def cost_table(res: dict, proto: str) -> dict:
+    """Supernet training + scoring seconds per run beside the ``train`` ranker on the same cells.
+
+    ``equal_compute_epochs_per_cell``: epochs of one-by-one training each of the scored cells could
+    get for the supernet's total seconds, from the measured per-cell-epoch cost of the sample.
+    """
+    sample = res.get("train_ranker_sample")
+    out: dict = {"protocol": proto, "runs": {}}
+    for run, rec in res["runs"].items():
+        point = rec["checkpoints"].get(str(rec["epochs"]), {}).get("protocols", {}).get(proto)
+        if point is None or rec.get("train_seconds") is None:
+            continue
+        per_cell = point["scoring_seconds"] / point["n_cells"]
+        total = rec["train_seconds"] + per_cell * 1000
+        row = {"train_seconds": rec["train_seconds"], "scoring_seconds_1000_cells": per_cell * 1000,
+               "total_seconds": total, "seconds_per_cell": total / 1000}
+        if sample:
+            one = sample["seconds_per_cell_epoch"]
+            row["train_ranker_seconds_1000_cells_1_epoch"] = one * 1000
+            row["equal_compute_epochs_per_cell"] = total / (one * 1000)
+        out["runs"][run] = row
+    return out
+
+
 def _draw(ax, curves_: dict, key: str, ylabel: str, ref: float | None, ref_label: str) -> None:
     for cfg, c in curves_.items():
         eps = sorted(c["epochs"])
@@ -165,7 +189,7 @@ def plot_all(res: dict, out_dir: Path, proto: str, metric: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cv, base = res["curves"], res["baseline_params"]
+    cv, base = res["curves"], res["baseline_params_curve_cells"]
     ns = sorted({c["n_cells"] for c in cv.values()})
     sub = f"score: {metric}, protocol {proto}; first {'/'.join(map(str, ns))} cells of the 1,000-cell sample"
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
@@ -224,6 +248,11 @@ def summarize_and_plot(path: Path, work: Path, proto: str | None = None, metric:
     res["curve_protocol"] = f"{c_proto}/{c_metric}"
     res["curves"] = curves(res, work, c_proto, c_metric)
     res["agreement"] = agreement(res, work, c_proto, c_metric)
+    n = min((c["n_cells"] for c in res["curves"].values()), default=1000)
+    space = Nb201Space()
+    archs, truth, params = load_truth(space, n)
+    res["baseline_params_curve_cells"] = quality(params, truth, [space.canonical_key(a) for a in archs], params)
+    res["cost"] = cost_table(res, best.split("/")[0])
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(res, indent=2, default=float) + "\n")
     os.replace(tmp, path)

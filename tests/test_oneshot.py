@@ -169,6 +169,10 @@ def test_trained_checkpoint_stores_config_and_cost(ckpt):
     assert info["epochs_done"] == 2 and info["train_seconds"] > 0 and info["global_step"] == 8
     _, info1 = load_supernet(ckpt.with_name("sn-ep1.ckpt"))
     assert info1["epochs_done"] == 1 and 0 < info1["train_seconds"] < info["train_seconds"]
+    # one training record per epoch (mean loss/acc of the sampled paths), the intermediate one included
+    assert [h["epoch"] for h in info["train_history"]] == [1, 2]
+    assert info1["train_history"] == info["train_history"][:1]
+    assert all(0.0 <= h["train_acc"] <= 1.0 and h["train_loss"] > 0 for h in info["train_history"])
     assert len(module.supernets) == 2
 
 

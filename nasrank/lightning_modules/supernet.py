@@ -97,6 +97,7 @@ class SupernetModule(L.LightningModule):
         self.epochs_done = 0
         self.train_history: list[dict[str, float]] = []  # per epoch: mean train loss / acc of the sampled paths
         self._epoch_sums = [0.0, 0.0, 0]
+        self._epoch_open = False  # an epoch has started and is not in train_history yet
         self._mark: float | None = None
 
     # -- routing --------------------------------------------------------------
@@ -183,6 +184,7 @@ class SupernetModule(L.LightningModule):
     def on_train_epoch_start(self) -> None:
         self._mark = time.perf_counter()
         self._epoch_sums = [0.0, 0.0, 0]
+        self._epoch_open = True
 
     def _epoch_record(self) -> dict[str, float]:
         loss, acc, steps = self._epoch_sums
@@ -192,8 +194,7 @@ class SupernetModule(L.LightningModule):
     def _history_now(self) -> list[dict[str, float]]:
         """The per-epoch history, including the current epoch if it has steps but is not recorded yet."""
         hist = list(self.train_history)
-        if self._trainer is not None and self._epoch_sums[2] and (
-                not hist or hist[-1]["epoch"] != int(self.trainer.current_epoch) + 1):
+        if self._epoch_open and self._epoch_sums[2]:
             hist.append(self._epoch_record())
         return hist
 
@@ -206,6 +207,7 @@ class SupernetModule(L.LightningModule):
     def on_train_epoch_end(self) -> None:
         self.epochs_done = self.trainer.current_epoch + 1
         self.train_history = self._history_now()
+        self._epoch_open = False
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         devices = max(1, int(getattr(self.trainer, "num_devices", 1) or 1)) if self._trainer is not None else 1
