@@ -232,7 +232,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     ranker = OneShotRanker(space, RunContext(data_dir=str(DATA), device="cpu", seed=0), supernet=str(dst), **cfg)
     record["check_scores"] = {"ranker_cfg": cfg, "archs": [space.to_string(a) for a in archs],
                               "scores": ranker.score(archs), "note": "the first 5 cells of the benchmark sample"}
-    record["usage"] = f"--ranker oneshot --ranker-cfg supernet={dst.name}," + ",".join(f"{k}={v}" for k, v in cfg.items())
+    where = dst.resolve().relative_to(REPO) if dst.resolve().is_relative_to(REPO) else dst
+    record["usage"] = (f"--ranker oneshot --ranker-cfg supernet={where} (the ranker's defaults are this protocol: "
+                       + ",".join(f"{k}={v}" for k, v in cfg.items()) + ")")
     _write(dst.with_suffix(".json"), record)
     print(json.dumps(record, indent=1, default=str))
     return 0

@@ -180,7 +180,8 @@ def test_ranker_scores_and_canonical_routing(ckpt, space, cifar10_dir):
     from nasrank.commands.common import make_ranker
 
     ctx = RunContext(dataset="cifar10", data_dir=str(cifar10_dir), device="cpu", seed=0)
-    ranker = make_ranker("oneshot", space, ctx, {"supernet": str(ckpt), "val_images": 96, "batch_size": 48})
+    ranker = make_ranker("oneshot", space, ctx, {"supernet": str(ckpt), "val_images": 96, "batch_size": 48,
+                                                "metric": "acc", "bn_recalibrate_batches": 0})
     archs = [ISO_A, ISO_B, OTHER, Nb201Arch(("none",) * 6)]
     evs = ranker.evaluate(archs)
     assert len(evs) == 4 and all(e.valid and 0.0 <= e.score <= 1.0 for e in evs)

@@ -130,3 +130,14 @@ def test_committed_checkpoint_loads_with_weights_only_and_reproduces_its_scores(
                            supernet=str(COMMITTED), **check["ranker_cfg"])
     got = ranker.score([space.from_string(a) for a in check["archs"]])
     assert got == pytest.approx(check["scores"], abs=1e-6)
+
+
+def test_ranker_defaults_are_the_protocol_measured_best():
+    """The oneshot ranker's defaults are the benchmark's chosen protocol (README, one-shot section)."""
+    import inspect
+
+    results = json.loads((COMMITTED.parent / "oneshot_nb201.json").read_text())
+    proto, metric = results["default_protocol"].split("/")
+    chosen = {"val_images": None, "bn_recalibrate_batches": 0} | results["protocols"][proto] | {"metric": metric}
+    sig = inspect.signature(OneShotRanker.__init__).parameters
+    assert {k: sig[k].default for k in chosen} == chosen
