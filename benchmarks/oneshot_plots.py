@@ -164,6 +164,30 @@ def cost_table(res: dict, proto: str) -> dict:
     return out
 
 
+def targets(res: dict) -> dict:
+    """The issue's targets: per configuration, final-checkpoint Kendall (iso) per seed and mean.
+
+    ``default``: the chosen protocol on the cells all protocols share; ``bs508_neg_loss_all``: batch-stat
+    BN, negative loss, on every cell the final checkpoint was scored on (1,000 where done).
+    """
+    comp, best = res.get("protocol_comparison", {}), res.get("default_protocol")
+    out: dict = {}
+    for run, rec in res["runs"].items():
+        cfg = out.setdefault(config_of(run), {"default": {}, "bs508_neg_loss_all": {}})
+        row = comp.get("runs", {}).get(run, {})
+        if best in row:
+            cfg["default"][run] = row[best]["kendall_iso"]
+        point = rec["checkpoints"].get(str(rec["epochs"]), {}).get("protocols", {}).get("bs508")
+        if point:
+            cfg["bs508_neg_loss_all"][run] = {"kendall_iso": point["neg_loss"]["iso"]["kendall_tau"],
+                                              "n_cells": point["n_cells"]}
+    for cfg in out.values():
+        for key in ("default", "bs508_neg_loss_all"):
+            vals = [v if isinstance(v, float) else v["kendall_iso"] for v in cfg[key].values()]
+            cfg[f"{key}_mean"] = float(np.mean(vals)) if vals else None
+    return out
+
+
 def _draw(ax, curves_: dict, key: str, ylabel: str, ref: float | None, ref_label: str) -> None:
     for cfg, c in curves_.items():
         eps = sorted(c["epochs"])
@@ -183,18 +207,31 @@ def _draw(ax, curves_: dict, key: str, ylabel: str, ref: float | None, ref_label
     ax.grid(alpha=0.3)
 
 
-def plot_all(res: dict, out_dir: Path, proto: str, metric: str) -> None:
-    import matplotlib
+def _mark_default(ax, res: dict) -> None:
+    """Stars: each run's final checkpoint under the chosen default protocol (on the protocols' common cells)."""
+    comp = res.get("protocol_comparison", {})
+    best = comp.get("best")
+    for run, row in comp.get("runs", {}).items():
+        if best in row:
+            ax.plot([res["runs"][run]["epochs"]], [row[best]["kendall_iso"]], marker="*", ms=12, ls="none",
+                    color=COLORS.get(config_of(run)), markeredgecolor="black",
+                    label=f"{run}: {best}, final ckpt, first {row['n_cells']} cells")
 
-    matplotlib.use("Agg")
+
+def _subtitle(res: dict, proto: str, metric: str) -> str:
+    ns = sorted({c["n_cells"] for c in res["curves"].values()})
+    return f"score: {metric}, protocol {proto}; first {'/'.join(map(str, ns))} cells of the 1,000-cell sample"
+
+
+def plot_tau(res: dict, out_dir: Path, proto: str, metric: str) -> None:
+    """``oneshot_tau_vs_epochs.png``: Kendall (iso, deiso) per configuration and the score agreement."""
     import matplotlib.pyplot as plt
 
-    cv, base = res["curves"], res["baseline_params_curve_cells"]
-    ns = sorted({c["n_cells"] for c in cv.values()})
-    sub = f"score: {metric}, protocol {proto}; first {'/'.join(map(str, ns))} cells of the 1,000-cell sample"
+    cv, base, sub = res["curves"], res["baseline_params_curve_cells"], _subtitle(res, proto, metric)
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
     _draw(axes[0], cv, "kendall_iso", "Kendall tau vs 200-ep truth (iso)", base["iso"]["kendall_tau"], "#params")
     axes[0].axhline(0.40, color="grey", ls="--", lw=1, label="target 0.40")
+    _mark_default(axes[0], res)
     _draw(axes[1], cv, "kendall_deiso", "Kendall tau (deiso: one cell per class)", base["deiso"]["kendall_tau"],
           "#params")
     for cfg, row in res["agreement"]["between_seeds"].items():
@@ -217,6 +254,11 @@ def plot_all(res: dict, out_dir: Path, proto: str, metric: str) -> None:
     fig.savefig(out_dir / "oneshot_tau_vs_epochs.png", dpi=100)
     plt.close(fig)
 
+def plot_bias(res: dict, out_dir: Path, proto: str, metric: str) -> None:
+    """``oneshot_bias_vs_epochs.png``: lowest-#params-bin rank shift; train vs held-out accuracy."""
+    import matplotlib.pyplot as plt
+
+    cv, base, sub = res["curves"], res["baseline_params_curve_cells"], _subtitle(res, proto, metric)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
     _draw(axes[0], cv, "lowest_bin_shift", "rank shift of the lowest-#params bin (+: over-rated)",
           base["lowest_bin_shift"], "#params as the score")
@@ -226,9 +268,14 @@ def plot_all(res: dict, out_dir: Path, proto: str, metric: str) -> None:
         if h:
             axes[1].plot([r["epoch"] for r in h], [r["train_acc"] for r in h], lw=1, color=COLORS.get(config_of(run)),
                          label=f"{run}: train acc of the sampled paths")
+        pts = sorted((int(e), p["protocols"][proto]["mean_acc"]) for e, p in rec["checkpoints"].items()
+                     if proto in p["protocols"])
+        if pts:
+            axes[1].plot(*zip(*pts), marker="o", ls="--", color=COLORS.get(config_of(run)),
+                         label=f"{run}: held-out acc, mean over scored cells ({proto})")
     axes[1].set_xscale("log")
     axes[1].set_xlabel("supernet epochs")
-    axes[1].set_ylabel("supernet training accuracy (epoch mean)")
+    axes[1].set_ylabel("accuracy of sub-networks")
     axes[1].grid(alpha=0.3)
     for ax in axes:
         ax.legend(fontsize=7)
@@ -236,6 +283,14 @@ def plot_all(res: dict, out_dir: Path, proto: str, metric: str) -> None:
     fig.tight_layout()
     fig.savefig(out_dir / "oneshot_bias_vs_epochs.png", dpi=100)
     plt.close(fig)
+
+
+def plot_all(res: dict, out_dir: Path, proto: str, metric: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    plot_tau(res, out_dir, proto, metric)
+    plot_bias(res, out_dir, proto, metric)
 
 
 def summarize_and_plot(path: Path, work: Path, proto: str | None = None, metric: str | None = None) -> dict:
@@ -253,6 +308,7 @@ def summarize_and_plot(path: Path, work: Path, proto: str | None = None, metric:
     archs, truth, params = load_truth(space, n)
     res["baseline_params_curve_cells"] = quality(params, truth, [space.canonical_key(a) for a in archs], params)
     res["cost"] = cost_table(res, best.split("/")[0])
+    res["targets"] = targets(res)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(res, indent=2, default=float) + "\n")
     os.replace(tmp, path)
