@@ -15,11 +15,15 @@ Training is the CLI, one run per configuration and seed (``nasrank supernet trai
 This script then scores the checkpoints (``score``), measures the per-cell cost of the ``train``
 ranker at the same scale (``cost``) and draws the curves (``plot``, see ``oneshot_plots.py``):
 
-    python benchmarks/oneshot_nb201.py score --ckpt-dir /tmp/os19/ckpt --runs deiso-k1-s0,uniform-k1-s0 \
-        --protocols bs192 --epochs 5,10,25,50,100,150,200
-    python benchmarks/oneshot_nb201.py score ... --protocols bs508,recal508 --epochs 200
+    S=deiso-k1-s0,uniform-k1-s0   # then the same for deiso-k1-s1,uniform-k1-s1
+    python benchmarks/oneshot_nb201.py score --ckpt-dir CKPTS --runs $S --protocols bs508 --epochs 200 --n-cells 1000
+    python benchmarks/oneshot_nb201.py score --ckpt-dir CKPTS --runs $S --protocols bs192,recal508 --epochs 200 \
+        --n-cells 500
+    python benchmarks/oneshot_nb201.py score --ckpt-dir CKPTS --runs $S --protocols bs508 \
+        --epochs 5,10,25,50,100,150 --n-cells 300
     python benchmarks/oneshot_nb201.py cost --cells 24
-    python benchmarks/oneshot_nb201.py plot
+    python benchmarks/oneshot_nb201.py plot --curve-protocol bs508
+    python benchmarks/oneshot_nb201.py export --ckpt CKPTS/deiso-k1-s0.ckpt --protocol recal508 --metric neg_loss
 
 Scoring protocols (``PROTOCOLS``; each is a set of ``oneshot`` ranker options), compared on the same
 checkpoints: batch-statistics BN on the first 192 held-out images (``bs192``), on all 508 in two
@@ -243,7 +247,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_plot(args: argparse.Namespace) -> int:
     from benchmarks.oneshot_plots import summarize_and_plot
 
-    summarize_and_plot(Path(args.output), Path(args.work), args.curve_protocol, args.curve_metric)
+    summarize_and_plot(Path(args.output), Path(args.work), args.curve_protocol, args.curve_metric, args.note)
     return 0
 
 
@@ -274,6 +278,7 @@ def main() -> int:
     p = sub.add_parser("plot", help="summaries (seed bands, agreement) and the curves")
     p.add_argument("--curve-protocol", default=None, help="protocol of the curves (default bs192, on every checkpoint)")
     p.add_argument("--curve-metric", default=None, help="metric of the curves (default: the best protocol's)")
+    p.add_argument("--note", action="append", default=[], help="a line for the JSON's notes (repeatable)")
     p.set_defaults(func=cmd_plot)
     args = ap.parse_args()
     return args.func(args)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.oneshot_nb201 import METRICS, load_truth, quality
+from benchmarks.oneshot_nb201 import BINS, METRICS, load_truth, quality
 from nasrank.evaluation.criteria import kendall_tau
 from nasrank.lightning_modules.supernet_scoring import scores_from_batches
 from nasrank.spaces.nb201 import Nb201Space
@@ -140,6 +140,15 @@ def agreement(res: dict, work: Path, proto: str, metric: str) -> dict:
     return out
 
 
+def null_lowest_bin_shift(truth, params) -> float:
+    """The lowest #params bin's rank shift expected of a score with no information (random order):
+    0.5 minus the bin's mean true percentile. A shift above it over-rates small cells beyond chance."""
+    from nasrank.evaluation.bias import complexity_bins, rank_percentiles
+
+    bins = complexity_bins(params, BINS)
+    return float(0.5 - rank_percentiles(truth)[bins == 0].mean())
+
+
 def cost_table(res: dict, proto: str) -> dict:
     """Supernet training + scoring seconds per run beside the ``train`` ranker on the same cells.
 
@@ -236,11 +245,13 @@ def plot_tau(res: dict, out_dir: Path, proto: str, metric: str) -> None:
           "#params")
     for cfg, row in res["agreement"]["between_seeds"].items():
         eps = sorted(int(e) for e in row)
-        axes[2].plot(eps, [row[e] if e in row else row[str(e)] for e in eps], marker="s", label=f"seeds: {cfg}")
+        axes[2].plot(eps, [row[e] if e in row else row[str(e)] for e in eps], marker="s", lw=2,
+                     color=COLORS.get(config_of(cfg.split(" vs ")[0])), label=f"between seeds: {cfg}")
     for run, pairs in res["agreement"]["consecutive_checkpoints"].items():
         if pairs:
             xs = [int(k.split("->")[1]) for k in pairs]
-            axes[2].plot(xs, list(pairs.values()), marker=".", ls="--", label=f"ckpt e_prev->e: {run}")
+            axes[2].plot(xs, list(pairs.values()), marker="." if run.endswith("s0") else "x", ls="--", lw=1,
+                         color=COLORS.get(config_of(run)), label=f"previous checkpoint -> this one: {run}")
     axes[2].set_xscale("log")
     axes[2].set_ylim(0, 1)
     axes[2].set_xlabel("supernet epochs")
@@ -263,6 +274,9 @@ def plot_bias(res: dict, out_dir: Path, proto: str, metric: str) -> None:
     _draw(axes[0], cv, "lowest_bin_shift", "rank shift of the lowest-#params bin (+: over-rated)",
           base["lowest_bin_shift"], "#params as the score")
     axes[0].axhline(0.0, color="grey", lw=0.8)
+    axes[0].axhline(res["null_lowest_bin_shift_curve_cells"], color="red", ls=":", lw=1,
+                    label="a random score (no information)")
+    axes[0].legend(fontsize=7)
     for run, rec in res["runs"].items():
         h = rec.get("train_history") or []
         if h:
@@ -293,9 +307,11 @@ def plot_all(res: dict, out_dir: Path, proto: str, metric: str) -> None:
     plot_bias(res, out_dir, proto, metric)
 
 
-def summarize_and_plot(path: Path, work: Path, proto: str | None = None, metric: str | None = None) -> dict:
+def summarize_and_plot(path: Path, work: Path, proto: str | None = None, metric: str | None = None,
+                       notes: list[str] | None = None) -> dict:
     """Add ``protocol_comparison``, ``default_protocol``, ``curves`` and ``agreement`` to the JSON; draw."""
     res = json.loads(path.read_text())
+    res["notes"] = list(dict.fromkeys(res.get("notes", []) + list(notes or [])))
     res["protocol_comparison"] = compare_protocols(res, work)
     best = res["protocol_comparison"].get("best", "bs192/acc")
     res["default_protocol"] = best
@@ -307,6 +323,7 @@ def summarize_and_plot(path: Path, work: Path, proto: str | None = None, metric:
     space = Nb201Space()
     archs, truth, params = load_truth(space, n)
     res["baseline_params_curve_cells"] = quality(params, truth, [space.canonical_key(a) for a in archs], params)
+    res["null_lowest_bin_shift_curve_cells"] = null_lowest_bin_shift(truth, params)
     res["cost"] = cost_table(res, best.split("/")[0])
     res["targets"] = targets(res)
     tmp = path.with_name(path.name + ".tmp")
