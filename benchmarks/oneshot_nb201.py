@@ -64,9 +64,10 @@ from nasrank.spaces.nb201 import Nb201Space  # noqa: E402
 
 OUTPUT = RESULTS / "oneshot_nb201.json"
 DATA = SHARED / "cifar10"
+# every scoring option is explicit: the ranker's defaults may change (they are the chosen protocol)
 PROTOCOLS = {
-    "bs192": {"val_images": 192, "batch_size": 192},
-    "bs508": {"val_images": None, "batch_size": 254},
+    "bs192": {"val_images": 192, "batch_size": 192, "bn_recalibrate_batches": 0},
+    "bs508": {"val_images": None, "batch_size": 254, "bn_recalibrate_batches": 0},
     "recal508": {"val_images": None, "batch_size": 254, "bn_recalibrate_batches": 2},
 }
 CRITERIA = ("kendall_tau", "spearman", "p_at_top_0.05", "br_at_0.01", "wr_at_0.01")

@@ -141,3 +141,12 @@ def test_ranker_defaults_are_the_protocol_measured_best():
     chosen = {"val_images": None, "bn_recalibrate_batches": 0} | results["protocols"][proto] | {"metric": metric}
     sig = inspect.signature(OneShotRanker.__init__).parameters
     assert {k: sig[k].default for k in chosen} == chosen
+
+
+def test_benchmark_protocols_fix_every_scoring_option():
+    """A protocol that leaves an option to the ranker's default silently changes when the default does."""
+    from benchmarks.oneshot_nb201 import PROTOCOLS
+
+    for name, opts in PROTOCOLS.items():
+        assert {"val_images", "batch_size", "bn_recalibrate_batches"} <= set(opts), name
+    assert PROTOCOLS["bs508"]["bn_recalibrate_batches"] == 0 and PROTOCOLS["recal508"]["bn_recalibrate_batches"] > 0
