@@ -30,7 +30,7 @@ from nasrank.lightning_modules.supernet_scoring import scores_from_batches
 from nasrank.spaces.nb201 import Nb201Space
 
 COLORS = {"deiso-k1": "tab:orange", "uniform-k1": "tab:blue", "deiso-k5": "tab:green", "uniform-k5": "tab:red",
-          "deiso-k1-route": "tab:purple"}
+          "deiso-k1-route": "tab:purple", "deiso-k1-50ep": "tab:brown", "deiso-k5-50ep": "tab:olive"}
 
 
 def config_of(run: str) -> str:
