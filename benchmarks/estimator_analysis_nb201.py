@@ -287,7 +287,8 @@ def oneshot_rows(space, archs, args, workdir: Path) -> tuple[list[ScoreRow], dic
         ckpts = {last: out, **{e: out.with_name(f"{out.stem}-ep{e}{out.suffix}") for e in save}}
         for ep, path in sorted(ckpts.items()):
             r = RANKERS.create("oneshot", space, ctx, supernet=str(path), metric=args.oneshot_metric,
-                               val_images=args.oneshot_val_images, charge_training=False)
+                               val_images=args.oneshot_val_images, batch_size=args.oneshot_val_images,
+                               bn_recalibrate_batches=0, charge_training=False)
             scores = [e.score for e in r.evaluate(archs)]
             rows += rows_for(f"oneshot@ep{ep}", archs, scores, repeat=seed, variant="seed")
             log(f"oneshot seed {seed} epoch {ep} scored {len(archs)} cells")

@@ -169,6 +169,10 @@ def test_trained_checkpoint_stores_config_and_cost(ckpt):
     assert info["epochs_done"] == 2 and info["train_seconds"] > 0 and info["global_step"] == 8
     _, info1 = load_supernet(ckpt.with_name("sn-ep1.ckpt"))
     assert info1["epochs_done"] == 1 and 0 < info1["train_seconds"] < info["train_seconds"]
+    # one training record per epoch (mean loss/acc of the sampled paths), the intermediate one included
+    assert [h["epoch"] for h in info["train_history"]] == [1, 2]
+    assert info1["train_history"] == info["train_history"][:1]
+    assert all(0.0 <= h["train_acc"] <= 1.0 and h["train_loss"] > 0 for h in info["train_history"])
     assert len(module.supernets) == 2
 
 
@@ -176,7 +180,8 @@ def test_ranker_scores_and_canonical_routing(ckpt, space, cifar10_dir):
     from nasrank.experiments.build import make_ranker
 
     ctx = RunContext(dataset="cifar10", data_dir=str(cifar10_dir), device="cpu", seed=0)
-    ranker = make_ranker("oneshot", space, ctx, {"supernet": str(ckpt), "val_images": 96, "batch_size": 48})
+    ranker = make_ranker("oneshot", space, ctx, {"supernet": str(ckpt), "val_images": 96, "batch_size": 48,
+                                                "metric": "acc", "bn_recalibrate_batches": 0})
     archs = [ISO_A, ISO_B, OTHER, Nb201Arch(("none",) * 6)]
     evs = ranker.evaluate(archs)
     assert len(evs) == 4 and all(e.valid and 0.0 <= e.score <= 1.0 for e in evs)
@@ -194,7 +199,7 @@ def test_ranker_scores_and_canonical_routing(ckpt, space, cifar10_dir):
 
 
 def test_only_canonical_routing_makes_isomorphic_cells_share_a_path():
-    from nasrank.lightning_modules.supernet import score_archs
+    from nasrank.lightning_modules.supernet_scoring import score_archs
 
     x, y = torch.randn(32, 3, 16, 16), torch.randint(0, 10, (32,))
     for routing in (False, True):

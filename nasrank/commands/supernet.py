@@ -3,6 +3,8 @@
 ``nasrank supernet train --space nb201 --sampling deiso --epochs E --seed K --dataset cifar10
 --data-dir DIR --output CKPT`` trains through ``lightning.Trainer`` and saves CKPT; then
 ``nasrank search ... --ranker oneshot --ranker-cfg supernet=CKPT`` uses it.
+``nasrank supernet export CKPT --output PATH`` writes a slim copy (weights, config and training
+record only; loadable with ``weights_only=True``) plus ``PATH.json``.
 ``nasrank supernet info CKPT`` prints the configuration and training cost stored in a checkpoint.
 """
 from __future__ import annotations
@@ -57,6 +59,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--output", required=True, metavar="CKPT", help="checkpoint path to write")
     t.set_defaults(func=run_train)
 
+    e = ss.add_parser("export", help="write a slim weights-only copy of a checkpoint (+ a JSON config beside it)")
+    e.add_argument("checkpoint")
+    e.add_argument("--output", required=True, metavar="PATH", help="slim checkpoint to write (config: PATH.json)")
+    e.set_defaults(func=run_export)
+
     i = ss.add_parser("info", help="print a supernet checkpoint's configuration and training cost")
     i.add_argument("checkpoint")
     i.set_defaults(func=run_info)
@@ -93,4 +100,12 @@ def run_info(args: argparse.Namespace) -> int:
     module, info = load_supernet(args.checkpoint)
     print(json.dumps({"checkpoint": args.checkpoint, "hyperparameters": dict(module.hparams), **info},
                      indent=2, default=str))
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from nasrank.lightning_modules.supernet import export_supernet
+
+    record = export_supernet(args.checkpoint, args.output)
+    print(json.dumps({"output": args.output, **record}, indent=2, default=str))
     return 0

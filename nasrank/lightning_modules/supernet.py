@@ -22,8 +22,9 @@ Reduced sharing extent:
 The checkpoint (``trainer.save_checkpoint``) stores the config as
 hyperparameters and, under ``"nasrank_supernet"``, the training wall seconds
 and epochs so far; :func:`load_supernet` reads it back for the ``oneshot``
-ranker. :func:`score_archs` is the inference side: plain ``torch.no_grad``
-forward passes (no Trainer) on held-out images.
+ranker. :mod:`nasrank.lightning_modules.supernet_scoring` is the inference side
+(plain ``torch.no_grad`` forward passes on held-out images, no Trainer);
+:func:`export_supernet` writes a slim, weights-only copy of a checkpoint.
 """
 from __future__ import annotations
 
@@ -94,6 +95,9 @@ class SupernetModule(L.LightningModule):
         self._samplers: list[ArchSampler] | None = None
         self.train_seconds = 0.0
         self.epochs_done = 0
+        self.train_history: list[dict[str, float]] = []  # per epoch: mean train loss / acc of the sampled paths
+        self._epoch_sums = [0.0, 0.0, 0]
+        self._epoch_open = False  # an epoch has started and is not in train_history yet
         self._mark: float | None = None
 
     # -- routing --------------------------------------------------------------
@@ -143,6 +147,8 @@ class SupernetModule(L.LightningModule):
             else:
                 last = loss / s
         n = len(pairs)
+        self._epoch_sums = [self._epoch_sums[0] + total / n, self._epoch_sums[1] + correct / n,
+                            self._epoch_sums[2] + 1]
         self.log("train_loss", total / n, prog_bar=True, on_step=False, on_epoch=True, batch_size=len(y))
         self.log("train_acc", correct / n, prog_bar=True, on_step=False, on_epoch=True, batch_size=len(y))
         return last
@@ -177,6 +183,20 @@ class SupernetModule(L.LightningModule):
     # -- bookkeeping: wall seconds and epochs, stored in every checkpoint ----
     def on_train_epoch_start(self) -> None:
         self._mark = time.perf_counter()
+        self._epoch_sums = [0.0, 0.0, 0]
+        self._epoch_open = True
+
+    def _epoch_record(self) -> dict[str, float]:
+        loss, acc, steps = self._epoch_sums
+        return {"epoch": int(self.trainer.current_epoch) + 1, "train_loss": loss / max(1, steps),
+                "train_acc": acc / max(1, steps)}
+
+    def _history_now(self) -> list[dict[str, float]]:
+        """The per-epoch history, including the current epoch if it has steps but is not recorded yet."""
+        hist = list(self.train_history)
+        if self._epoch_open and self._epoch_sums[2]:
+            hist.append(self._epoch_record())
+        return hist
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         now = time.perf_counter()
@@ -186,18 +206,21 @@ class SupernetModule(L.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         self.epochs_done = self.trainer.current_epoch + 1
+        self.train_history = self._history_now()
+        self._epoch_open = False
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         devices = max(1, int(getattr(self.trainer, "num_devices", 1) or 1)) if self._trainer is not None else 1
         checkpoint[CKPT_KEY] = {"train_seconds": float(self.train_seconds),
                                 "train_device_seconds": float(self.train_seconds) * devices,
                                 "epochs_done": int(self.epochs_done), "global_step": int(self.global_step),
-                                "format": 1}
+                                "train_history": self._history_now(), "format": 1}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         info = checkpoint.get(CKPT_KEY, {})
         self.train_seconds = float(info.get("train_seconds", 0.0))
         self.epochs_done = int(info.get("epochs_done", 0))
+        self.train_history = list(info.get("train_history", []))
 
 
 class SaveAtEpochs(L.Callback):
@@ -300,7 +323,7 @@ def _quiet_lightning() -> None:
 
 
 # --------------------------------------------------------------------------
-# loading and scoring (inference only: plain torch, no Trainer)
+# loading and exporting (plain torch, no Trainer)
 # --------------------------------------------------------------------------
 def load_supernet(path: str | Path) -> tuple[SupernetModule, dict[str, Any]]:
     """Load a checkpoint written by :func:`train_supernet`; returns ``(module, info)``.
@@ -325,56 +348,33 @@ def load_supernet(path: str | Path) -> tuple[SupernetModule, dict[str, Any]]:
     return module, dict(ckpt[CKPT_KEY])
 
 
-def reset_bn_stats(model: nn.Module) -> None:
-    """Forget BN running statistics and use a cumulative average for the next passes."""
-    for m in model.modules():
-        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats:
-            m.reset_running_stats()
-            m.momentum = None
+def export_supernet(src: str | Path, dst: str | Path) -> dict[str, Any]:
+    """Write a slim copy of checkpoint ``src`` to ``dst`` and its config to ``dst`` with ``.json``.
 
-
-METRICS = ("acc", "neg_loss")
-
-
-@torch.no_grad()
-def score_archs(module: SupernetModule, archs: Sequence[Nb201Arch], images: torch.Tensor, labels: torch.Tensor,
-                *, batch_size: int = 512, metrics: Sequence[str] = ("acc",), recal_batches: Sequence[torch.Tensor] = (),
-                device: torch.device | str = "cpu") -> dict[str, list[float]]:
-    """Score each arch on ``images``, one pass for all ``metrics``: ``acc`` (fraction correct)
-    and/or ``neg_loss`` (negative mean cross-entropy). Returns ``{metric: scores}``.
-
-    BN runs in train mode (batch statistics) unless ``recal_batches`` is
-    given: then, per arch, the BN running statistics are reset, re-estimated
-    on those batches (train mode, cumulative average) and the held-out images
-    are scored with BN in eval mode. The module is left in train mode.
+    The copy keeps only the weights (``state_dict``, BN buffers included), the
+    hyperparameters and the training record, so it loads with
+    ``torch.load(..., weights_only=True)`` and through :func:`load_supernet`
+    (and so ``--ranker oneshot --ranker-cfg supernet=DST``). Optimizer state is
+    dropped. Both files are written temp-then-replace. Returns the JSON record.
     """
-    for m in metrics:
-        if m not in METRICS:
-            raise NasrankError(f"unknown metric {m!r}; expected one of {', '.join(METRICS)}")
-    device = torch.device(device)
-    module.to(device)
-    x_all, y_all = images.to(device), labels.to(device)
-    recal = [b.to(device) for b in recal_batches]
-    n = len(y_all)
-    out: dict[str, list[float]] = {m: [] for m in metrics}
-    for arch in archs:
-        k, path = module.route(arch)
-        net = module.supernets[k]
-        net.train()
-        if recal:
-            reset_bn_stats(net)
-            for xb in recal:
-                net(xb, path)
-            net.eval()
-        loss_sum, correct = 0.0, 0
-        for start in range(0, n, batch_size):
-            xb, yb = x_all[start:start + batch_size], y_all[start:start + batch_size]
-            logits = net(xb, path)
-            loss_sum += float(F.cross_entropy(logits, yb, reduction="sum"))
-            correct += int((logits.argmax(1) == yb).sum())
-        net.train()
-        if "acc" in out:
-            out["acc"].append(correct / n)
-        if "neg_loss" in out:
-            out["neg_loss"].append(-loss_sum / n)
-    return out
+    import json
+    import os
+
+    module, info = load_supernet(src)
+    dst = Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    hp = dict(module.hparams)
+    slim = {"hyper_parameters": hp, "state_dict": {k: v.detach().clone() for k, v in module.state_dict().items()},
+            CKPT_KEY: dict(info)}
+    tmp = dst.with_name(dst.name + ".tmp")
+    torch.save(slim, tmp)
+    os.replace(tmp, dst)
+    record = {"checkpoint": dst.name, "hyper_parameters": hp,
+              **{k: v for k, v in info.items() if k != "train_history"},
+              "parameters": int(sum(v.numel() for v in module.state_dict().values())),
+              "load": "torch.load(path, weights_only=True) or nasrank.lightning_modules.supernet.load_supernet"}
+    meta = dst.with_suffix(".json")
+    tmp = meta.with_name(meta.name + ".tmp")
+    tmp.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    os.replace(tmp, meta)
+    return record
