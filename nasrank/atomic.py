@@ -59,6 +59,19 @@ def check_writable(path: str | Path, what: str = "output file") -> Path:
     return p
 
 
+def output_folder(path: str | Path, holds: str) -> Path:
+    """``path`` as an output folder that exists (created if missing); ``holds`` names what it is for
+    in the error raised when it is a file or cannot be created."""
+    d = Path(path)
+    if d.exists() and not d.is_dir():
+        raise NasrankError(f"--output {d} is a file; give a folder for {holds}")
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NasrankError(f"cannot create the --output folder {d}: {exc.strerror or exc}") from None
+    return d
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "w", newline: str | None = None,
                  what: str = "file") -> Iterator[IO]:

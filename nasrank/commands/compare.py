@@ -1,31 +1,5 @@
-"""``nasrank compare``: the same search with several rankers, side by side.
-
-Each ranker runs the same searcher with the same seed and ``Budget(queries=N)``
-(random search then proposes the same candidate stream to every ranker) and
-writes ``OUT/<ranker>/history.jsonl``. ``OUT/compare.json`` holds, per ranker:
-
-* ``total_cost_seconds`` (sum of the ranker's charged cost) and ``device_seconds``;
-* ``best_arch`` (highest score), its ``best_true_acc`` and ``true_rank_of_best``
-  (1 = the benchmark's best architecture);
-* ``n_rejected`` (FEAR early rejections), ``n_not_reached`` (FEAR's threshold
-  not reached), ``n_filtered`` (dropped by a cascade's cheap stage), ``n_invalid``;
-* ``spearman`` / ``kendall``: rank correlation of score with true accuracy over
-  the candidates that have both;
-* ``cost_ratio_vs_baseline = baseline_cost / this_cost`` where the baseline is
-  ``--baseline`` (default: the last ranker listed); above 1 means cheaper than
-  the baseline.
-
-Rankers are listed with ``--rankers fear,train``; ``a>b`` is a cascade (``a``
-filters, ``b`` scores the top ``keep_fraction``); ``LABEL=NAME`` runs a ranker
-under a label, so one ranker can run twice (``--rankers "train10=train,train20=train"``).
-``--ranker-cfg NAME.KEY=VALUE`` configures one ranker (``fear.threshold=0.5``,
-``cascade.keep_fraction=0.5``, ``train20.epochs=20``; a label's options override
-its ranker's); a key without ``NAME.`` applies to every ranker that takes it.
-Results, folders and ``--baseline`` use the label. The scale
-options (``--channels`` ...) apply to the training rankers (train, fear) that
-take them; ``--channels``/``--cells-per-stage`` also reach the networks that
-other rankers build (``build_kwargs`` or ``**build_kwargs``).
-"""
+"""``nasrank compare``: argument parsing and printing; the experiment and its documentation are
+:mod:`nasrank.experiments.compare`."""
 from __future__ import annotations
 
 import argparse
@@ -37,6 +11,7 @@ from nasrank.commands.common import (add_context_args, add_executor_args, add_fo
                                      space_from_args)
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg, parse_ranker_list
+from nasrank.experiments.compare import __doc__ as COMPARE_DOC
 from nasrank.experiments.compare import SCALE_OPTIONS, compare, prepare_output
 from nasrank.experiments.sweep import MISSED_WARN_FRACTION
 from nasrank.store import add_store_args, make_store
@@ -44,7 +19,7 @@ from nasrank.store import add_store_args, make_store
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compare", help="run the same search with several rankers and compare cost and outcome",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       description=COMPARE_DOC, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_space_args(p)
     p.add_argument("--searcher", default="random", help="random | evolution | local | pkg.module:Class")
     p.add_argument("--searcher-cfg", action="append", metavar="KEY=VALUE", help="searcher options")

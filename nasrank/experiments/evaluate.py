@@ -192,15 +192,9 @@ def score_all(rankers: dict[str, Any], archs: list, repeats: int, seed: int, qui
 # --------------------------------------------------------------------------
 def check_output_folder(output: str | Path) -> Path:
     """``output`` as a folder that exists (created) and accepts files: checked before any scoring."""
-    from nasrank.atomic import check_writable
+    from nasrank.atomic import check_writable, output_folder
 
-    out = Path(output)
-    if out.exists() and not out.is_dir():
-        raise NasrankError(f"--output {out} is a file; give a folder for scores.csv and report.json")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise NasrankError(f"cannot create the --output folder {out}: {exc.strerror or exc}") from None
+    out = output_folder(output, "scores.csv and report.json")
     check_writable(out / SCORES_FILE, "scores file")
     return out
 

@@ -24,7 +24,7 @@ import math
 from pathlib import Path
 from typing import Any, Iterable
 
-from nasrank.atomic import atomic_write, write_json_atomic
+from nasrank.atomic import atomic_write, output_folder, write_json_atomic
 from nasrank.errors import NasrankError
 from nasrank.history import History, HistoryRecord
 
@@ -321,12 +321,7 @@ def write_report(rows: list[dict[str, Any]], curves: list[tuple[str, History]], 
             theirs.append("report.json")
     if theirs:
         raise NasrankError(f"--output {d} holds another command's output ({', '.join(theirs)}); choose another folder")
-    if d.exists() and not d.is_dir():
-        raise NasrankError(f"--output {d} is a file; give a folder for report.csv, report.json and report.png")
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise NasrankError(f"cannot create the --output folder {d}: {exc.strerror or exc}") from None
+    output_folder(d, "report.csv, report.json and report.png")
     cols = _columns(rows)
     with atomic_write(d / "report.csv", "w", newline="", what="report") as fh:
         w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
