@@ -20,6 +20,19 @@ class MissingFileError(NasrankError, FileNotFoundError):
         self.path = path
 
 
+def existing_file(path: object, what: str, folder_message: str):
+    """``path`` as a :class:`~pathlib.Path` to a file that exists: a folder raises
+    ``folder_message``, a missing path :class:`MissingFileError` naming ``what``."""
+    from pathlib import Path
+
+    p = Path(path)  # type: ignore[arg-type]
+    if p.is_dir():
+        raise NasrankError(folder_message)
+    if not p.is_file():
+        raise MissingFileError(p, what)
+    return p
+
+
 def did_you_mean(name: str, choices) -> str:
     """`` (did you mean 'x'?)`` for the closest of ``choices`` to ``name``, else ``""``."""
     import difflib

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 
 from nasrank.benchmarks.base import Benchmark, Record
-from nasrank.errors import MissingFileError, NasrankError
+from nasrank.errors import NasrankError, existing_file
 from nasrank.spaces.base import SearchSpace
 
 ACC_COLUMNS = ("test_acc", "val_acc", "accuracy")
@@ -64,11 +64,7 @@ def load_csv_benchmark(path: str | Path, space: SearchSpace, dataset: str = "cif
     so is an architecture listed twice with different accuracies (an exact
     repeat is accepted and counted once).
     """
-    path = Path(path)
-    if path.is_dir():
-        raise NasrankError(f"benchmark CSV {path} is a folder; give the .csv file")
-    if not path.is_file():
-        raise MissingFileError(path, "benchmark CSV")
+    path = existing_file(path, "benchmark CSV", f"benchmark CSV {path} is a folder; give the .csv file")
     try:
         return _read(path, space, dataset)
     except UnicodeDecodeError as exc:

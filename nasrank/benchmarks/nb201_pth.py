@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nasrank.benchmarks.base import Benchmark
-from nasrank.errors import MissingFileError, NasrankError
+from nasrank.errors import NasrankError, existing_file
 from nasrank.spaces.base import SearchSpace
 
 PTH_DATASETS = ("cifar10", "cifar10-valid", "cifar100", "ImageNet16-120")
@@ -20,11 +20,7 @@ def load_nb201_pth(path: str | Path, space: SearchSpace) -> Benchmark:
     metrics and training times of both schedules the file holds (see :mod:`nasrank.benchmarks.nats`)."""
     from nasrank.benchmarks.nats import _record, _runs
 
-    path = Path(path)
-    if path.is_dir():
-        raise NasrankError(f"nb201:{path} is a folder; give the NAS-Bench-201 .pth file")
-    if not path.is_file():
-        raise MissingFileError(path, "NAS-Bench-201 .pth file")
+    path = existing_file(path, "NAS-Bench-201 .pth file", f"nb201:{path} is a folder; give the NAS-Bench-201 .pth file")
     try:
         from nas_201_api import NASBench201API
     except ImportError:  # pragma: no cover - a declared dependency

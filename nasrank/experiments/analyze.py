@@ -23,7 +23,7 @@ from typing import Any, Hashable, Iterable, Sequence
 
 import numpy as np
 
-from nasrank.errors import MissingFileError, NasrankError
+from nasrank.errors import NasrankError, existing_file
 
 REQUIRED_COLUMNS = ("arch", "ranker", "score")
 DEFAULT_VARIANT = "repeat"
@@ -65,11 +65,7 @@ def _repeat(text: str | None) -> Hashable:
 
 def read_scores(path: str | Path, space) -> list[ScoreRow]:
     """Read a long-format scores file; every malformed input raises one :class:`NasrankError` naming it."""
-    path = Path(path)
-    if path.is_dir():
-        raise NasrankError(f"scores file {path} is a folder; give the scores.csv file")
-    if not path.is_file():
-        raise MissingFileError(path, "scores file")
+    path = existing_file(path, "scores file", f"scores file {path} is a folder; give the scores.csv file")
     try:
         return _read_scores(path, space)
     except UnicodeDecodeError as exc:

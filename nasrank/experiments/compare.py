@@ -76,7 +76,6 @@ def check_scale(scale: dict[str, Any]) -> dict[str, Any]:
 def check_common_options(common: dict[str, Any], specs: list[str], labels: list[str], space=None) -> None:
     """A ``--ranker-cfg KEY=VALUE`` without a ranker prefix must be taken by some listed ranker
     (a ranker keeping ``**kwargs`` for its network takes the space's build options)."""
-    import nasrank.rankers  # noqa: F401  (registration)
     from nasrank.registry import RANKERS, accepted_options
     from nasrank.spaces.build_options import build_options
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
-from nasrank.errors import MissingFileError, NasrankError
+from nasrank.errors import NasrankError, existing_file
 from nasrank.experiments.build import make_executor, make_ranker, open_store
 
 REPORT_FILE = "report.json"
@@ -86,11 +86,7 @@ def sample_archs(bench, dataset: str, n: int | None, seed: int) -> list:
 
 def read_archs_file(path: str | Path, space, bench, dataset: str) -> list:
     """Architectures listed in ``path``; each must parse and be in the benchmark (errors name the line)."""
-    path = Path(path)
-    if path.is_dir():
-        raise NasrankError(f"--archs {path} is a folder; give a file with one architecture per line")
-    if not path.is_file():
-        raise MissingFileError(path, "--archs file")
+    path = existing_file(path, "--archs file", f"--archs {path} is a folder; give a file with one architecture per line")
     try:
         text_lines = path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError as exc:
