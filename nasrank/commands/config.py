@@ -18,10 +18,10 @@ add a second one for no need here.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any, Sequence
 
+from nasrank.atomic import atomic_write_text
 from nasrank.errors import MissingFileError, NasrankError, did_you_mean
 
 #: the commands that take --config and write config.yaml (their words on the command line)
@@ -160,7 +160,5 @@ def write_run_config(parser: argparse.ArgumentParser, args: argparse.Namespace) 
     text = (f"# nasrank {words}: pass back with `nasrank {words} --config {name} --output NEW`\n"
             + yaml.safe_dump(recorded_options(parser, args), sort_keys=False, default_flow_style=False))
     dest = folder / name
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, dest)
+    atomic_write_text(dest, text, what="config file")
     return dest

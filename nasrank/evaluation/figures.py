@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -21,6 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator  # noqa: E402
 
+from nasrank.atomic import atomic_write, atomic_write_text  # noqa: E402
 from nasrank.evaluation.formats import FORMATS, parse_formats, short_number  # noqa: E402,F401  (re-exported)
 
 DPI = 150
@@ -77,12 +77,6 @@ def figure_manifest(fig: Any) -> dict[str, Any]:
     return {"title": title, "panels": panels}
 
 
-def _replace_write(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    os.replace(tmp, path)
-
-
 def save_figure(fig: Any, path: str | Path, formats: Sequence[str] = ("png",),
                 notes: Sequence[str] = ()) -> list[Path]:
     """Save ``fig`` as ``path`` in each format (temp file, then replace), its manifest beside it, and close it.
@@ -93,10 +87,11 @@ def save_figure(fig: Any, path: str | Path, formats: Sequence[str] = ("png",),
     out = []
     for fmt in parse_formats(list(formats)):
         dest = path.with_suffix(f".{fmt}")
-        _replace_write(dest, lambda p, fmt=fmt: fig.savefig(p, dpi=DPI, format=fmt))
+        with atomic_write(dest, "wb", what="figure") as fh:
+            fig.savefig(fh, dpi=DPI, format=fmt)
         out.append(dest)
     manifest = {**figure_manifest(fig), "files": [p.name for p in out], "notes": list(notes)}
     side = path.with_suffix(".figure.json")
-    _replace_write(side, lambda p: p.write_text(json.dumps(manifest, indent=2) + "\n"))
+    atomic_write_text(side, json.dumps(manifest, indent=2) + "\n", what="figure manifest")
     plt.close(fig)
     return out

@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 from typing import Any, Mapping
 
+from nasrank.atomic import atomic_write
 from nasrank.evaluation.frontier import bound_symbol
 
 #: y metric -> (axis label, matched-ratio key)
@@ -154,11 +155,9 @@ def plot_sweep(summary: Mapping[str, Any], path: str | Path, metric: str = "spea
               frameon=False)
     fig.tight_layout()
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.stem + ".tmp" + out.suffix)
-    fig.savefig(tmp, dpi=200, bbox_inches="tight")
+    with atomic_write(out, "wb", what="figure") as fh:
+        fig.savefig(fh, dpi=200, bbox_inches="tight", format=out.suffix.lstrip(".") or "png")
     plt.close(fig)
-    tmp.replace(out)
     return out
 
 

@@ -21,6 +21,7 @@ from typing import Any, Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from nasrank.atomic import atomic_write, strict_json
 from nasrank.evaluation.criteria import K_FRACTIONS, criteria_by_mode, spearman
 
 SCORES_COLUMNS = ("arch", "ranker", "repeat", "score", "seconds", "device_seconds", "true_acc")
@@ -169,29 +170,16 @@ def write_criteria_csv(path: str | Path, report: Mapping[str, Any]) -> Path:
     rows = criteria_rows(report)
     cols = list(dict.fromkeys(k for r in rows for k in r))
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="") as fh:
+    with atomic_write(path, "w", newline="", what="criteria file") as fh:
         w = csv.DictWriter(fh, fieldnames=cols)
         w.writeheader()
         for r in rows:
             w.writerow({k: "" if r.get(k) is None else r[k] for k in cols})
-    import os
-
-    os.replace(tmp, path)
     return path
 
 
-def json_safe(obj: Any) -> Any:
-    """``obj`` with NaN/inf floats replaced by None and numpy scalars made plain (strict JSON)."""
-    if isinstance(obj, dict):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
+#: ``obj`` with NaN/inf floats as None and numpy scalars made plain (strict JSON)
+json_safe = strict_json
 
 
 # --------------------------------------------------------------------------

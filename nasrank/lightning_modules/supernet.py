@@ -358,7 +358,8 @@ def export_supernet(src: str | Path, dst: str | Path) -> dict[str, Any]:
     dropped. Both files are written temp-then-replace. Returns the JSON record.
     """
     import json
-    import os
+
+    from nasrank.atomic import atomic_write, atomic_write_text
 
     module, info = load_supernet(src)
     dst = Path(dst)
@@ -366,15 +367,12 @@ def export_supernet(src: str | Path, dst: str | Path) -> dict[str, Any]:
     hp = dict(module.hparams)
     slim = {"hyper_parameters": hp, "state_dict": {k: v.detach().clone() for k, v in module.state_dict().items()},
             CKPT_KEY: dict(info)}
-    tmp = dst.with_name(dst.name + ".tmp")
-    torch.save(slim, tmp)
-    os.replace(tmp, dst)
+    with atomic_write(dst, "wb", what="supernet checkpoint") as fh:
+        torch.save(slim, fh)
     record = {"checkpoint": dst.name, "hyper_parameters": hp,
               **{k: v for k, v in info.items() if k != "train_history"},
               "parameters": int(sum(v.numel() for v in module.state_dict().values())),
               "load": "torch.load(path, weights_only=True) or nasrank.lightning_modules.supernet.load_supernet"}
-    meta = dst.with_suffix(".json")
-    tmp = meta.with_name(meta.name + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2, default=str) + "\n")
-    os.replace(tmp, meta)
+    atomic_write_text(dst.with_suffix(".json"), json.dumps(record, indent=2, default=str) + "\n",
+                      what="supernet config")
     return record
