@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator
 
 from nasrank.atomic import atomic_write
 from nasrank.errors import NasrankError
+from nasrank.rankers.outcomes import STATUSES, check_status, infer_status
 
 
 @dataclass
@@ -33,6 +34,15 @@ class HistoryRecord:
     true_acc: float | None = None
     ranker: str = ""
     info: dict[str, Any] = field(default_factory=dict)
+    #: one of nasrank.rankers.outcomes.STATUSES; None (a record written before statuses): read from ``info``
+    status: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status is None:
+            self.status = infer_status(self.score, self.info)
+        check_status(self.status)
+        if self.status == "ok" and not self.valid:
+            self.status = "invalid"
 
     @property
     def valid(self) -> bool:
@@ -65,10 +75,13 @@ class HistoryRecord:
                 raise ValueError(f"{k} must be a number, got {v!r}")
         if not isinstance(d.get("ranker", ""), str) or not isinstance(d.get("info", {}), dict):
             raise ValueError("ranker must be a string and info an object")
+        if d.get("status") is not None and d["status"] not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {d['status']!r}")
         return cls(**d)
 
 
-_FIELDS = {"step", "arch", "score", "seconds", "device_seconds", "cumulative_seconds", "true_acc", "ranker", "info"}
+_FIELDS = {"step", "arch", "score", "seconds", "device_seconds", "cumulative_seconds", "true_acc", "ranker", "info",
+           "status"}
 _REQUIRED = {"step", "arch", "seconds", "device_seconds", "cumulative_seconds"}
 
 
@@ -241,11 +254,12 @@ class History:
         return self.records[-1].cumulative_seconds if self.records else 0.0
 
     def append(self, arch: str, score: float, seconds: float, device_seconds: float,
-               true_acc: float | None = None, ranker: str = "", info: dict[str, Any] | None = None) -> HistoryRecord:
+               true_acc: float | None = None, ranker: str = "", info: dict[str, Any] | None = None,
+               status: str | None = None) -> HistoryRecord:
         step = self._holes.pop(0) if self._holes else self._next_step
         self._next_step = max(self._next_step, step + 1)
         rec = HistoryRecord(step, arch, float(score), float(seconds), float(device_seconds),
-                            self.total_seconds + float(seconds), true_acc, ranker, dict(info or {}))
+                            self.total_seconds + float(seconds), true_acc, ranker, dict(info or {}), status)
         self.records.append(rec)
         if self.path is not None:
             with self.path.open("a") as fh:

@@ -335,12 +335,13 @@ class ResultStore:
     def _evaluation(score: float | None, invalid: str | None, seconds: float, device_seconds: float,
                     info: str) -> "Evaluation":
         from nasrank.rankers.base import Evaluation
+        from nasrank.rankers.outcomes import infer_status
 
         d = json.loads(info) if info else {}
         if score is None:
             d["invalid"] = invalid or d.get("invalid") or "nan"
             score = float("nan")
-        return Evaluation(float(score), float(seconds), float(device_seconds), d)
+        return Evaluation(float(score), float(seconds), float(device_seconds), d, infer_status(score, d))
 
     def get_many(self, scope: StoreScope, arch_keys: Iterable[str]) -> dict[str, "Evaluation"]:
         """The stored evaluations of ``arch_keys`` under ``scope`` (missing keys are absent)."""

@@ -116,9 +116,11 @@ def test_fear_early_rejection_charges_partial_cost(space, ctx):
     (ev,) = r.evaluate([CONVS])
     assert ev.info["rejected"] and ev.score == REJECTED_SCORE and "stage2" not in ev.info
     assert ev.info["stage1_steps"] == 1 and ev.seconds > 0  # stopped after the first step, still charged
+    assert (first.status, ev.status) == ("ok", "rejected")
     r2 = RANKERS.create("fear", space, ctx, threshold=0.99, max_stage1_epochs=1, reject_ratio=None, **TINY)
     (nr,) = r2.evaluate([GOOD])
     assert not nr.info["reached"] and not nr.info["rejected"] and -1.0 <= nr.score < 0.0
+    assert nr.status == "not_reached"
 
 
 def test_cascade_filters_stream(space, cifar10_dir, nb201_bench):
@@ -128,6 +130,7 @@ def test_cascade_filters_stream(space, cifar10_dir, nb201_bench):
     small = Nb201Arch(("skip_connect",) * 6)
     evs = r.evaluate([CONVS, small]) + r.evaluate([GOOD])
     assert [e.info["kept"] for e in evs] == [True, False, True]
+    assert [e.status for e in evs] == ["ok", "filtered", "ok"]
     assert evs[0].score == nb201_bench.true_accuracy(CONVS)
     assert FILTERED_SCORE <= evs[1].score < FILTERED_SCORE + 1
     assert evs[0].seconds > evs[0].info["first_seconds"]

@@ -160,6 +160,8 @@ def _cell(key: str, v: Any) -> str:
 
 def print_table(result: dict[str, Any]) -> None:
     from rich.console import Console
+
+    from nasrank.rankers.outcomes import Outcomes
     from rich.table import Table
 
     t = Table(title=f"nasrank compare: {result['searcher']} search, {result['candidates']} candidates, "
@@ -180,8 +182,9 @@ def print_table(result: dict[str, Any]) -> None:
     for name, r in result["rankers"].items():
         con.print(f"best of {name}: {r.get('best_arch')}", highlight=False, soft_wrap=True)
     for name, r in result["rankers"].items():
-        missed, trained = r.get("n_not_reached", 0) + r.get("n_rejected", 0), r["n_evaluations"] - r.get("n_filtered", 0)
-        if trained and missed / trained > MISSED_WARN_FRACTION:
+        counts = Outcomes.from_counts(r)
+        missed, trained = counts.missed, counts.trained
+        if counts.missed_fraction() > MISSED_WARN_FRACTION:
             con.print(f"[bold red]WARNING[/bold red] {name} missed its threshold on {missed} of {trained} candidates "
                       f"({100 * missed / trained:.0f}%): lower the threshold or raise max_stage1_epochs", highlight=False)
     kinds = {r.get("cost_kind") for r in rows if r.get("cost_kind")}

@@ -40,6 +40,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from nasrank.evaluation import criteria
+from nasrank.rankers.outcomes import status_of
 
 #: the metrics computed per seed and ranker, in the bootstrap's order
 METRICS = ("cost_per_candidate", "spearman", "kendall", "winner_true_acc", "regret")
@@ -72,17 +73,14 @@ class RunTable:
         def num(v: Any) -> float:
             return float("nan") if v is None else float(v)
 
-        info = [r.get("info") or {} for r in rows]
-        second = [i.get("second") if isinstance(i.get("second"), dict) else {} for i in info]
+        status = np.array([status_of(r) for r in rows], dtype=object)
         return cls(
             score=np.array([num(r.get("score")) for r in rows], dtype=float),
             seconds=np.array([num(cost(r) if cost else r.get("seconds")) for r in rows], dtype=float),
             truth=np.array([num(r.get("true_acc")) for r in rows], dtype=float),
-            not_reached=np.array([(i.get("reached") is False or s.get("reached") is False)
-                                  and not (i.get("rejected") or s.get("rejected")) for i, s in zip(info, second)],
-                                 dtype=bool),
-            rejected=np.array([bool(i.get("rejected") or s.get("rejected")) for i, s in zip(info, second)], dtype=bool),
-            filtered=np.array([bool(i.get("filtered")) for i in info], dtype=bool),
+            not_reached=np.asarray(status == "not_reached", dtype=bool),
+            rejected=np.asarray(status == "rejected", dtype=bool),
+            filtered=np.asarray(status == "filtered", dtype=bool),
         )
 
 

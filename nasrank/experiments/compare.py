@@ -155,6 +155,8 @@ def ranker_dirname(spec: str) -> str:
 
 # -- metrics -----------------------------------------------------------------------------
 def summarize_run(spec: str, history, space, context, wall: float, config: dict[str, Any]) -> dict[str, Any]:
+    from nasrank.rankers.outcomes import outcome_counts
+
     best = history.best()
     bench = context.benchmark
     recs = list(history)
@@ -164,12 +166,7 @@ def summarize_run(spec: str, history, space, context, wall: float, config: dict[
         "wall_seconds": wall,
         "best_arch": None if best is None else best.arch, "best_score": None if best is None else best.score,
         "best_true_acc": None if best is None else best.true_acc, "true_rank_of_best": None,
-        "n_rejected": sum(bool(r.info.get("rejected")) for r in recs),
-        "n_not_reached": sum(r.info.get("reached") is False and not r.info.get("rejected") for r in recs)
-        + sum(isinstance(r.info.get("second"), dict) and r.info["second"].get("reached") is False
-              and not r.info["second"].get("rejected") for r in recs),
-        "n_filtered": sum(bool(r.info.get("filtered")) for r in recs),
-        "n_invalid": sum(not r.valid for r in recs),
+        **outcome_counts(recs).as_counts(),
         "mean_true_acc_of_candidates": None,
     }
     truth = [r.true_acc for r in recs]

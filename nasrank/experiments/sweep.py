@@ -91,20 +91,15 @@ def _check_output(out: Path, seeds: list[int], resume: bool) -> None:
 
 
 def missed_threshold(records: Sequence[Any]) -> tuple[int, int] | None:
-    """(candidates that missed the threshold, candidates trained to it) for a threshold ranker, else None.
+    """(candidates that missed a threshold, candidates trained) when any missed one, else None.
 
-    A record belongs to a threshold ranker when its ``info`` (or a cascade's
-    ``info["second"]``) carries ``reached``; missing = not reached or rejected.
+    Read from the records' statuses (:func:`~nasrank.rankers.outcomes.outcome_counts`): missed = not
+    reached or rejected; trained = all but those a cascade filtered.
     """
-    infos = []
-    for r in records:
-        info = r.info if hasattr(r, "info") else r.get("info", {})
-        info = info.get("second") if isinstance(info.get("second"), dict) else info
-        if "reached" in info:
-            infos.append(info)
-    if not infos:
-        return None
-    return sum(1 for i in infos if i.get("reached") is False or i.get("rejected")), len(infos)
+    from nasrank.rankers.outcomes import outcome_counts
+
+    counts = outcome_counts(records)
+    return (counts.missed, counts.trained) if counts.missed else None
 
 
 def _seed_warnings(seed: int, histories: dict[str, list]) -> list[str]:

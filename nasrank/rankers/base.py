@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from nasrank.errors import NasrankError
+from nasrank.rankers.outcomes import check_status
 from nasrank.spaces.base import Arch, SearchSpace
 
 
@@ -35,13 +36,20 @@ class Evaluation:
     training time for the tabular ranker); ``device_seconds`` is the time the
     accelerator (or CPU, when none) was held, times the number of devices.
     ``score`` may be NaN: the ranker could not score the architecture; it is
-    kept and reported, never raised.
+    kept and reported, never raised. ``status`` says what happened (one of
+    :data:`~nasrank.rankers.outcomes.STATUSES`); a non-finite score is ``invalid``.
     """
 
     score: float
     seconds: float
     device_seconds: float
     info: dict[str, Any] = field(default_factory=dict)
+    status: str = "ok"
+
+    def __post_init__(self) -> None:
+        check_status(self.status)
+        if self.status == "ok" and not self.valid:
+            self.status = "invalid"
 
     @property
     def valid(self) -> bool:

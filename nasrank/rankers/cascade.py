@@ -90,10 +90,12 @@ class CascadeRanker(Ranker):
                 info["rejected"] = bool(s.info.get("rejected", False))
                 if "invalid" in s.info:
                     info["invalid"] = s.info["invalid"]
-                out.append(Evaluation(s.score, e.seconds + s.seconds, e.device_seconds + s.device_seconds, info))
+                out.append(Evaluation(s.score, e.seconds + s.seconds, e.device_seconds + s.device_seconds, info,
+                                      s.status))
             else:
                 below = sum(p < self._key(e.score) for p in pool) / n if math.isfinite(e.score) else 0.0
-                out.append(Evaluation(FILTERED_SCORE + min(below, 0.999), e.seconds, e.device_seconds, info))
+                out.append(Evaluation(FILTERED_SCORE + min(below, 0.999), e.seconds, e.device_seconds, info,
+                                      "filtered"))
         if on_result is not None:
             for i, ev in enumerate(out):
                 on_result(i, ev)

@@ -358,4 +358,5 @@ class FearRanker(TrainingRankerBase):
         score = float(score)
         if not math.isfinite(score):
             info["invalid"] = "nan"
-        return Evaluation(score, dt, dt * info["devices"], info)
+        status = "ok" if stop.reached else "rejected" if stop.rejected else "not_reached"
+        return Evaluation(score, dt, dt * info["devices"], info, status)

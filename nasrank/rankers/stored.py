@@ -125,7 +125,7 @@ class StoredRanker(Ranker):
             if ev is None:
                 todo.setdefault(k, []).append(i)
                 continue
-            out[i] = Evaluation(ev.score, ev.seconds, ev.device_seconds, {**ev.info, "cached": True})
+            out[i] = Evaluation(ev.score, ev.seconds, ev.device_seconds, {**ev.info, "cached": True}, ev.status)
             self.n_cached += 1
             self.cached_seconds += ev.seconds
             if on_result:
@@ -146,7 +146,8 @@ class StoredRanker(Ranker):
                 self.n_fresh += 1
                 self.fresh_seconds += ev.seconds
                 for j, i in enumerate(todo[k]):
-                    out[i] = ev if j == 0 else Evaluation(ev.score, ev.seconds, ev.device_seconds, dict(ev.info))
+                    out[i] = ev if j == 0 else Evaluation(ev.score, ev.seconds, ev.device_seconds, dict(ev.info),
+                                                                  ev.status)
                     if on_result:
                         on_result(i, out[i])
         return out  # type: ignore[return-value]
