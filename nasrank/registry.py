@@ -146,8 +146,17 @@ def _named(init: Callable, skip: Sequence[str]) -> list[inspect.Parameter]:
             if n != "self" and n not in skip and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
+def declared_options(cls: type) -> type | None:
+    """The dataclass declaring ``cls``'s options (its ``Options`` attribute), or None."""
+    import dataclasses
+
+    decl = getattr(cls, "Options", None)
+    return decl if isinstance(decl, type) and dataclasses.is_dataclass(decl) else None
+
+
 def accepted_options(cls: type) -> Options:
-    """The options ``cls(*positional, **options)`` accepts: the one reader of constructor signatures.
+    """The options ``cls(*positional, **options)`` accepts: its declared ``Options`` (see
+    :mod:`nasrank.options`), else (a user's class) read from its constructor's signature.
 
     The class's ``__init__`` contributes its named parameters, except the ones
     the family passes positionally (the class attribute ``positional_args``,
@@ -156,6 +165,12 @@ def accepted_options(cls: type) -> Options:
     that ``__init__`` contributes too, and so on down the MRO; a ``**kwargs``
     with no base options below it is open (any key accepted).
     """
+    decl = declared_options(cls)
+    if decl is not None:
+        from nasrank import options
+
+        specs = options.specs(decl)
+        return Options(tuple(o.name for o in specs), {o.name: o.default for o in specs}, False)
     skip = tuple(getattr(cls, "positional_args", ()))
     inits = [c.__dict__["__init__"] for c in cls.__mro__ if c is not object and "__init__" in c.__dict__]
     names: list[str] = []
@@ -176,15 +191,15 @@ def accepted_options(cls: type) -> Options:
 
 
 def check_kwargs(cls: type, cfg: dict[str, Any], what: str) -> None:
-    """Raise :class:`NasrankError` if ``cfg`` has keys ``cls`` does not accept."""
+    """Raise :class:`NasrankError` if ``cfg`` has keys ``cls`` does not accept (with "did you mean")."""
     opts = accepted_options(cls)
     if opts.open:
         return
     unknown = sorted(k for k in cfg if k not in opts.names)
     if unknown:
-        raise NasrankError(
-            f"{what} does not take option(s) {', '.join(unknown)}; valid options: {', '.join(sorted(opts.names))}"
-        )
+        hint = did_you_mean(unknown[0], opts.names) if len(unknown) == 1 else ""
+        raise NasrankError(f"{what} does not take option(s) {', '.join(unknown)}{hint}; "
+                           f"valid options: {', '.join(sorted(opts.names))}")
 
 
 #: ``package.module:Class``: dotted identifiers, one colon, a class name

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nasrank.errors import NasrankError
+from nasrank.lightning_modules.settings import TrainerSettings
 
 ACCELERATORS = {"auto": "auto", "cpu": "cpu", "gpu": "gpu", "cuda": "gpu", "mps": "mps"}
 
@@ -49,18 +50,18 @@ class ClassificationModule(L.LightningModule):
     (so a model over cached features may take several tensors).
     """
 
-    def __init__(self, model: nn.Module, lr: float = 0.1, momentum: float = 0.9, nesterov: bool = True,
-                 weight_decay: float = 5e-4, schedule_epochs: float | None = None,
+    def __init__(self, model: nn.Module, settings: TrainerSettings | None = None, schedule_epochs: float | None = None,
                  steps_per_epoch: int | None = None, min_lr: float = 0.0, label_smoothing: float = 0.0,
                  trainable: Sequence[nn.Module] | None = None) -> None:
         super().__init__()
-        if lr <= 0:
-            raise NasrankError(f"learning rate must be positive, got {lr}")
+        settings = settings or TrainerSettings()
+        if settings.lr <= 0:
+            raise NasrankError(f"learning rate must be positive, got {settings.lr}")
         self.model = model
-        self.lr = lr
-        self.momentum = momentum
-        self.nesterov = nesterov and momentum > 0
-        self.weight_decay = weight_decay
+        self.lr = settings.lr
+        self.momentum = settings.momentum
+        self.nesterov = settings.nesterov and settings.momentum > 0
+        self.weight_decay = settings.weight_decay
         self.schedule_epochs = schedule_epochs
         self.steps_per_epoch = steps_per_epoch
         self.min_lr = min_lr
@@ -173,11 +174,10 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)` is deprecated.*")
 
 
-def make_trainer(context: Any = None, max_epochs: int | None = None, *, max_steps: int = -1,
-                 precision: str | int = "32-true", gradient_clip_val: float | None = None,
-                 callbacks: Iterable[L.Callback] = (), logger: Any = False, checkpoint_dir: str | Path | None = None,
-                 default_root_dir: str | Path | None = None, val_every_n_epochs: int | None = None,
-                 log_every_n_steps: int = 50, **kwargs: Any) -> L.Trainer:
+def make_trainer(context: Any = None, max_epochs: int | None = None, settings: TrainerSettings | None = None, *,
+                 max_steps: int = -1, callbacks: Iterable[L.Callback] = (), logger: Any = False,
+                 checkpoint_dir: str | Path | None = None, val_every_n_epochs: int | None = None,
+                 **kwargs: Any) -> L.Trainer:
     """The one way nasrank builds a ``lightning.Trainer``.
 
     ``context`` (a :class:`~nasrank.rankers.base.RunContext`) gives the
@@ -185,9 +185,12 @@ def make_trainer(context: Any = None, max_epochs: int | None = None, *, max_step
     no logger and no checkpoints unless asked (``logger`` may be any Lightning
     logger or list of them; ``checkpoint_dir`` adds a ``ModelCheckpoint``).
     ``fit`` runs no validation unless ``val_every_n_epochs`` is given (rankers
-    call ``trainer.validate`` once at the end). Step-level logging happens
-    every ``log_every_n_steps`` (the metrics nasrank logs are per epoch).
+    call ``trainer.validate`` once at the end). ``settings`` gives ``precision`` and
+    ``gradient_clip_val``; other keyword arguments go to ``lightning.Trainer`` (step-level
+    logging happens every ``log_every_n_steps``, default 50: the metrics nasrank logs are per epoch).
     """
+    settings = settings or TrainerSettings()
+    kwargs.setdefault("log_every_n_steps", 50)
     quiet_lightning()
     device = getattr(context, "device", "auto") or "auto"
     if device not in ACCELERATORS:
@@ -198,12 +201,11 @@ def make_trainer(context: Any = None, max_epochs: int | None = None, *, max_step
 
         cbs.append(ModelCheckpoint(dirpath=str(checkpoint_dir), save_last=True))
     return L.Trainer(
-        accelerator=ACCELERATORS[device], devices=1, precision=precision, max_epochs=max_epochs, max_steps=max_steps,
+        accelerator=ACCELERATORS[device], devices=1, precision=settings.precision, max_epochs=max_epochs,
+        max_steps=max_steps,
         enable_progress_bar=bool(getattr(context, "progress", False)), logger=logger,
         enable_checkpointing=checkpoint_dir is not None, enable_model_summary=False,
-        gradient_clip_val=gradient_clip_val, num_sanity_val_steps=0, callbacks=cbs,
-        default_root_dir=str(default_root_dir) if default_root_dir else None,
-        log_every_n_steps=log_every_n_steps,
+        gradient_clip_val=settings.gradient_clip_val, num_sanity_val_steps=0, callbacks=cbs,
         check_val_every_n_epoch=val_every_n_epochs or 2**31 - 1, **kwargs)
 
 

@@ -8,7 +8,7 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, ClassVar, Sequence
 
 from nasrank.errors import NasrankError
 from nasrank.rankers.outcomes import check_status
@@ -56,6 +56,13 @@ class Evaluation:
         return isinstance(self.score, (int, float)) and math.isfinite(self.score)
 
 
+def _is_method(cls: type, name: str) -> bool:
+    import inspect
+
+    static = inspect.getattr_static(cls, name, None)
+    return inspect.isfunction(static) or isinstance(static, (property, staticmethod, classmethod))
+
+
 class Ranker(ABC):
     """Scores architectures of one space; higher is better.
 
@@ -78,31 +85,52 @@ class Ranker(ABC):
     takes_training_scale: bool = False
     #: constructor arguments every ranker gets positionally (not options)
     positional_args: tuple[str, ...] = ("space", "context")
-    #: options kept under another attribute name (e.g. ``score`` -> ``score_protocol``, so that the
-    #: option does not hide :meth:`score`); :meth:`config` reads them there
-    option_attributes: dict[str, str] = {}
+    #: the ranker's options, declared once: a dataclass of :func:`nasrank.options.option` fields
+    #: (None: a user's ranker whose constructor's keyword arguments are its options)
+    Options: ClassVar[type | None] = None
 
-    def __init__(self, space: SearchSpace, context: RunContext | None = None) -> None:
+    def __init__(self, space: SearchSpace, context: RunContext | None = None, **options: Any) -> None:
         supported = type(self).supported_spaces
         if supported is not None and space.registry_name not in supported:
             raise NasrankError(f"ranker {self.registry_name!r} does not support space {space.registry_name!r} "
                                f"(it supports: {', '.join(supported)})")
         self.space = space
         self.context = context or RunContext()
+        decl = type(self).Options
+        if decl is not None:
+            from nasrank.options import make_options
+
+            self.options = make_options(decl, options, f"ranker {self.registry_name!r}")
+            for name, value in vars(self.options).items():  # as attributes, unless that hides a method
+                if not _is_method(type(self), name):
+                    setattr(self, name, value)
+        elif options:
+            raise NasrankError(f"ranker {self.registry_name!r} does not take option(s) {', '.join(sorted(options))}")
+
+    def set_option(self, name: str, value: Any) -> None:
+        """Settle a declared option the constructor resolved (e.g. a default read from the dataset)."""
+        import dataclasses
+
+        self.options = dataclasses.replace(self.options, **{name: value})
+        if not _is_method(type(self), name):
+            setattr(self, name, value)
 
     @property
     def name(self) -> str:
         return self.registry_name
 
     def config(self) -> dict[str, Any]:
-        """The constructor options of this ranker (for hashing and reports)."""
+        """The options of this ranker (for hashing and reports): its declared ones, else the
+        constructor's keyword arguments read back from attributes of the same name."""
+        from nasrank.options import as_dict
         from nasrank.registry import accepted_options
 
+        if type(self).Options is not None:
+            return as_dict(self.options)
         out: dict[str, Any] = {}
         for n in accepted_options(type(self)).names:
-            attr = self.option_attributes.get(n, n)
-            if hasattr(self, attr):
-                v = getattr(self, attr)
+            if hasattr(self, n):
+                v = getattr(self, n)
                 out[n] = v if isinstance(v, (int, float, str, bool, type(None), list, tuple)) else repr(v)
         return out
 

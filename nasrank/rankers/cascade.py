@@ -26,15 +26,29 @@ copied to the top level.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from nasrank import validate
+from nasrank.options import mapping, number_in, option
 from nasrank.errors import NasrankError
 from nasrank.rankers.base import Evaluation, Ranker, RunContext
 from nasrank.registry import RANKERS
 from nasrank.spaces.base import Arch, SearchSpace
 
 FILTERED_SCORE = -1e9
+
+
+@dataclass
+class CascadeOptions:
+    """The ``cascade`` ranker's options (its stages' own options are their ``*_cfg``)."""
+
+    first: str = option("params", "the cheap ranker that filters")
+    second: str = option("fear", "the expensive ranker that scores the survivors")
+    keep_fraction: float = option(0.25, "fraction of the candidates seen so far that survive",
+                                  check=number_in(0.0, 1.0, low_open=True))
+    per_batch: bool = option(False, "rank within each batch instead of the whole stream so far")
+    first_cfg: dict[str, Any] = option({}, "the first ranker's options", check=mapping)
+    second_cfg: dict[str, Any] = option({}, "the second ranker's options", check=mapping)
 
 
 @RANKERS.register("cascade")
@@ -44,21 +58,14 @@ class CascadeRanker(Ranker):
     deterministic = False
     depends_on_history = True  # survival depends on the candidates seen so far
 
-    def __init__(self, space: SearchSpace, context: RunContext | None = None, first: str = "params",
-                 second: str = "fear", keep_fraction: float = 0.25, per_batch: bool = False,
-                 first_cfg: dict[str, Any] | None = None, second_cfg: dict[str, Any] | None = None) -> None:
-        super().__init__(space, context)
-        keep_fraction = validate.number(keep_fraction, "keep_fraction", "ranker 'cascade'", 0.0, 1.0, low_open=True)
-        if "cascade" in (first, second):
+    Options = CascadeOptions
+
+    def __init__(self, space: SearchSpace, context: RunContext | None = None, **options: Any) -> None:
+        super().__init__(space, context, **options)
+        if "cascade" in (self.first, self.second):
             raise NasrankError("a cascade's stages cannot themselves be 'cascade'")
-        self.first = first
-        self.second = second
-        self.keep_fraction = float(keep_fraction)
-        self.per_batch = per_batch
-        self.first_cfg = dict(first_cfg or {})
-        self.second_cfg = dict(second_cfg or {})
-        self.first_ranker = RANKERS.create(first, space, self.context, **self.first_cfg)
-        self.second_ranker = RANKERS.create(second, space, self.context, **self.second_cfg)
+        self.first_ranker = RANKERS.create(self.first, space, self.context, **self.first_cfg)
+        self.second_ranker = RANKERS.create(self.second, space, self.context, **self.second_cfg)
         self._seen: list[float] = []
         self._kept = 0
 

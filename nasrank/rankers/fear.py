@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import lightning as L
@@ -56,7 +57,8 @@ from nasrank.errors import NasrankError
 from nasrank.lightning_modules.cached_tail import CachedTailModule
 from nasrank.lightning_modules.classification import ClassificationModule, trainer_devices
 from nasrank.rankers.base import Evaluation, RunContext
-from nasrank.rankers.training import TrainingRankerBase
+from nasrank.options import number_in, option, optional_positive_int, positive_int, truthy
+from nasrank.rankers.training import TrainingOptions, TrainingRankerBase
 from nasrank.registry import RANKERS
 from nasrank.rankers.fear_tail import check_tail_cells, fear_tail
 from nasrank.spaces.base import Arch, SearchSpace
@@ -218,6 +220,37 @@ def split_at_tail(model: nn.Module, tail: list[nn.Module]) -> tuple[torch.fx.Gra
     return prefix, tail_net, len(boundary)
 
 
+def _reject_ratio(value: Any, name: str, owner: str) -> float | None:
+    return validate.optional_number(value, "reject_ratio (null disables it)", owner, low=0.0, low_open=True)
+
+
+@dataclass
+class FearOptions(TrainingOptions):
+    """The ``fear`` ranker's options (Trainer settings and scale inherited; clipping at 5 by default)."""
+
+    gradient_clip_val: float | None = option(5.0, "clip gradients to this norm (None: no clipping)",
+                                             check=number_in(0.0, optional=True))
+    threshold: float | None = option(None, "training-accuracy threshold of stage 1 (None: per dataset: "
+                                           "cifar10 0.6, cifar100 0.3, ImageNet16-120 0.2)")
+    check_every_steps: int | None = option(None, "check the threshold every N steps (None: at epoch ends)",
+                                           check=optional_positive_int)
+    schedule_epochs: float = option(200, "cosine horizon of stage 1 in epochs", check=number_in(0.0, low_open=True))
+    max_stage1_epochs: int = option(30, "cap on stage 1's epochs", check=positive_int)
+    tail_cells: int | None = option(None, "the freeze point: how many of the last cells stage 2 trains "
+                                          "(None: the space's default)")
+    stage2: str = option("cached", "stage 2 on cached prefix features, or exact", choices=("cached", "exact"))
+    stage2_epochs: int = option(10, "stage 2 epochs", check=positive_int)
+    stage2_batch_size: int = option(1024, "stage 2 batch size", check=positive_int)
+    stage2_lr: float = option(0.1, "stage 2 learning rate", check=number_in(0.0, low_open=True))
+    stage2_augment: bool = option(True, "augment stage 2's images (exact only)")
+    score_split: str = option("train", "the score: stage 2's train accuracy, held-out accuracy or held-out loss",
+                              choices=STAGE2_SCORES)
+    reject_ratio: float | None = option(4.0, "reject a candidate slower than this times the fastest to the "
+                                             "threshold (None disables)", check=_reject_ratio)
+    reject_by: str = option("seconds", "unit of early rejection", choices=("seconds", "steps"))
+    record_protocols: bool = option(False, "record every stage-2 protocol's value", check=truthy)
+
+
 @RANKERS.register("fear")
 class FearRanker(TrainingRankerBase):
     """FEAR: train to a training-accuracy threshold, then train only the tail briefly.
@@ -233,15 +266,11 @@ class FearRanker(TrainingRankerBase):
     ``reject_ratio`` (4; None disables), ``reject_by`` ("seconds" | "steps").
     """
 
-    def __init__(self, space: SearchSpace, context: RunContext | None = None, threshold: float | None = None,
-                 check_every_steps: int | None = None, schedule_epochs: float = 200, max_stage1_epochs: int = 30,
-                 tail_cells: int | None = None, stage2: str = "cached", stage2_epochs: int = 10, stage2_batch_size: int = 1024,
-                 stage2_lr: float = 0.1, stage2_augment: bool = True, score_split: str = "train",
-                 reject_ratio: float | None = 4.0, reject_by: str = "seconds", record_protocols: bool = False,
-                 **kw: Any) -> None:
-        self.check_options(kw)
-        kw.setdefault("gradient_clip_val", 5.0)
-        super().__init__(space, context, **kw)
+    Options = FearOptions
+
+    def __init__(self, space: SearchSpace, context: RunContext | None = None, **options: Any) -> None:
+        super().__init__(space, context, **options)
+        threshold = self.options.threshold
         if threshold is None:
             if self.context.dataset not in DEFAULT_THRESHOLDS:
                 raise NasrankError(f"fear has no default threshold for dataset {self.context.dataset!r}: "
@@ -249,38 +278,10 @@ class FearRanker(TrainingRankerBase):
             threshold = DEFAULT_THRESHOLDS[self.context.dataset]
         threshold = validate.number(threshold, "threshold", "ranker 'fear' (a training accuracy)", 0.0, 1.0,
                                     low_open=True)
-        if stage2 not in ("cached", "exact"):
-            raise NasrankError(f"fear stage2 must be 'cached' or 'exact', got {stage2!r}")
-        if score_split not in STAGE2_SCORES:
-            raise NasrankError(f"fear score_split must be one of {', '.join(STAGE2_SCORES)}, got {score_split!r}")
-        if reject_by not in ("seconds", "steps"):
-            raise NasrankError(f"fear reject_by must be 'seconds' or 'steps', got {reject_by!r}")
-        owner = "ranker 'fear'"
-        reject_ratio = validate.optional_number(reject_ratio, "reject_ratio (null disables it)", owner, low=0.0,
-                                                low_open=True)
-        check_every_steps = validate.optional_integer(check_every_steps, "check_every_steps", owner)
-        max_stage1_epochs = validate.integer(max_stage1_epochs, "max_stage1_epochs", owner)
-        stage2_epochs = validate.integer(stage2_epochs, "stage2_epochs", owner)
-        stage2_batch_size = validate.integer(stage2_batch_size, "stage2_batch_size", owner)
-        stage2_lr = validate.number(stage2_lr, "stage2_lr", owner, 0.0, low_open=True)
-        schedule_epochs = validate.number(schedule_epochs, "schedule_epochs", owner, 0.0, low_open=True)
-        if tail_cells is not None:
-            check_tail_cells(tail_cells)  # against the network: per build, in evaluate_one
-        self.threshold = float(threshold)
-        self.tail_cells = tail_cells
-        self.check_every_steps = check_every_steps
-        self.schedule_epochs = schedule_epochs
-        self.max_stage1_epochs = max_stage1_epochs
-        self.stage2 = stage2
-        self.stage2_epochs = stage2_epochs
-        self.stage2_batch_size = stage2_batch_size
-        self.stage2_lr = stage2_lr
-        self.stage2_augment = stage2_augment
-        self.score_split = score_split
-        self.record_protocols = bool(record_protocols)
-        self.reject_ratio = reject_ratio
-        self.depends_on_history = reject_ratio is not None  # t_min carries over between candidates
-        self.reject_by = reject_by
+        self.set_option("threshold", float(threshold))
+        if self.tail_cells is not None:
+            check_tail_cells(self.tail_cells)  # against the network: per build, in evaluate_one
+        self.depends_on_history = self.reject_ratio is not None  # t_min carries over between candidates
         #: fastest time-to-threshold seen by this ranker: {"seconds": s, "steps": n}
         self.t_min: dict[str, float] = {}
 
@@ -308,14 +309,20 @@ class FearRanker(TrainingRankerBase):
         return stop, module, info
 
     # -- stage 2 --------------------------------------------------------------
+    @property
+    def stage2_settings(self):
+        """The Trainer settings of stage 2: stage 1's with ``stage2_lr``."""
+        import dataclasses
+
+        return dataclasses.replace(self.trainer_settings, lr=self.stage2_lr)
+
     def tail(self, model: nn.Module) -> list[nn.Module]:
         """The modules stage 2 trains: :func:`~nasrank.rankers.fear_tail.fear_tail` at this ranker's freeze point."""
         return fear_tail(self.space, model, self.tail_cells)
 
     def stage2_exact(self, model: nn.Module, tail: list[nn.Module], name: str) -> dict[str, Any]:
         bs = self.stage2_batch_size
-        module = ClassificationModule(model, lr=self.stage2_lr, momentum=self.momentum, nesterov=self.nesterov,
-                                      weight_decay=self.weight_decay, schedule_epochs=self.stage2_epochs,
+        module = ClassificationModule(model, self.stage2_settings, schedule_epochs=self.stage2_epochs,
                                       steps_per_epoch=self.steps_per_epoch(bs), trainable=tail)
         dm = self.datamodule(bs, augment=self.stage2_augment)
         trainer = self.trainer(self.stage2_epochs, name=f"{name}-stage2")
@@ -334,8 +341,7 @@ class FearRanker(TrainingRankerBase):
         splits = ("train", "val") if self.needs_val_pass else ("train",)
         images = {s: dm.split(s).tensors for s in splits}
         bs = self.stage2_batch_size
-        module = CachedTailModule(prefix, tail_net, images, batch_size=bs, lr=self.stage2_lr, momentum=self.momentum,
-                                  nesterov=self.nesterov, weight_decay=self.weight_decay,
+        module = CachedTailModule(prefix, tail_net, images, batch_size=bs, settings=self.stage2_settings,
                                   schedule_epochs=self.stage2_epochs,
                                   steps_per_epoch=-(-len(images["train"][1]) // bs), trainable=tail)
         trainer = self.trainer(self.stage2_epochs, name=f"{name}-stage2")

@@ -43,12 +43,39 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from nasrank.errors import NasrankError
+from nasrank.options import non_negative_int, option, positive_int
 from nasrank.rankers.base import Evaluation, Ranker, RunContext
 from nasrank.registry import RANKERS
 from nasrank.spaces.base import Arch, SearchSpace
+
+
+def _checkpoint(value: Any, name: str, owner: str) -> str:
+    if not value:
+        raise NasrankError("ranker 'oneshot' needs supernet=CKPT (a checkpoint from `nasrank supernet train`)")
+    return str(value)
+
+
+def _val_images(value: Any, name: str, owner: str) -> int | None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise NasrankError(f"{owner}: val_images must be a positive integer, got {value!r}")
+    return value
+
+
+@dataclass
+class OneShotOptions:
+    """The ``oneshot`` ranker's options."""
+
+    supernet: str | None = option(None, "the checkpoint of `nasrank supernet train` (required)", check=_checkpoint)
+    metric: str = option("neg_loss", "sub-network score: held-out acc or neg_loss", choices=("acc", "neg_loss"))
+    val_images: int | None = option(None, "held-out images scored (None: all)", check=_val_images)
+    batch_size: int = option(254, "scoring batch size", check=positive_int)
+    bn_recalibrate_batches: int = option(2, "training batches that re-estimate BatchNorm statistics",
+                                         check=non_negative_int)
+    charge_training: bool = option(True, "charge each candidate its share of the supernet's training")
 
 
 @RANKERS.register("oneshot")
@@ -58,32 +85,16 @@ class OneShotRanker(Ranker):
     supported_spaces = ("nb201",)
     deterministic = True
 
-    def __init__(self, space: SearchSpace, context: RunContext | None = None, supernet: str | None = None,
-                 metric: str = "neg_loss", val_images: int | None = None, batch_size: int = 254,
-                 bn_recalibrate_batches: int = 2, charge_training: bool = True) -> None:
-        super().__init__(space, context)
-        if not supernet:
-            raise NasrankError("ranker 'oneshot' needs supernet=CKPT (a checkpoint from `nasrank supernet train`)")
-        if metric not in ("acc", "neg_loss"):
-            raise NasrankError(f"ranker 'oneshot': unknown metric {metric!r}; expected acc or neg_loss")
-        if val_images is not None and (not isinstance(val_images, int) or val_images < 1):
-            raise NasrankError(f"ranker 'oneshot': val_images must be a positive integer, got {val_images!r}")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise NasrankError(f"ranker 'oneshot': batch_size must be a positive integer, got {batch_size!r}")
-        if not isinstance(bn_recalibrate_batches, int) or bn_recalibrate_batches < 0:
-            raise NasrankError(f"ranker 'oneshot': bn_recalibrate_batches must be >= 0, got {bn_recalibrate_batches!r}")
+    Options = OneShotOptions
+
+    def __init__(self, space: SearchSpace, context: RunContext | None = None, **options: Any) -> None:
+        super().__init__(space, context, **options)
         from pathlib import Path
 
         from nasrank.errors import MissingFileError
 
-        if not Path(supernet).is_file():
-            raise MissingFileError(supernet, "supernet checkpoint (ranker 'oneshot' supernet=)")
-        self.supernet = str(supernet)
-        self.metric = metric
-        self.val_images = val_images
-        self.batch_size = batch_size
-        self.bn_recalibrate_batches = bn_recalibrate_batches
-        self.charge_training = charge_training
+        if not Path(self.supernet).is_file():
+            raise MissingFileError(self.supernet, "supernet checkpoint (ranker 'oneshot' supernet=)")
         self._loaded: tuple[Any, ...] | None = None
         self.archs_scored = 0
         self.scoring_seconds = 0.0

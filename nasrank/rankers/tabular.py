@@ -13,14 +13,25 @@ reported test accuracy after the full schedule.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
-from nasrank import validate
+from nasrank.options import number_in, option, positive_int
 from nasrank.benchmarks.base import METRICS, metric_key
 from nasrank.errors import NasrankError
 from nasrank.rankers.base import Evaluation, Ranker, RunContext
 from nasrank.registry import RANKERS
 from nasrank.spaces.base import Arch, SearchSpace
+
+@dataclass
+class TabularOptions:
+    """The ``tabular`` ranker's options."""
+
+    epochs: int = option(200, "training epochs whose recorded accuracy is the score", check=positive_int)
+    seconds_per_query: float = option(1.0, "the charge where neither the benchmark nor the space has a cost",
+                                      check=number_in(0.0))
+    metric: str = option("test", "the benchmark's accuracy: test or valid", choices=METRICS)
+
 
 @RANKERS.register("tabular")
 class TabularRanker(Ranker):
@@ -28,21 +39,17 @@ class TabularRanker(Ranker):
 
     uses_benchmark = True  # the benchmark's content fingerprint is part of the result-store key
 
-    def __init__(self, space: SearchSpace, context: RunContext | None = None, epochs: int = 200,
-                 seconds_per_query: float = 1.0, metric: str = "test") -> None:
-        super().__init__(space, context)
+    Options = TabularOptions
+
+    def __init__(self, space: SearchSpace, context: RunContext | None = None, **options: Any) -> None:
+        super().__init__(space, context, **options)
         bench = self.context.benchmark
         if bench is None:
             raise NasrankError("the 'tabular' ranker needs a benchmark (--benchmark csv:PATH | nats:DIR | nb201:FILE | embedded)")
-        if metric not in METRICS:
-            raise NasrankError(f"tabular: unknown metric {metric!r}; expected one of: {', '.join(METRICS)}")
-        self.epochs = validate.integer(epochs, "epochs", "ranker 'tabular'")
-        if not bench.has_metric(self.context.dataset, metric, self.epochs):
+        if not bench.has_metric(self.context.dataset, self.metric, self.epochs):
             have = bench.metric_keys(self.context.dataset) or ["test (one schedule)"]
-            raise NasrankError(f"tabular: benchmark {bench.source} has no {metric_key(metric, epochs)} accuracy on "
-                               f"{self.context.dataset}; it has: {', '.join(have)}")
-        self.seconds_per_query = validate.number(seconds_per_query, "seconds_per_query", "ranker 'tabular'", 0.0)
-        self.metric = metric
+            raise NasrankError(f"tabular: benchmark {bench.source} has no {metric_key(self.metric, self.epochs)} "
+                               f"accuracy on {self.context.dataset}; it has: {', '.join(have)}")
 
     def cost(self, arch: Arch) -> tuple[float, str]:
         """``(seconds, "recorded" | "modelled" | "per query")`` charged for ``arch``."""

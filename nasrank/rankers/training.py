@@ -11,19 +11,39 @@ Scale knobs (shared with ``fear``): ``channels`` and ``cells_per_stage`` go to
 """
 from __future__ import annotations
 
+import dataclasses
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import lightning as L
 from torch import nn
 
-from nasrank import validate
-from nasrank.errors import NasrankError
+from nasrank.errors import NasrankError, did_you_mean
 from nasrank.lightning_modules.classification import ClassificationModule, make_trainer, trainer_devices
 from nasrank.lightning_modules.data import ImageDataModule
+from nasrank.lightning_modules.settings import TrainerSettings
+from nasrank.options import number_in, option, optional_positive_int, positive_int, subset, truthy
 from nasrank.rankers.base import Evaluation, Ranker, RunContext
 from nasrank.registry import RANKERS
 from nasrank.spaces.base import Arch, SearchSpace
+
+
+@dataclass
+class TrainingOptions(TrainerSettings):
+    """The options every training ranker takes: its scale (network, data) and the Trainer settings."""
+
+    channels: int | None = option(None, "network width given to space.build (None: the space's default)",
+                                  check=optional_positive_int)
+    cells_per_stage: int | None = option(None, "cells per stage given to space.build", check=optional_positive_int)
+    image_size: int | None = option(None, "resize the images to this size (None: native)", check=optional_positive_int)
+    train_fraction: float = option(1.0, "fraction of the training split used", check=number_in(0.0, 1.0, low_open=True))
+    val_fraction: float = option(0.1, "held-out fraction of the training split", check=number_in(0.0, 1.0, low_open=True))
+    batch_size: int = option(256, "training batch size", check=positive_int)
+    split_seed: int = option(0, "seed of the train / held-out split")
+    seed: int | None = option(None, "training seed (None: the run's --seed)")
+    log_dir: str | None = option(None, "training logs folder (None: the run's logs/)")
+    checkpoint_dir: str | None = option(None, "save Lightning checkpoints here (None: none)")
 
 
 class TrainingRankerBase(Ranker):
@@ -31,51 +51,19 @@ class TrainingRankerBase(Ranker):
 
     deterministic = False  # wall-time cost; scores are seeded but float order may vary by device
     takes_training_scale = True
+    Options = TrainingOptions
 
-    def __init__(self, space: SearchSpace, context: RunContext | None = None, *, channels: int | None = None,
-                 cells_per_stage: int | None = None, image_size: int | None = None, train_fraction: float = 1.0,
-                 val_fraction: float = 0.1, batch_size: int = 256, lr: float = 0.1, momentum: float = 0.9,
-                 nesterov: bool = True, weight_decay: float = 5e-4, precision: str = "32-true",
-                 gradient_clip_val: float | None = None, split_seed: int = 0, seed: int | None = None,
-                 log_dir: str | None = None, checkpoint_dir: str | None = None) -> None:
-        super().__init__(space, context)
+    def __init__(self, space: SearchSpace, context: RunContext | None = None, **options: Any) -> None:
+        super().__init__(space, context, **options)
         if self.context.data_dir is None:
             raise NasrankError(f"the {self.registry_name!r} ranker trains networks: give --data-dir "
                                f"(a folder holding the {self.context.dataset} dataset in its official format)")
-        owner = f"ranker {self.registry_name!r}"
-        self.channels = validate.optional_integer(channels, "channels", owner)
-        self.cells_per_stage = validate.optional_integer(cells_per_stage, "cells_per_stage", owner)
-        self.image_size = validate.optional_integer(image_size, "image_size", owner)
-        self.train_fraction = validate.number(train_fraction, "train_fraction", owner, 0.0, 1.0, low_open=True)
-        self.val_fraction = validate.number(val_fraction, "val_fraction", owner, 0.0, 1.0, low_open=True)
-        self.batch_size = validate.integer(batch_size, "batch_size", owner)
-        self.lr = validate.number(lr, "lr", owner, 0.0, low_open=True)
-        self.momentum = validate.number(momentum, "momentum", owner, 0.0)
-        weight_decay = validate.number(weight_decay, "weight_decay", owner, 0.0)
-        gradient_clip_val = validate.optional_number(gradient_clip_val, "gradient_clip_val", owner, low=0.0)
-        self.nesterov = nesterov
-        self.weight_decay = weight_decay
-        self.precision = precision
-        self.gradient_clip_val = gradient_clip_val
-        self.split_seed = split_seed
-        self.seed = seed
-        self.log_dir = log_dir
-        self.checkpoint_dir = checkpoint_dir
         self._dms: dict[tuple, ImageDataModule] = {}
 
-    @classmethod
-    def options(cls) -> set[str]:
-        """Every constructor option of this ranker (its own and the shared ones)."""
-        from nasrank.registry import accepted_options
-
-        return set(accepted_options(cls).names)
-
-    @classmethod
-    def check_options(cls, kw: dict[str, Any]) -> None:
-        unknown = sorted(set(kw) - cls.options())
-        if unknown:
-            raise NasrankError(f"ranker {cls.registry_name!r} does not take option(s) {', '.join(unknown)}; "
-                               f"valid options: {', '.join(sorted(cls.options()))}")
+    @property
+    def trainer_settings(self) -> TrainerSettings:
+        """This ranker's Trainer settings (the group its options inherit)."""
+        return subset(self.options, TrainerSettings)
 
     # -- shared helpers -------------------------------------------------------
     def datamodule(self, batch_size: int | None = None, augment: bool = True) -> ImageDataModule:
@@ -107,8 +95,8 @@ class TrainingRankerBase(Ranker):
 
     def module(self, model: nn.Module, schedule_epochs: float | None, batch_size: int | None = None,
                trainable: list[nn.Module] | None = None, lr: float | None = None) -> ClassificationModule:
-        return ClassificationModule(model, lr=lr or self.lr, momentum=self.momentum, nesterov=self.nesterov,
-                                    weight_decay=self.weight_decay, schedule_epochs=schedule_epochs,
+        settings = dataclasses.replace(self.trainer_settings, lr=lr or self.lr)
+        return ClassificationModule(model, settings, schedule_epochs=schedule_epochs,
                                     steps_per_epoch=self.steps_per_epoch(batch_size), trainable=trainable)
 
     def trainer(self, max_epochs: int | None, callbacks=(), name: str = "run", max_steps: int = -1,
@@ -117,14 +105,31 @@ class TrainingRankerBase(Ranker):
 
         logger = make_loggers(self.log_dir or self.context.log_dir, self.registry_name, name)
         ckpt = None if self.checkpoint_dir is None else f"{self.checkpoint_dir}/{self.registry_name}/{name}"
-        clip = self.gradient_clip_val if gradient_clip_val is None else gradient_clip_val
-        return make_trainer(self.context, max_epochs, max_steps=max_steps, precision=self.precision,
-                            gradient_clip_val=clip, callbacks=callbacks, logger=logger, checkpoint_dir=ckpt)
+        settings = self.trainer_settings
+        if gradient_clip_val is not None:
+            settings = dataclasses.replace(settings, gradient_clip_val=gradient_clip_val)
+        return make_trainer(self.context, max_epochs, settings, max_steps=max_steps, callbacks=callbacks,
+                            logger=logger, checkpoint_dir=ckpt)
 
     def run_name(self, arch: Arch) -> str:
         import hashlib
 
         return hashlib.sha1(self.space.to_string(arch).encode()).hexdigest()[:10]
+
+
+@dataclass
+class TrainOptions(TrainingOptions):
+    """The ``train`` ranker's options."""
+
+    epochs: int = option(12, "training epochs", check=positive_int)
+    schedule_epochs: float | None = option(None, "cosine horizon in epochs (None: epochs)",
+                                           check=number_in(0.0, low_open=True, optional=True))
+    score_split: str = option("val", "older spelling of score: val (val_acc) or test (test_acc)",
+                              choices=("val", "test"))
+    score: str | None = option(None, "scoring protocol (val_acc, val_neg_loss, test_acc, train_acc_last, ...; "
+                                     "None: <score_split>_acc)")
+    record_protocols: bool = option(False, "run every scoring pass and record every protocol's value", check=truthy)
+    train_eval_images: int = option(2048, "fixed training images of the train_eval_* protocols", check=positive_int)
 
 
 @RANKERS.register("train")
@@ -143,29 +148,18 @@ class TrainRanker(TrainingRankerBase):
     ``score_protocol`` and the chosen protocol's value under its name.
     """
 
-    option_attributes = {"score": "score_protocol"}
+    Options = TrainOptions
 
-    def __init__(self, space: SearchSpace, context: RunContext | None = None, epochs: int = 12,
-                 schedule_epochs: float | None = None, score_split: str = "val", score: str | None = None,
-                 record_protocols: bool = False, train_eval_images: int = 2048, **kw: Any) -> None:
+    def __init__(self, space: SearchSpace, context: RunContext | None = None, **options: Any) -> None:
         from nasrank.rankers.training_scores import PROTOCOLS
 
-        self.check_options(kw)
-        super().__init__(space, context, **kw)
-        owner = f"ranker {self.registry_name!r}"
-        epochs = validate.integer(epochs, "epochs", owner)
-        schedule_epochs = validate.optional_number(schedule_epochs, "schedule_epochs", owner, low=0.0, low_open=True)
-        if score_split not in ("val", "test"):
-            raise NasrankError(f"score_split must be 'val' or 'test', got {score_split!r}")
-        score = score if score is not None else f"{score_split}_acc"
+        super().__init__(space, context, **options)
+        score = self.options.score if self.options.score is not None else f"{self.score_split}_acc"
         if score not in PROTOCOLS:
-            raise NasrankError(f"{owner}: unknown score protocol {score!r}; expected one of {', '.join(PROTOCOLS)}")
-        self.epochs = epochs
-        self.schedule_epochs = schedule_epochs
-        self.score_split = score_split
+            raise NasrankError(f"ranker {self.registry_name!r}: unknown score protocol {score!r}; expected one of "
+                               f"{', '.join(PROTOCOLS)}{did_you_mean(score, PROTOCOLS)}")
+        self.set_option("score", score)  # config() and the store key name the protocol that ran
         self.score_protocol = score
-        self.record_protocols = bool(record_protocols)
-        self.train_eval_images = validate.integer(train_eval_images, "train_eval_images", owner)
 
     def evaluate_one(self, arch: Arch) -> Evaluation:
         from nasrank.rankers.training_scores import PASSES, passes_for, score_protocols

@@ -48,6 +48,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -58,6 +59,7 @@ from torch import nn
 
 from nasrank.spaces.build_options import check_build_kwargs
 from nasrank.errors import NasrankError
+from nasrank.options import option, positive_int
 from nasrank.rankers.base import RunContext, TimedRanker
 from nasrank.registry import RANKERS
 from nasrank.spaces.base import Arch, SearchSpace
@@ -363,29 +365,42 @@ def compute_measures(model: nn.Module, x: torch.Tensor | None, y: torch.Tensor |
 # --------------------------------------------------------------------------
 # rankers
 # --------------------------------------------------------------------------
+def _build_kwargs(value: Any, name: str, owner: str) -> dict[str, Any]:
+    if value is not None and not isinstance(value, dict):
+        raise NasrankError(f"build_kwargs must be a dict of space.build options, got {value!r}")
+    return dict(value or {})
+
+
+@dataclass
+class ZeroShotOptions:
+    """The options every zero-shot ranker takes."""
+
+    batch_size: int = option(128, "images per batch", check=positive_int)
+    n_batches: int = option(1, "batches per measure", check=positive_int)
+    seeds: int = option(3, "initialisations averaged", check=positive_int)
+    build_kwargs: dict[str, Any] = option({}, "space.build options (e.g. channels)", check=_build_kwargs)
+    weights_from: Any = option(None, "load weights before scoring: a checkpoint path or a callable(arch, model)")
+    fisher_mode: str = option("weight", "fisher per weight or per channel", choices=FISHER_MODES)
+
+
+@dataclass
+class ZeroShotManyOptions(ZeroShotOptions):
+    """The ``zero_shot`` ranker's options: which measures, and which is the score."""
+
+    measures: Any = option(MEASURES, "measures computed (a list or comma-separated names)")
+    primary: str = option("synflow", "the measure that is the score")
+
+
 class ZeroShotBase(TimedRanker):
     """Shared machinery: data, seeds, device, building and (optionally) loading weights."""
 
     measures: tuple[str, ...] = ()
 
-    def __init__(self, space: SearchSpace, context: RunContext | None = None, batch_size: int = 128,
-                 n_batches: int = 1, seeds: int = 3, build_kwargs: dict[str, Any] | None = None,
-                 weights_from: WeightsFrom = None, fisher_mode: str = "weight") -> None:
-        super().__init__(space, context)
-        if fisher_mode not in FISHER_MODES:
-            raise NasrankError(f"fisher_mode must be one of {', '.join(FISHER_MODES)}, got {fisher_mode!r}")
-        for name, v in (("batch_size", batch_size), ("n_batches", n_batches), ("seeds", seeds)):
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-                raise NasrankError(f"zero-shot ranker option {name} must be a positive integer, got {v!r}")
-        if build_kwargs is not None and not isinstance(build_kwargs, dict):
-            raise NasrankError(f"build_kwargs must be a dict of space.build options, got {build_kwargs!r}")
-        self.batch_size = int(batch_size)
-        self.n_batches = int(n_batches)
-        self.seeds = int(seeds)
-        self.build_kwargs = dict(build_kwargs or {})
+    Options = ZeroShotOptions
+
+    def __init__(self, space: SearchSpace, context: RunContext | None = None, **options: Any) -> None:
+        super().__init__(space, context, **options)
         check_build_kwargs(space, self.build_kwargs, f"ranker {self.registry_name!r} build_kwargs")
-        self.weights_from = weights_from
-        self.fisher_mode = fisher_mode
         self._batches: dict[int, list[tuple[torch.Tensor, torch.Tensor]]] = {}
         self._weights_cache: dict[str, Any] = {}
         self._device: torch.device | None = None
@@ -500,12 +515,12 @@ class ZeroShotRanker(ZeroShotBase):
     ``info["measure_seconds"]`` its share of the wall time.
     """
 
-    def __init__(self, space: SearchSpace, context: RunContext | None = None, measures: Sequence[str] = MEASURES,
-                 primary: str = "synflow", batch_size: int = 128, n_batches: int = 1, seeds: int = 3,
-                 build_kwargs: dict[str, Any] | None = None, weights_from: WeightsFrom = None,
-                 fisher_mode: str = "weight") -> None:
-        super().__init__(space, context, batch_size=batch_size, n_batches=n_batches, seeds=seeds,
-                         build_kwargs=build_kwargs, weights_from=weights_from, fisher_mode=fisher_mode)
+    Options = ZeroShotManyOptions
+
+    def __init__(self, space: SearchSpace, context: RunContext | None = None, **options: Any) -> None:
+        super().__init__(space, context, **options)
+        measures = self.options.measures
+        primary = self.primary
         if isinstance(measures, str):
             measures = [m.strip() for m in measures.split(",") if m.strip()]
         unknown = [m for m in measures if m not in MEASURES]
@@ -514,8 +529,7 @@ class ZeroShotRanker(ZeroShotBase):
                                f"choose from {', '.join(MEASURES)}")
         if primary not in measures:
             raise NasrankError(f"zero_shot: primary measure {primary!r} is not among measures {list(measures)}")
-        self.measures = tuple(m for m in MEASURES if m in measures)
-        self.primary = primary
+        self.set_option("measures", tuple(m for m in MEASURES if m in measures))
 
     def compute_score(self, arch: Arch) -> tuple[float, dict[str, Any]]:
         means, info = self.safe_compute_all(arch, self.measures)
