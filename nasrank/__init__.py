@@ -1,11 +1,13 @@
 """nasrank: neural architecture search with pluggable rankers.
 
 ``nasrank.search``, ``nasrank.evaluate`` and ``nasrank.compare`` (see :mod:`nasrank.api`) run
-the commands of the same names from Python and return result objects with ``.to_pandas()``.
+the commands of the same names from Python: a space, a typed configuration (``nasrank.SearchConfig``
+...) and a run context in, result objects with ``.to_pandas()`` out.
 """
 __version__ = "0.1.0"
 
-_API = ("search", "evaluate", "compare", "SearchResult", "EvaluateResult", "CompareResult")
+_API = ("search", "evaluate", "compare", "SearchResult", "EvaluateResult", "CompareResult", "SearchConfig",
+        "EvaluateConfig", "CompareConfig", "RankerSpec", "Scale", "ExecutorConfig", "Output")
 
 
 def __getattr__(name: str):  # imported on first use: `import nasrank` stays light

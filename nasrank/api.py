@@ -1,13 +1,17 @@
-"""The notebook API: ``nasrank.search``, ``nasrank.evaluate`` and ``nasrank.compare``.
+"""The Python API: ``nasrank.search``, ``nasrank.evaluate`` and ``nasrank.compare``.
 
-Each takes names (or objects) and plain options, runs the same code as the
-command of the same name, and returns a result object with a readable ``repr``,
-the JSON-ready dict the command writes (``.summary`` / ``.report`` / ``.result``)
-and ``.to_pandas()`` (pandas is an optional extra: ``pip install nasrank[pandas]``)::
+Each takes a space (a name or a SearchSpace), a typed configuration (``SearchConfig``,
+``EvaluateConfig``, ``CompareConfig``: the same data the command line builds) and a run
+context (a RunContext, or its options: ``benchmark=``, ``dataset=``, ``seed=`` ...), runs the
+code of :mod:`nasrank.experiments` that the command of the same name runs, and returns a result
+object with a readable ``repr``, the JSON-ready dict the command writes (``.summary`` /
+``.report`` / ``.result``) and ``.to_pandas()`` (pandas is an optional extra:
+``pip install nasrank[pandas]``)::
 
     import nasrank
-    res = nasrank.search("nb201", ranker="tabular", searcher="evolution", benchmark="embedded",
-                         budget_queries=300)
+    from nasrank import SearchConfig
+    res = nasrank.search("nb201", SearchConfig(ranker="tabular", searcher="evolution", budget_queries=300),
+                         benchmark="embedded")
     res                 # SearchResult(evolution+tabular on nb201: 300 evaluations, ...)
     df = res.to_pandas()  # one row per evaluation
 """
@@ -17,14 +21,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nasrank.experiments.config import (CompareConfig, EvaluateConfig, ExecutorConfig, Output,  # noqa: F401
+                                        RankerSpec, Scale, SearchConfig)
 from nasrank.history import History, require_pandas
 
 
-def _space_and_context(space, space_cfg, benchmark, dataset, data_dir, device, seed):
+def _space_and_context(space: Any, context: Any, context_options: dict[str, Any]):
+    """``space`` (a name or a SearchSpace) and its RunContext (given, or built from ``context_options``:
+    benchmark, dataset, data_dir, device, seed, progress; a space name may come with ``space_cfg``)."""
     from nasrank.experiments.build import make_context, make_space
 
+    space_cfg = context_options.pop("space_cfg", None)
     sp = make_space(space, space_cfg or {}) if isinstance(space, str) else space
-    return sp, make_context(sp, benchmark=benchmark, dataset=dataset, data_dir=data_dir, device=device, seed=seed)
+    if context is None:
+        context = make_context(sp, **context_options)
+    elif context_options:
+        from nasrank.errors import NasrankError
+
+        raise NasrankError(f"give either a context or its options ({', '.join(context_options)}), not both")
+    return sp, context
 
 
 def _cost(seconds: float | None) -> str:
@@ -114,55 +129,43 @@ class CompareResult:
                 f"{self.result['space']}: {'; '.join(parts)})")
 
 
-def search(space: Any = "nb201", ranker: str = "tabular", searcher: str = "random", *,
-           benchmark: str | None = None, dataset: str = "cifar10", data_dir: str | None = None,
-           device: str = "auto", seed: int = 0, budget_queries: int | None = None,
-           budget_seconds: float | None = None, output: str | Path | None = None,
-           ranker_cfg: dict[str, Any] | None = None, searcher_cfg: dict[str, Any] | None = None,
-           space_cfg: dict[str, Any] | None = None, scale: dict[str, Any] | None = None, store=None,
-           **options: Any) -> SearchResult:
-    """Run one search (``nasrank search``); ``space`` is a name or a :class:`~nasrank.spaces.base.SearchSpace`.
-
-    ``options`` go to :func:`nasrank.experiments.search.search` (``plot``, ``executor``, ``workers``...).
-    """
+def search(space: Any = "nb201", config: SearchConfig | None = None, context: Any = None,
+           **context_options: Any) -> SearchResult:
+    """Run one search (``nasrank search``): ``config`` (a :class:`~nasrank.experiments.config.SearchConfig`)
+    on ``space`` (a name or a :class:`~nasrank.spaces.base.SearchSpace`), in ``context`` (a
+    :class:`~nasrank.rankers.base.RunContext`, or built from ``benchmark=``, ``dataset=``, ``seed=`` ...)."""
     from nasrank.experiments.search import search as run_search
 
-    sp, ctx = _space_and_context(space, space_cfg, benchmark, dataset, data_dir, device, seed)
-    summary, history = run_search(sp, ctx, ranker, searcher, ranker_cfg=ranker_cfg, searcher_cfg=searcher_cfg,
-                                  budget_queries=budget_queries, budget_seconds=budget_seconds, output=output,
-                                  store=store, scale=scale, **options)
-    return SearchResult(summary, history, None if output is None else Path(output))
+    config = config or SearchConfig()
+    sp, ctx = _space_and_context(space, context, context_options)
+    summary, history = run_search(sp, ctx, config)
+    folder = config.output.folder
+    return SearchResult(summary, history, None if folder is None else Path(folder))
 
 
-def evaluate(space: Any = "nb201", rankers: list[str] | str = ("params", "flops"), *, benchmark: str,
-             output: str | Path, sample: int | str | None = None, archs_file: str | Path | None = None,
-             dataset: str = "cifar10", data_dir: str | None = None, device: str = "auto", seed: int = 0,
-             ranker_cfgs: dict[str, dict[str, Any]] | None = None, space_cfg: dict[str, Any] | None = None,
-             **options: Any) -> EvaluateResult:
-    """Score benchmark architectures with ``rankers`` (``nasrank evaluate``); files go to ``output``."""
+def evaluate(space: Any = "nb201", config: EvaluateConfig | None = None, context: Any = None,
+             **context_options: Any) -> EvaluateResult:
+    """Score benchmark architectures (``nasrank evaluate``) as ``config`` (an
+    :class:`~nasrank.experiments.config.EvaluateConfig`) says; files go to its output folder."""
     from nasrank.experiments.evaluate import evaluate as run_evaluate
 
-    names = [r.strip() for r in rankers.split(",")] if isinstance(rankers, str) else list(rankers)
-    sp, ctx = _space_and_context(space, space_cfg, benchmark, dataset, data_dir, device, seed)
-    report = run_evaluate(sp, ctx, names, output, sample=sample, archs_file=archs_file, ranker_cfgs=ranker_cfgs,
-                          space_cfg=space_cfg, **options)
-    return EvaluateResult(report, Path(output))
+    config = config or EvaluateConfig(["params", "flops"])
+    sp, ctx = _space_and_context(space, context, context_options)
+    report = run_evaluate(sp, ctx, config)
+    return EvaluateResult(report, Path(config.output.folder))
 
 
-def compare(space: Any = "nb201", rankers: list[str] | str = ("params", "flops"), *, candidates: int,
-            output: str | Path, benchmark: str | None = None, dataset: str = "cifar10",
-            data_dir: str | None = None, device: str = "auto", seed: int = 0, searcher: str = "random",
-            ranker_cfg: dict[str, Any] | None = None, space_cfg: dict[str, Any] | None = None,
-            **options: Any) -> CompareResult:
-    """The same search with several rankers (``nasrank compare``); files go to ``output``."""
-    from nasrank.experiments.build import parse_ranker_list
+def compare(space: Any = "nb201", config: CompareConfig | None = None, context: Any = None,
+            **context_options: Any) -> CompareResult:
+    """The same search with several rankers (``nasrank compare``), as ``config`` (a
+    :class:`~nasrank.experiments.config.CompareConfig`) says; files go to its output folder."""
     from nasrank.experiments.compare import compare as run_compare
-
-    items = parse_ranker_list(rankers if isinstance(rankers, str) else ",".join(rankers), cascades=True)
-    sp, ctx = _space_and_context(space, space_cfg, benchmark, dataset, data_dir, device, seed)
-    result = run_compare(sp, ctx, items, candidates, output, searcher=searcher, ranker_cfg_pairs=ranker_cfg,
-                         **options)
     from nasrank.experiments.compare import ranker_dirname
 
-    hist = {name: History.load(Path(output) / ranker_dirname(name)) for name in result["rankers"]}
-    return CompareResult(result, Path(output), hist)
+    if config is None:
+        raise TypeError("compare needs a CompareConfig (rankers, candidates, output)")
+    sp, ctx = _space_and_context(space, context, context_options)
+    result = run_compare(sp, ctx, config)
+    out = Path(config.output.folder)
+    hist = {name: History.load(out / ranker_dirname(name)) for name in result["rankers"]}
+    return CompareResult(result, out, hist)

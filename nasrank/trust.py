@@ -1,7 +1,8 @@
-"""Whether a run folder's ``config.json`` may be acted on by ``nasrank search --resume``.
+"""A run folder's ``config.yaml``: reading and writing it, and whether ``nasrank search --resume``
+may act on it.
 
 A run folder can come from someone else (a shared drive, a download). Its
-``config.json`` names the components to build, and a ``package.module:Class``
+``config.yaml`` (or, in a folder written before it existed, ``config.json``) names the components to build, and a ``package.module:Class``
 import path runs that module's code; a ``nats:DIR`` benchmark unpickles the
 files in DIR (the official format), which can run code too. So before a resume:
 
@@ -29,26 +30,59 @@ _IMPORT_PATH = re.compile(r"^\s*[A-Za-z_][\w.]*\s*:\s*[A-Za-z_]\w*\s*$")
 _PICKLED_BENCHMARKS = ("nats:",)
 
 
-def read_run_config(path: str | Path, options: tuple[str, ...]) -> dict[str, Any]:
-    """``config.json`` of a run as a dict; a corrupt or mistyped file is one :class:`NasrankError`."""
+RUN_CONFIG = "config.yaml"
+#: the run configuration of folders written before config.yaml was the one file (still read on --resume)
+LEGACY_RUN_CONFIG = "config.json"
+_CFG_KEYS = ("space_cfg", "searcher_cfg", "ranker_cfg")
+
+
+def run_config_path(folder: str | Path) -> Path | None:
+    """The run configuration of ``folder``: its ``config.yaml``, else a legacy ``config.json``, else None."""
+    for name in (RUN_CONFIG, LEGACY_RUN_CONFIG):
+        if (Path(folder) / name).is_file():
+            return Path(folder) / name
+    return None
+
+
+def _load(p: Path) -> Any:
+    if p.suffix == ".json":
+        try:
+            return json.loads(p.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            msg = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+            raise NasrankError(f"cannot resume: {p} is not valid JSON ({msg}); was it edited or truncated?") from None
+    import yaml
+
+    try:
+        return yaml.safe_load(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise NasrankError(f"cannot resume: {p} is not UTF-8 text ({exc.reason}); was it edited?") from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise NasrankError(f"cannot resume: {p} is not valid YAML{where}; was it edited or truncated?") from None
+
+
+def read_run_config(path: str | Path) -> dict[str, Any]:
+    """A run's configuration (``config.yaml``, or a legacy ``config.json``) as data, keyed by option
+    (``budget_queries``); a corrupt or mistyped file is one :class:`NasrankError`."""
     p = Path(path)
     try:
-        saved = json.loads(p.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        msg = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        raise NasrankError(f"cannot resume: {p} is not valid JSON ({msg}); was it edited or truncated?") from None
+        raw = _load(p)
     except OSError as exc:
         raise NasrankError(f"cannot resume: cannot read {p}: {exc.strerror or exc}") from None
-    if not isinstance(saved, dict):
-        raise NasrankError(f"cannot resume: {p} holds a {type(saved).__name__}, not the run's options object")
+    if not isinstance(raw, dict):
+        raise NasrankError(f"cannot resume: {p} holds a {type(raw).__name__}, not the run's options")
+    saved = {str(k).replace("-", "_"): v for k, v in raw.items()}
     for k in ("space", "searcher", "ranker", "benchmark", "dataset", "data_dir", "device", "executor",
               "ray_address"):
         if k in saved and saved[k] is not None and not isinstance(saved[k], str):
             raise NasrankError(f"cannot resume: {p}: {k} must be a string, got {saved[k]!r}")
-    for k in ("space_cfg", "searcher_cfg", "ranker_cfg"):
+    for k in _CFG_KEYS:
         v = saved.get(k)
-        if v is not None and not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
-            raise NasrankError(f"cannot resume: {p}: {k} must be a list of KEY=VALUE strings, got {v!r}")
+        if v is not None and not isinstance(v, dict) and not (
+                isinstance(v, list) and all(isinstance(x, (str, dict)) for x in v)):
+            raise NasrankError(f"cannot resume: {p}: {k} must be a mapping of options, got {v!r}")
     for k in ("seed", "budget_queries", "workers"):
         v = saved.get(k)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
@@ -56,7 +90,22 @@ def read_run_config(path: str | Path, options: tuple[str, ...]) -> dict[str, Any
     v = saved.get("budget_seconds")
     if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
         raise NasrankError(f"cannot resume: {p}: budget_seconds must be a number, got {v!r}")
-    return {k: saved[k] for k in options if k in saved}
+    return saved
+
+
+def write_run_config(folder: str | Path, name: str, command: str, options: dict[str, Any]) -> Path:
+    """Write ``options`` (the run's configuration as data) to ``folder/name`` as YAML, with a header
+    saying how to pass it back (atomic: temp file, fsync, replace)."""
+    import yaml
+
+    from nasrank.atomic import atomic_write_text
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (f"# nasrank {command}: pass back with `nasrank {command} --config {name} --output NEW`\n"
+            + yaml.safe_dump(options, sort_keys=False, default_flow_style=False))
+    atomic_write_text(folder / name, text, what="config file")
+    return folder / name
 
 
 def _strings(obj: Any) -> list[str]:
@@ -69,6 +118,16 @@ def _strings(obj: Any) -> list[str]:
     return []
 
 
+def _cfg_items(value: Any) -> list[str]:
+    """A ``*_cfg`` value (a mapping, or KEY=VALUE strings) as ``KEY=VALUE`` items (nested values flattened)."""
+    if isinstance(value, dict):
+        return [f"{k}={s}" for k, v in value.items() for s in _strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [i for v in value for i in (_cfg_items(v) if isinstance(v, dict) else
+                                           [p for s in _strings(v) for p in s.split(",")])]
+    return [p for s in _strings(value) for p in s.split(",")]
+
+
 def code_references(config: dict[str, Any]) -> list[str]:
     """What in ``config`` can run code other than nasrank's: import paths and pickled benchmarks."""
     refs = []
@@ -76,12 +135,11 @@ def code_references(config: dict[str, Any]) -> list[str]:
         v = config.get(key)
         if isinstance(v, str) and ":" in v:
             refs.append(f"{key} {v!r}")
-    for key in ("space_cfg", "searcher_cfg", "ranker_cfg"):
-        for item in _strings(config.get(key)):
-            for part in item.split(","):
-                value = part.partition("=")[2]
-                if _IMPORT_PATH.match(value) and not value.strip().startswith(("csv:", "nats:", "nb201:", "nds:")):
-                    refs.append(f"{key} {part!r}")
+    for key in _CFG_KEYS:
+        for item in _cfg_items(config.get(key)):
+            value = item.partition("=")[2]
+            if _IMPORT_PATH.match(value) and not value.strip().startswith(("csv:", "nats:", "nb201:", "nds:")):
+                refs.append(f"{key} {item!r}")
     bench = config.get("benchmark")
     if isinstance(bench, str) and bench.startswith(_PICKLED_BENCHMARKS):
         refs.append(f"benchmark {bench!r} (unpickles the files of that folder)")

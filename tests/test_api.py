@@ -1,4 +1,5 @@
-"""The notebook API: nasrank.search / evaluate / compare return result objects with .to_pandas()."""
+"""The Python API: nasrank.search / evaluate / compare take a space, a typed configuration and a context,
+and return result objects with .to_pandas()."""
 from __future__ import annotations
 
 import csv
@@ -7,12 +8,14 @@ import json
 import pytest
 
 import nasrank
+from nasrank import CompareConfig, EvaluateConfig, SearchConfig
 from nasrank.history import History
 
 
 def test_search_result(tmp_path, nb201_csv):
-    res = nasrank.search("nb201", searcher="evolution", benchmark=f"csv:{nb201_csv}", budget_queries=12,
-                         searcher_cfg={"population_size": 4, "sample_size": 2}, output=tmp_path / "s")
+    config = SearchConfig(searcher="evolution", budget_queries=12, output=tmp_path / "s",
+                          searcher_options={"population_size": 4, "sample_size": 2})
+    res = nasrank.search("nb201", config, benchmark=f"csv:{nb201_csv}")
     assert repr(res).startswith("SearchResult(evolution+tabular on nb201: 12 evaluations, best true acc ")
     df = res.to_pandas()
     assert len(df) == 12 and list(df["step"]) == list(range(12))
@@ -23,8 +26,8 @@ def test_search_result(tmp_path, nb201_csv):
 
 
 def test_evaluate_result_and_criteria_csv(tmp_path, nb201_csv):
-    res = nasrank.evaluate(rankers="params,flops", benchmark=f"csv:{nb201_csv}", sample=25, output=tmp_path / "e",
-                           plots=False)
+    res = nasrank.evaluate("nb201", EvaluateConfig("params,flops", sample=25, output=tmp_path / "e", plots=False),
+                           benchmark=f"csv:{nb201_csv}")
     assert repr(res).startswith("EvaluateResult(25 nb201 architectures on cifar10, iso: params tau ")
     df = res.to_pandas()
     assert set(df["ranker"]) == {"params", "flops"} and set(df["mode"]) == {"iso", "deiso", "iso2deiso"}
@@ -36,8 +39,8 @@ def test_evaluate_result_and_criteria_csv(tmp_path, nb201_csv):
 
 
 def test_compare_result(tmp_path, nb201_csv):
-    res = nasrank.compare(rankers=["params", "tabular"], candidates=4, benchmark=f"csv:{nb201_csv}",
-                          output=tmp_path / "c")
+    res = nasrank.compare("nb201", CompareConfig(["params", "tabular"], candidates=4, output=tmp_path / "c"),
+                          benchmark=f"csv:{nb201_csv}")
     assert repr(res).startswith("CompareResult(random search, 4 candidates on nb201: params: ")
     df = res.to_pandas()
     assert list(df["ranker"]) == ["params", "tabular"] and len(res.histories["tabular"]) == 4

@@ -8,7 +8,8 @@ import torch
 
 from nasrank.cli import main
 from nasrank.experiments.build import parse_ranker_list
-from nasrank.experiments.compare import ranker_dirname, split_ranker_cfg
+from nasrank.experiments.compare import ranker_dirname
+from nasrank.experiments.config import RankerSpec, Scale, assign_options, resolve_options
 from nasrank.errors import NasrankError
 from nasrank.history import History
 
@@ -23,9 +24,31 @@ def test_parse_rankers_and_cfg():
     for bad in ("", "a>b>c", "fear,fear", ">fear", "t=train,t=fear", "bad label=train", "=train", "t=", "t=a>b>c"):
         with pytest.raises(NasrankError):
             parse_ranker_list(bad, cascades=True)
-    per, common = split_ranker_cfg({"fear.threshold": 0.5, "seed": 1, "params>fear.keep_fraction": 0.5})
-    assert per == {"fear": {"threshold": 0.5}, "params>fear": {"keep_fraction": 0.5}} and common == {"seed": 1}
+    specs, common = assign_options({"fear.threshold": 0.5, "seed": 1, "params>fear.keep_fraction": 0.5},
+                                   ["fear", "params>fear", "t2=train"], common=True)
+    assert common == {"seed": 1}
+    assert specs[0] == RankerSpec("fear", "fear", {"threshold": 0.5})
+    assert specs[1] == RankerSpec("params>fear", "params>fear", {"keep_fraction": 0.5, "second_cfg": {"threshold": 0.5}})
+    assert specs[2] == RankerSpec("t2", "train", {})
+    with pytest.raises(NasrankError, match="'flops' is not in --rankers"):
+        assign_options({"flops.channels": 4}, ["fear"], common=True)
+    with pytest.raises(NasrankError, match="say which ranker"):
+        assign_options({"seed": 1}, ["fear", "train"], common=False)
     assert ranker_dirname("params>fear") == "params_then_fear"
+
+
+def test_one_resolver_gives_every_ranker_its_options():
+    """scale, then the common options a ranker takes, then its own; a cascade's stages each get theirs."""
+    scale = Scale(channels=4, epochs=2)
+    assert resolve_options(RankerSpec("t", "train", {"epochs": 5}), scale, {"seed": 1, "nonsense": 2}) == (
+        "train", {"channels": 4, "epochs": 5, "seed": 1})
+    assert resolve_options(RankerSpec("p", "params"), scale) == ("params", {"channels": 4})
+    assert resolve_options(RankerSpec("s", "synflow", {"build_kwargs": {"cells_per_stage": 1}}), scale) == (
+        "synflow", {"build_kwargs": {"channels": 4, "cells_per_stage": 1}})
+    name, opts = resolve_options(RankerSpec("c", "params>train", {"keep_fraction": 0.5, "second_cfg": {"epochs": 3}}),
+                                 scale)
+    assert name == "cascade" and opts == {"first": "params", "second": "train", "keep_fraction": 0.5,
+                                          "first_cfg": {"channels": 4}, "second_cfg": {"channels": 4, "epochs": 3}}
 
 
 def test_compare_writes_report(tmp_path, cifar10_dir, nb201_csv, capsys):

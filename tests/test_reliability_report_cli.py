@@ -25,7 +25,8 @@ def test_report_on_search_with_wrong_summary_and_config(tmp_path, nb201_csv, cap
     run = tmp_path / "run"
     assert main(["search", "--benchmark", f"csv:{nb201_csv}", "--budget-queries", "3", "--quiet", "--no-store",
                  "--output", str(run)]) == 0
-    for name in ("summary.json", "config.json"):
+    assert not (run / "config.json").exists()
+    for name in ("summary.json", "config.yaml"):
         good = (run / name).read_text()
         (run / name).write_text("[1, 2, 3]")
         rc = main(["report", str(run), "--output", str(tmp_path / "rep"), "--quiet"])

@@ -88,7 +88,7 @@ def test_cli_search_outputs_and_resume(tmp_path, nb201_csv):
     part.mkdir()
     lines = (out / "history.jsonl").read_text().splitlines()
     (part / "history.jsonl").write_text("\n".join(lines[:25]) + "\n" + lines[25][:30])
-    (part / "config.json").write_text((out / "config.json").read_text())
+    (part / "config.yaml").write_text((out / "config.yaml").read_text())
     assert main(["search", "--resume", str(part), "--quiet"]) == 0
     resumed = History.load(part)
     assert [r.arch for r in resumed] == [r.arch for r in full]

@@ -74,10 +74,11 @@ def add_executor_args(p: argparse.ArgumentParser, what: str = "evaluations") -> 
                         "below 1 shares a GPU between processes, which only pays under NVIDIA MPS)")
 
 
-def executor_kwargs(args: argparse.Namespace) -> dict:
-    """The executor options of ``args`` as keyword arguments of the experiment functions."""
-    return {"executor": args.executor, "workers": args.workers, "ray_address": args.ray_address,
-            "gpus_per_task": args.gpus_per_task}
+def executor_config(args: argparse.Namespace):
+    """The :class:`~nasrank.experiments.config.ExecutorConfig` of ``--executor`` ... ``--gpus-per-task``."""
+    from nasrank.experiments.config import ExecutorConfig
+
+    return ExecutorConfig(args.executor, args.workers, args.ray_address, args.gpus_per_task)
 
 
 def add_ranker_cfg_arg(p: argparse.ArgumentParser) -> None:

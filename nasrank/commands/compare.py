@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from nasrank.commands.common import (add_context_args, add_executor_args, add_format_arg, add_logs_arg,
-                                     add_scale_args, add_space_args, context_from_args, executor_kwargs,
+                                     add_scale_args, add_space_args, context_from_args, executor_config,
                                      space_from_args)
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg, parse_ranker_list
@@ -82,25 +82,35 @@ class _Progress:
             self.bar.__exit__(*exc)
 
 
+def compare_config(args: argparse.Namespace, items: list[str]):
+    """The :class:`~nasrank.experiments.config.CompareConfig` of the command line."""
+    from nasrank.experiments.config import CompareConfig, Output, Scale, assign_options
+
+    specs, common = assign_options(parse_cfg(args.ranker_cfg, "--ranker-cfg"), items, common=True)
+    return CompareConfig(
+        specs, candidates=args.candidates, searcher=args.searcher,
+        searcher_options=parse_cfg(args.searcher_cfg, "--searcher-cfg"), common=common,
+        scale=Scale.of({k: getattr(args, k, None) for k in SCALE_OPTIONS}), baseline=args.baseline,
+        seed=args.seed, resume=args.resume, overwrite=args.overwrite, executor=executor_config(args),
+        output=Output(args.output, args.format, not args.no_logs, make_store(args), args.quiet))
+
+
 def run(args: argparse.Namespace) -> int:
+    from nasrank.experiments.config import CompareCallbacks
+
     if args.candidates is None or args.candidates <= 0:
         raise NasrankError(f"--candidates must be a positive integer, got {args.candidates}")
     rankers = parse_ranker_list(args.rankers, cascades=True)
     if args.seeds is not None or args.frontier is not None:
         return run_sweep(args, rankers)
     prepare_output(Path(args.output), args.resume, args.overwrite)  # before anything loads
+    config = compare_config(args, rankers)
     args.interrupt_note = (f"each ranker's finished evaluations are in {args.output}/<ranker>/history.jsonl; "
                            "continue with the same command and --resume")
     space = space_from_args(args)
     context = context_from_args(args, space)
-    scale = {k: getattr(args, k, None) for k in SCALE_OPTIONS}
     with _Progress(rankers, args.candidates, args.quiet) as progress:
-        result = compare(space, context, rankers, args.candidates, args.output, searcher=args.searcher,
-                         searcher_cfg=parse_cfg(args.searcher_cfg, "--searcher-cfg"),
-                         ranker_cfg_pairs=parse_cfg(args.ranker_cfg, "--ranker-cfg"), scale=scale,
-                         baseline=args.baseline, seed=args.seed, resume=args.resume, store=make_store(args),
-                         formats=args.format, on_record=progress, overwrite=args.overwrite,
-                         logs=not args.no_logs, **executor_kwargs(args))
+        result = compare(space, context, config, CompareCallbacks(on_record=progress))
     if not args.quiet:
         print_table(result)
     return 0
@@ -108,26 +118,24 @@ def run(args: argparse.Namespace) -> int:
 
 def run_sweep(args: argparse.Namespace, rankers: list[str]) -> int:
     """``--seeds`` / ``--frontier``: :func:`nasrank.experiments.sweep.compare_seeds` with live progress."""
-    from nasrank.experiments.sweep import compare_seeds, family_labels, parse_seeds
+    import dataclasses
+
+    from nasrank.experiments.sweep import Sweep, compare_seeds, family_labels, parse_seeds
 
     seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed]
     family = family_labels(args.frontier, rankers) if args.frontier is not None else None
     if args.n_boot is None or args.n_boot < 1:
         raise NasrankError(f"--n-boot must be a positive integer, got {args.n_boot}")
+    config = dataclasses.replace(compare_config(args, rankers), overwrite=False)
     space = space_from_args(args)
     context = context_from_args(args, space)
-    scale = {k: getattr(args, k, None) for k in SCALE_OPTIONS}
     progress = None
     if not args.quiet:
         from nasrank.commands.compare_view import RichProgress
 
         progress = RichProgress(len(seeds), len(rankers), args.candidates)
     try:
-        result = compare_seeds(space, context, rankers, args.candidates, args.output, seeds, family=family,
-                               baseline=args.baseline, resume=args.resume, n_boot=args.n_boot, progress=progress,
-                               searcher=args.searcher, searcher_cfg=parse_cfg(args.searcher_cfg, "--searcher-cfg"),
-                               ranker_cfg_pairs=parse_cfg(args.ranker_cfg, "--ranker-cfg"), scale=scale,
-                               store=make_store(args), **executor_kwargs(args))
+        result = compare_seeds(space, context, config, Sweep(seeds, family, args.n_boot), progress)
     finally:
         if progress is not None:
             progress.stop()

@@ -7,8 +7,9 @@ mapping (``ranker-cfg: {epochs: 12, build_kwargs: {channels: 4}}``) or the
 ``KEY=VALUE`` strings of the command line. Flags given on the command line
 override the file (``--ranker-cfg`` flags are applied after the file's).
 
-Every run folder receives a ``config.yaml`` (:func:`write_run_config`) that
-reproduces the run when passed back with ``--config`` (give a new ``--output``).
+Every run folder receives a ``config.yaml`` (:func:`write_run_config`): the run's configuration
+as data. It reproduces the run when passed back with ``--config`` (give a new ``--output``), and
+``nasrank search --resume DIR`` reads it (:mod:`nasrank.trust`; it is the folder's only config file).
 
 Read with PyYAML's ``safe_load`` (already a dependency of Lightning): the
 options stay argparse's, so ``--help``, defaults, choices and error messages are
@@ -21,14 +22,13 @@ import argparse
 from pathlib import Path
 from typing import Any, Sequence
 
-from nasrank.atomic import atomic_write_text
 from nasrank.errors import MissingFileError, NasrankError, did_you_mean
 
 #: the commands that take --config and write config.yaml (their words on the command line)
 CONFIG_COMMANDS = (("search",), ("evaluate",), ("compare",), ("supernet", "train"))
 #: options never written to config.yaml: where the run goes, how it is shown, and the file itself
 NOT_RECORDED = {"config", "output", "resume", "overwrite", "quiet", "func", "command", "supernet_command",
-                "progress"}
+                "progress", "trust_config"}
 CONFIG_FILE = "config.yaml"
 
 
@@ -145,20 +145,18 @@ def recorded_options(parser: argparse.ArgumentParser, args: argparse.Namespace) 
     return out
 
 
+def config_name(args: argparse.Namespace) -> str:
+    """The run's config file name: ``config.yaml``, or ``CKPT-stem.config.yaml`` beside a supernet."""
+    if command_words(args) == ("supernet", "train"):
+        return f"{Path(args.output).stem}.{CONFIG_FILE}"
+    return CONFIG_FILE
+
+
 def write_run_config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Path | None:
     """Write the run's ``config.yaml`` (temp file, then replace); ``None`` when the run has no folder."""
-    import yaml
+    from nasrank.trust import write_run_config as write
 
     folder = run_folder(args)
     if folder is None:
         return None
-    name = CONFIG_FILE
-    if command_words(args) == ("supernet", "train"):
-        name = f"{Path(args.output).stem}.{CONFIG_FILE}"
-    folder.mkdir(parents=True, exist_ok=True)
-    words = " ".join(command_words(args))
-    text = (f"# nasrank {words}: pass back with `nasrank {words} --config {name} --output NEW`\n"
-            + yaml.safe_dump(recorded_options(parser, args), sort_keys=False, default_flow_style=False))
-    dest = folder / name
-    atomic_write_text(dest, text, what="config file")
-    return dest
+    return write(folder, config_name(args), " ".join(command_words(args)), recorded_options(parser, args))

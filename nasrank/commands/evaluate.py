@@ -19,11 +19,12 @@ import argparse
 from typing import Any
 
 from nasrank.commands.common import (add_context_args, add_executor_args, add_format_arg, add_logs_arg,
-                                     add_scale_args, add_space_args, context_from_args, executor_kwargs,
+                                     add_scale_args, add_space_args, context_from_args, executor_config,
                                      scale_from_args, space_from_args)
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg, parse_ranker_list
-from nasrank.experiments.evaluate import check_selection, evaluate, parse_modes, split_ranker_cfg
+from nasrank.experiments.config import EvaluateConfig, Output, Scale, assign_options
+from nasrank.experiments.evaluate import check_selection, evaluate, parse_modes
 from nasrank.store import add_store_args, store_path
 
 
@@ -54,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     # cheap checks first: a typo fails before anything is loaded or computed
     names = parse_ranker_list(args.rankers)
-    cfgs = split_ranker_cfg(parse_cfg(args.ranker_cfg, "--ranker-cfg"), names)
+    specs, _ = assign_options(parse_cfg(args.ranker_cfg, "--ranker-cfg"), names, common=False)
     modes = parse_modes(args.modes)
     check_selection(args.sample, args.archs, args.repeats)
     if args.benchmark in (None, "none"):
@@ -65,11 +66,11 @@ def run(args: argparse.Namespace) -> int:
     context = context_from_args(args, space)
     status: dict[str, Any] = {}
     args.interrupt_note = lambda: interrupt_note(status, store_path(args))
-    report = evaluate(space, context, names, args.output, sample=args.sample, archs_file=args.archs,
-                      ranker_cfgs=cfgs, modes=modes, repeats=args.repeats, seed=args.seed,
-                      store=store_path(args), plots=not args.no_plots, quiet=args.quiet,
-                      space_cfg=parse_cfg(args.space_cfg, "--space-cfg"), formats=args.format,
-                      logs=not args.no_logs, scale=scale_from_args(args), status=status, **executor_kwargs(args))
+    config = EvaluateConfig(specs, sample=args.sample, archs_file=args.archs, modes=modes, repeats=args.repeats,
+                            seed=args.seed, scale=Scale.of(scale_from_args(args)), executor=executor_config(args),
+                            output=Output(args.output, args.format, not args.no_logs, store_path(args), args.quiet),
+                            plots=not args.no_plots, space_cfg=parse_cfg(args.space_cfg, "--space-cfg"))
+    report = evaluate(space, context, config, status=status)
     print_table(report)
     return 0
 

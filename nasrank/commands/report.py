@@ -3,7 +3,7 @@
 Each OUT is recognised by its files:
 
 * a ``nasrank search`` run: ``history.jsonl`` (with ``summary.json``; an
-  interrupted run without it is summarised from its history and ``config.json``);
+  interrupted run without it is summarised from its history and ``config.yaml``);
 * a ``nasrank compare`` output: ``compare.json`` and one ``<ranker>/history.jsonl``
   per ranker (one row each);
 * a ``nasrank evaluate`` output: ``report.json`` and/or ``scores.csv``

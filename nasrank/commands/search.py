@@ -8,16 +8,17 @@ from typing import Any
 
 from nasrank.commands.common import (add_context_args, add_executor_args, add_format_arg, add_logs_arg,
                                      add_ranker_cfg_arg, add_scale_args, add_space_args, context_from_args,
-                                     executor_kwargs, scale_from_args, space_from_args)
+                                     executor_config, scale_from_args, space_from_args)
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg
-from nasrank.experiments.search import CONFIG_FILE, search
+from nasrank.experiments.search import search
 from nasrank.store import add_store_args, store_path
 
-#: options that define a run; --resume reuses them from the run's config.json
+#: options that define a run; --resume reuses them from the run's config.yaml
 RUN_OPTIONS = ("space", "space_cfg", "searcher", "searcher_cfg", "ranker", "ranker_cfg", "benchmark", "dataset",
                "data_dir", "device", "seed", "budget_queries", "budget_seconds", "executor", "workers", "ray_address",
                "gpus_per_task", "channels", "cells_per_stage", "image_size", "train_fraction", "batch_size")
+_CFGS = ("space_cfg", "searcher_cfg", "ranker_cfg")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output", default=None, help="run directory (history.jsonl, summary.json)")
     p.add_argument("--resume", default=None, metavar="DIR", help="continue the interrupted run in DIR")
     p.add_argument("--trust-config", action="store_true",
-                   help="with --resume: run the import paths / pickled benchmark named in a config.json "
+                   help="with --resume: run the import paths / pickled benchmark named in a config.yaml "
                         "that another user created or may edit")
     p.add_argument("--plot", action="store_true", help="write DIR/trajectory.png (refreshed on --resume)")
     add_format_arg(p)
@@ -63,30 +64,52 @@ def _explicit_options(args: argparse.Namespace) -> set[str]:
     return set(vars(given)) & set(RUN_OPTIONS)
 
 
+def _saved_options(args: argparse.Namespace, saved: dict[str, Any]) -> dict[str, Any]:
+    """The run options of a saved configuration; an option it leaves out had its default."""
+    parser = getattr(args, "_parser", None)
+    out = {}
+    for k in (*RUN_OPTIONS, "plot", "format"):
+        if k in saved:
+            out[k] = saved[k]
+        elif parser is not None:
+            out[k] = parser.get_default(k)
+    for k in _CFGS:  # as the command line gives them: a list of KEY=VALUE strings or mappings
+        v = out.get(k)
+        out[k] = None if not v else ([v] if isinstance(v, dict) else list(v))
+    return out
+
+
+def _same(key: str, given: Any, saved: Any) -> bool:
+    if key in _CFGS:
+        return parse_cfg(given, "--" + key.replace("_", "-")) == parse_cfg(saved, "--" + key.replace("_", "-"))
+    return given == saved
+
+
 def _resume_args(args: argparse.Namespace) -> argparse.Namespace:
-    from nasrank.trust import check_config_trust, read_run_config
+    from nasrank.trust import check_config_trust, read_run_config, run_config_path
 
     run_dir = Path(args.resume)
     if not run_dir.is_dir():
         raise NasrankError(f"cannot resume: {run_dir} is not a folder (give the run's --output folder)")
-    cfg_path = run_dir / CONFIG_FILE
-    if not cfg_path.is_file():
-        raise NasrankError(f"cannot resume: {cfg_path} not found (was {args.resume} written by `nasrank search`?)")
+    cfg_path = run_config_path(run_dir)
+    if cfg_path is None:
+        raise NasrankError(f"cannot resume: {run_dir / 'config.yaml'} not found (was {args.resume} written by "
+                           "`nasrank search`?)")
     if not (run_dir / "history.jsonl").is_file():
         raise NasrankError(f"cannot resume: {run_dir / 'history.jsonl'} is missing (deleted?); "
                            "start a new run with --output instead")
-    saved = read_run_config(cfg_path, (*RUN_OPTIONS, "plot", "format"))
+    saved = _saved_options(args, read_run_config(cfg_path))
     refs = check_config_trust(cfg_path, saved, getattr(args, "trust_config", False))
     if refs:
-        print(f"nasrank search: note: resuming {run_dir} runs what its config.json names: {'; '.join(refs)}",
+        print(f"nasrank search: note: resuming {run_dir} runs what its {cfg_path.name} names: {'; '.join(refs)}",
               file=sys.stderr)
     extend = {k for k in ("budget_queries", "budget_seconds") if getattr(args, k, None) is not None}
     clash = sorted(k for k in _explicit_options(args) - extend
-                   if k in saved and getattr(args, k) != saved[k])
+                   if k in saved and not _same(k, getattr(args, k), saved[k]))
     if clash:
         given = ", ".join(f"--{k.replace('_', '-')} {getattr(args, k)!r} (the run has {saved[k]!r})" for k in clash)
         raise NasrankError(f"cannot resume {run_dir} with other options: {given}; --resume continues the run "
-                           "with the options in its config.json (a budget given extends it); drop them or "
+                           f"with the options in its {cfg_path.name} (a budget given extends it); drop them or "
                            "start a new --output")
     for k in RUN_OPTIONS:
         if k in saved and k not in extend:  # a budget given with --resume extends the run
@@ -98,7 +121,20 @@ def _resume_args(args: argparse.Namespace) -> argparse.Namespace:
     return args
 
 
+def search_config(args: argparse.Namespace, record: dict[str, Any] | None = None):
+    """The :class:`~nasrank.experiments.config.SearchConfig` of the command line."""
+    from nasrank.experiments.config import Output, RankerSpec, Scale, SearchConfig
+
+    return SearchConfig(
+        ranker=RankerSpec(args.ranker, args.ranker, parse_cfg(args.ranker_cfg, "--ranker-cfg")),
+        searcher=args.searcher, searcher_options=parse_cfg(args.searcher_cfg, "--searcher-cfg"),
+        budget_queries=args.budget_queries, budget_seconds=args.budget_seconds, scale=Scale.of(scale_from_args(args)),
+        executor=executor_config(args), resume=bool(args.resume), plot=args.plot, record=record,
+        output=Output(args.output, args.format, not args.no_logs, store_path(args), args.quiet))
+
+
 def run(args: argparse.Namespace) -> int:
+    from nasrank.commands.config import recorded_options
     from nasrank.searchers.base import Budget
 
     if args.resume:
@@ -109,32 +145,11 @@ def run(args: argparse.Namespace) -> int:
     args.interrupt_note = lambda: interrupt_note(args.output, store_path(args))
     space = space_from_args(args)
     context = context_from_args(args, space)
-    summary, _ = search(space, context, args.ranker, args.searcher,
-                        ranker_cfg=parse_cfg(args.ranker_cfg, "--ranker-cfg"),
-                        searcher_cfg=parse_cfg(args.searcher_cfg, "--searcher-cfg"),
-                        budget_queries=args.budget_queries, budget_seconds=args.budget_seconds,
-                        output=args.output, resume=bool(args.resume), store=store_path(args),
-                        **executor_kwargs(args), plot=args.plot, quiet=args.quiet, formats=args.format,
-                        logs=not args.no_logs, scale=scale_from_args(args),
-                        run_config={k: _as_saved(k, getattr(args, k, None)) for k in (*RUN_OPTIONS, "plot", "format")})
+    parser = getattr(args, "_parser", None)
+    record = recorded_options(parser, args) if parser is not None else None
+    summary, _ = search(space, context, search_config(args, record))
     print_summary(summary)
     return 0
-
-
-def _as_saved(key: str, value: Any) -> Any:
-    """A run option as config.json keeps it: ``*_cfg`` items (strings, or mappings from --config) as
-    KEY=VALUE strings, with JSON values."""
-    if key.endswith("_cfg") and isinstance(value, list):
-        import json
-
-        out = []
-        for item in value:
-            if isinstance(item, dict):
-                out += [f"{k}={json.dumps(v)}" for k, v in item.items()]
-            else:
-                out.append(item)
-        return out
-    return value
 
 
 def _human(key: str, v: Any) -> str:

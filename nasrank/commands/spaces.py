@@ -10,7 +10,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("name", nargs="?", help="a space name")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=run_spaces)
-    r = sub.add_parser("rankers", help="list rankers and searchers")
+    r = sub.add_parser("rankers", help="list rankers and searchers (or a ranker's options)")
+    r.add_argument("name", nargs="?", help="a ranker name: list its options (from its declaration)")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=run_rankers)
 
@@ -64,8 +65,35 @@ def run_spaces(args: argparse.Namespace) -> int:
     return 0
 
 
+def ranker_options(name: str) -> dict:
+    """``{"name", "summary", "options": [{"name", "default", "help", "choices"}]}`` of one ranker."""
+    from nasrank import options
+    from nasrank.registry import RANKERS, accepted_options, declared_options
+
+    cls = RANKERS.get(name)
+    decl = declared_options(cls)
+    if decl is not None:
+        opts = options.describe(decl)
+    else:  # a user's ranker without a declaration: its constructor's keyword arguments
+        acc = accepted_options(cls)
+        opts = [{"name": n, "default": acc.defaults.get(n), "help": "", "choices": None} for n in acc.names]
+    return {"name": name, "summary": RANKERS.describe(name)["summary"], "options": opts}
+
+
 def run_rankers(args: argparse.Namespace) -> int:
     from nasrank.registry import RANKERS, SEARCHERS
+
+    if args.name:
+        d = ranker_options(args.name)
+        if args.json:
+            print(json.dumps(d, indent=2, default=repr))
+            return 0
+        print(f"{d['name']}: {d['summary']}")
+        print("options (--ranker-cfg KEY=VALUE):" if d["options"] else "no options")
+        for o in d["options"]:
+            extra = f" (one of: {', '.join(map(str, o['choices']))})" if o["choices"] else ""
+            print(f"  {o['name']}={o['default']!r}  {o['help']}{extra}")
+        return 0
 
     d = {"rankers": {n: RANKERS.describe(n)["summary"] for n in RANKERS.names()},
          "searchers": {n: SEARCHERS.describe(n)["summary"] for n in SEARCHERS.names()}}

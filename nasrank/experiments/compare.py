@@ -35,117 +35,12 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from nasrank.errors import NasrankError
-from nasrank.experiments.build import make_executor, make_ranker, open_store, ranker_label, ranker_spec, write_json
+from nasrank.experiments.build import open_store, write_json
+from nasrank.experiments.config import (CompareCallbacks, CompareConfig, build_ranker,  # noqa: F401 (re-exported)
+                                        check_common_options)
 
 #: scale options of the command, applied to every ranker that takes them
 SCALE_OPTIONS = ("channels", "cells_per_stage", "image_size", "train_fraction", "epochs", "batch_size")
-#: the scale options that only change the built network (safe for rankers taking **build_kwargs)
-BUILD_OPTIONS = ("channels", "cells_per_stage")
-
-
-# -- configuration ---------------------------------------------------------------------
-def split_ranker_cfg(cfg: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
-    """``{"fear.threshold": .5, "seed": 1}`` -> ``({"fear": {"threshold": .5}}, {"seed": 1})``."""
-    per: dict[str, dict[str, Any]] = {}
-    common: dict[str, Any] = {}
-    for k, v in cfg.items():
-        name, dot, key = k.rpartition(".")
-        if dot:
-            if not key:
-                raise NasrankError(f"malformed --ranker-cfg key {k!r}; expected NAME.KEY=VALUE")
-            per.setdefault(name, {})[key] = v
-        else:
-            common[key] = v
-    return per, common
-
-
-def check_scale(scale: dict[str, Any]) -> dict[str, Any]:
-    """The scale options (``--channels`` ...), each a positive integer (``train_fraction`` in (0, 1])."""
-    from nasrank import validate
-
-    out = {}
-    for k, v in scale.items():
-        opt = "--" + k.replace("_", "-")
-        if k == "train_fraction":
-            out[k] = validate.number(v, k, f"compare {opt}", 0.0, 1.0, low_open=True)
-        else:
-            out[k] = validate.integer(v, k, f"compare {opt}")
-    return out
-
-
-def check_common_options(common: dict[str, Any], specs: list[str], labels: list[str], space=None) -> None:
-    """A ``--ranker-cfg KEY=VALUE`` without a ranker prefix must be taken by some listed ranker
-    (a ranker keeping ``**kwargs`` for its network takes the space's build options)."""
-    from nasrank.registry import RANKERS, accepted_options
-    from nasrank.spaces.build_options import build_options
-
-    leaves = {p for s in specs for p in s.split(">")} | ({"cascade"} if any(">" in s for s in specs) else set())
-    accepted: set[str] = set()
-    for name in leaves:
-        opts = accepted_options(RANKERS.get(name))
-        if opts.open:
-            build = None if space is None else build_options(space)
-            if build is None:
-                return  # a ranker taking **kwargs it does not declare: any key may be its
-            accepted |= build
-        accepted |= set(opts.names)
-    unused = sorted(set(common) - accepted)
-    if unused:
-        raise NasrankError(f"--ranker-cfg {', '.join(unused)}: no ranker in --rankers ({', '.join(labels)}) takes "
-                           f"{'it' if len(unused) == 1 else 'them'}")
-
-
-def ranker_cfg(name: str, per: dict[str, dict[str, Any]], common: dict[str, Any], scale: dict[str, Any]) -> dict[str, Any]:
-    """Options of one (non-cascade) ranker: scale and common options it takes, then its own.
-
-    A ranker that declares ``takes_training_scale`` gets every scale option it
-    accepts; one that keeps ``**kwargs`` for its network (``params``, ``flops``)
-    gets the build options; one with a ``build_kwargs`` option (zero-shot) gets
-    them there.
-    """
-    from nasrank.registry import RANKERS, accepted_options
-
-    cls = RANKERS.get(name)
-    opts = accepted_options(cls)
-    training = bool(getattr(cls, "takes_training_scale", False))
-    out: dict[str, Any] = {}
-    build = {k: v for k, v in scale.items() if k in BUILD_OPTIONS}
-    for k, v in scale.items():
-        if (training and k in opts) or (opts.open and k in BUILD_OPTIONS):
-            out[k] = v
-    if not training and "build_kwargs" in opts and build:  # zero-shot rankers: the network's scale only
-        out["build_kwargs"] = {**build, **per.get(name, {}).get("build_kwargs", {})}
-    for k, v in common.items():
-        if k in opts or (opts.open and not training and k in BUILD_OPTIONS):
-            out[k] = v
-    out.update(per.get(name, {}))
-    return out
-
-
-def _scale_for(space, scale: dict[str, Any]) -> dict[str, Any]:
-    """``scale`` without the build knobs that ``space.build`` does not take (e.g. ``channels`` for nb101)."""
-    from nasrank.spaces.build_options import build_options
-
-    opts = build_options(space)
-    return {k: v for k, v in scale.items() if k not in BUILD_OPTIONS or opts is None or k in opts}
-
-
-def make_compare_ranker(item: str, space, context, per: dict[str, dict[str, Any]], common: dict[str, Any],
-                        scale: dict[str, Any]):
-    """Build the ranker for one ``--rankers`` item (a name, ``cheap>expensive``, either under ``LABEL=``)."""
-    label, spec = ranker_label(item), ranker_spec(item)
-    if ">" in spec:
-        first, second = spec.split(">")
-        cas = dict(per.get("cascade", {}))
-        cas.update(per.get(spec, {}))
-        if label != spec:
-            cas.update(per.get(label, {}))
-        return make_ranker("cascade", space, context, {
-            "first": first, "second": second, **cas,
-            "first_cfg": ranker_cfg(first, per, common, _scale_for(space, scale)),
-            "second_cfg": ranker_cfg(second, per, common, _scale_for(space, scale))})
-    own = {**per, spec: {**per.get(spec, {}), **per.get(label, {})}} if label != spec else per
-    return make_ranker(spec, space, context, ranker_cfg(spec, own, common, _scale_for(space, scale)))
 
 
 def ranker_dirname(spec: str) -> str:
@@ -186,127 +81,116 @@ def summarize_run(spec: str, history, space, context, wall: float, config: dict[
 
 
 # -- running -----------------------------------------------------------------------------
-def _run_all(built: dict[str, Any], labels: list[str], space, context, searcher: str, searcher_cfg, budget, seed: int,
-             out_dir: Path, resume: bool, store, executor, on_done,
-             on_record=None, on_history_record=None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One search per ranker (through ``executor`` when given); ``(summaries, histories)`` by label.
-
-    ``on_done(label, summary)`` after each ranker, ``on_record(label, n_done)`` after each evaluation,
-    ``on_history_record(label, record, replayed)`` as each record lands in a history (replayed ones too)."""
+def _run_all(built: dict[str, Any], space, context, config: CompareConfig, budget, executor,
+             callbacks: CompareCallbacks) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One search per ranker (through ``executor`` when given); ``(summaries, histories)`` by label."""
     from nasrank.history import History
     from nasrank.rankers.stored import with_store
     from nasrank.registry import SEARCHERS
 
-    name, cfg = searcher, dict(searcher_cfg or {})
+    name, cfg = config.searcher, dict(config.searcher_options)
     if executor is not None:
         from nasrank.parallel import searcher_for_executor
 
         name, cfg = searcher_for_executor(name, cfg, getattr(executor, "workers", 1))
+    store = open_store(config.output.store)
+    out_dir = Path(config.output.folder)
     runs: dict[str, Any] = {}
     histories = {}
-    for spec in labels:
+    for spec in config.labels:
         ranker = with_store(built[spec], store)
-        s = SEARCHERS.create(name, space, ranker, seed=seed, executor=executor, **cfg)
-        history = History(out_dir / ranker_dirname(spec), resume=resume)
-        if on_history_record:
-            history.subscribe(lambda rec, replayed, spec=spec: on_history_record(spec, rec, replayed))
+        s = SEARCHERS.create(name, space, ranker, seed=config.seed, executor=executor, **cfg)
+        history = History(out_dir / ranker_dirname(spec), resume=config.resume)
+        if callbacks.on_history_record:
+            history.subscribe(lambda rec, replayed, spec=spec: callbacks.on_history_record(spec, rec, replayed))
         t0 = time.perf_counter()
+        on_record = callbacks.on_record
         history = s.run(budget, history, on_record=None if on_record is None else
                         (lambda rec, spec=spec, h=history: on_record(spec, len(h))))
         histories[spec] = history
         runs[spec] = summarize_run(spec, history, space, context, time.perf_counter() - t0, ranker.config())
-        if on_done:
-            on_done(spec, runs[spec])
+        if callbacks.on_done:
+            callbacks.on_done(spec, runs[spec])
     return runs, histories
 
 
-def compare(space, context, rankers: Sequence[str], candidates: int, output: str | Path, searcher: str = "random",
-            searcher_cfg: dict[str, Any] | None = None, ranker_cfg_pairs: dict[str, Any] | None = None,
-            scale: dict[str, Any] | None = None, baseline: str | None = None, seed: int | None = None,
-            resume: bool = False, on_done=None, store=None, executor: Any = "serial", workers: int = 2,
-            ray_address: str | None = None, gpus_per_task: float = 1.0, formats: Sequence[str] = ("png",),
-            on_record=None, overwrite: bool = False, logs: bool = True,
-            on_history_record=None) -> dict[str, Any]:
-    """Run ``searcher`` once per ranker with ``Budget(queries=candidates)``; write and return compare.json.
+def _check(space, context, config: CompareConfig) -> CompareConfig:
+    """Check the configuration before anything is built; return it with its baseline and seed settled."""
+    from nasrank.searchers.base import Budget
 
-    ``on_history_record(label, record, replayed)`` is called as each evaluation lands in a
-    ranker's history (``replayed``: read back from a resumed history, not paid again).
+    labels = config.labels
+    baseline = config.baseline or labels[-1]
+    if baseline not in labels:
+        raise NasrankError(f"--baseline {baseline!r} is not one of --rankers ({', '.join(labels)})")
+    Budget(queries=config.candidates)
+    check_common_options(config.common, config.rankers, space)
+    out_dir = Path(config.output.folder)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NasrankError(f"--output {out_dir} is a file; give a folder for compare.json and the rankers' runs")
+    prepare_output(out_dir, config.resume, config.overwrite)
+    return dataclasses.replace(config, baseline=baseline, seed=context.seed if config.seed is None else config.seed)
 
-    With a result ``store`` (a :class:`~nasrank.store.ResultStore` or a path to one),
-    architectures already scored by the same ranker configuration are read from it
-    and charged their recorded cost. ``executor="ray"`` evaluates ``workers`` candidates at a time
-    (the searcher's parallel variant, as in ``search``; each task asks for ``gpus_per_task`` GPUs
-    where the cluster has them). A non-empty ``output`` is refused unless ``resume`` (continue it)
-    or ``overwrite`` (replace an earlier compare there). ``on_record(label, n_done)`` is called after
-    every evaluation; with ``logs`` each training ranker logs under ``OUT/<ranker>/logs``.
+
+def compare(space, context, config: CompareConfig, callbacks: CompareCallbacks | None = None) -> dict[str, Any]:
+    """Run the searcher once per ranker with ``Budget(queries=config.candidates)``; write and return compare.json.
+
+    With a result store (``config.output.store``: a :class:`~nasrank.store.ResultStore` or a path to
+    one), architectures already scored by the same ranker configuration are read from it and charged
+    their recorded cost. A Ray executor evaluates ``workers`` candidates at a time (the searcher's
+    parallel variant, as in ``search``). A non-empty output folder is refused unless ``config.resume``
+    (continue it) or ``config.overwrite`` (replace an earlier compare there). With logs each training
+    ranker logs under ``OUT/<ranker>/logs``. ``callbacks`` report progress (:class:`CompareCallbacks`).
     """
     from nasrank.registry import SEARCHERS
     from nasrank.searchers.base import Budget
 
-    items = list(rankers)
-    rankers = [ranker_label(it) for it in items]
-    baseline = baseline or rankers[-1]
-    if baseline not in rankers:
-        raise NasrankError(f"--baseline {baseline!r} is not one of --rankers ({', '.join(rankers)})")
-    budget = Budget(queries=candidates)
-    seed = context.seed if seed is None else seed
-    per, common = split_ranker_cfg(ranker_cfg_pairs or {})
-    scale = check_scale({k: v for k, v in (scale or {}).items() if v is not None})
-    specs = [ranker_spec(it) for it in items]
-    check_common_options(common, specs, rankers, space)
-    known = (set(rankers) | set(specs) | {p for r in specs for p in r.split(">")}
-             | ({"cascade"} if any(">" in r for r in specs) else set()))
-    unknown = sorted(set(per) - known)
-    if unknown:
-        raise NasrankError(f"--ranker-cfg names ranker(s) {', '.join(unknown)} that are not in --rankers ({', '.join(rankers)})")
-    store = open_store(store)
-    out_dir = Path(output)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise NasrankError(f"--output {out_dir} is a file; give a folder for compare.json and the rankers' runs")
-    prepare_output(out_dir, resume, overwrite)
+    config = _check(space, context, config)
+    callbacks = callbacks or CompareCallbacks()
+    out_dir = Path(config.output.folder)
     if context.benchmark is not None:  # a search samples the space, not the table
         context.benchmark.warn_coverage(context.dataset)
 
     def own_logs(label: str):  # each ranker's training logs in its own run folder
-        return dataclasses.replace(context, log_dir=out_dir / ranker_dirname(label) / "logs" if logs else None)
+        logs = out_dir / ranker_dirname(label) / "logs" if config.output.logs else None
+        return dataclasses.replace(context, log_dir=logs)
 
     # build every ranker first: a bad option fails before any training
-    built = {ranker_label(it): make_compare_ranker(it, space, own_logs(ranker_label(it)), per, common, scale)
-             for it in items}
-    SEARCHERS.get(searcher)
+    built = {spec.label: build_ranker(spec, space, own_logs(spec.label), config.scale, config.common)
+             for spec in config.rankers}
+    SEARCHERS.get(config.searcher)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise NasrankError(f"cannot create the --output folder {out_dir}: {exc.strerror or exc}") from None
-    ex, owned = make_executor(executor, workers, ray_address, gpus_per_task)
-    ran_as = searcher  # the name of what ran: e.g. evolution_async for evolution with an executor
+    ex, owned = config.executor.make()
+    ran_as = config.searcher  # the name of what ran: e.g. evolution_async for evolution with an executor
     if ex is not None:
         from nasrank.parallel import searcher_for_executor
 
-        ran_as = searcher_for_executor(searcher, dict(searcher_cfg or {}), getattr(ex, "workers", 1))[0]
+        ran_as = searcher_for_executor(config.searcher, dict(config.searcher_options), getattr(ex, "workers", 1))[0]
     try:
-        runs, histories = _run_all(built, rankers, space, context, searcher, searcher_cfg, budget, seed, out_dir,
-                                   resume, store, ex, on_done, on_record, on_history_record)
+        runs, histories = _run_all(built, space, context, config, Budget(queries=config.candidates), ex, callbacks)
     finally:
         if owned:
             ex.close()
-    base_cost = runs[baseline]["total_cost_seconds"]
+    return _write_result(space, context, config, runs, histories, ran_as)
+
+
+def _write_result(space, context, config: CompareConfig, runs: dict[str, Any], histories: dict[str, Any],
+                  ran_as: str) -> dict[str, Any]:
+    """compare.json (and the cost-vs-accuracy figure) from every ranker's run."""
+    out_dir = Path(config.output.folder)
+    base_cost = runs[config.baseline]["total_cost_seconds"]
     for r in runs.values():
         r["cost_ratio_vs_baseline"] = base_cost / r["total_cost_seconds"] if r["total_cost_seconds"] > 0 else None
     arch_lists = {spec: [r.arch for r in h] for spec, h in histories.items()}
     first = next(iter(arch_lists.values()))
     result: dict[str, Any] = {
-        "space": space.registry_name, "searcher": ran_as, "seed": seed, "candidates": candidates,
+        "space": space.registry_name, "searcher": ran_as, "seed": config.seed, "candidates": config.candidates,
         "dataset": context.dataset, "benchmark": None if context.benchmark is None else context.benchmark.source,
-        "baseline": baseline, "scale": scale, "rankers": runs,
+        "baseline": config.baseline, "scale": config.scale.given(), "rankers": runs,
         "same_candidates": all(v == first for v in arch_lists.values()),
-        "definitions": {
-            "total_cost_seconds": "sum of the cost each evaluation charged (measured wall seconds for train/fear)",
-            "device_seconds": "accelerator (or CPU) time held: wall seconds x devices",
-            "cost_ratio_vs_baseline": "baseline total_cost_seconds / this ranker's (above 1 = cheaper than baseline)",
-            "spearman": "Spearman of ranker score vs true accuracy over this run's candidates",
-            "true_rank_of_best": "1-based rank of the selected architecture in the benchmark (1 = optimum)",
-        },
+        "definitions": DEFINITIONS,
     }
     optimum = None
     if context.benchmark is not None:
@@ -323,9 +207,18 @@ def compare(space, context, rankers: Sequence[str], candidates: int, output: str
     from nasrank.evaluation.plots import plot_trajectories
 
     plot_trajectories([(spec, h) for spec, h in histories.items()], out_dir / "cost_vs_accuracy.png", optimum,
-                      formats=formats, measured_on=result["provenance"]["device_used"],
-                      title=f"{ran_as} search, {candidates} candidates: true accuracy vs ranker cost")
+                      formats=config.output.formats, measured_on=result["provenance"]["device_used"],
+                      title=f"{ran_as} search, {config.candidates} candidates: true accuracy vs ranker cost")
     return result
+
+
+DEFINITIONS = {
+    "total_cost_seconds": "sum of the cost each evaluation charged (measured wall seconds for train/fear)",
+    "device_seconds": "accelerator (or CPU) time held: wall seconds x devices",
+    "cost_ratio_vs_baseline": "baseline total_cost_seconds / this ranker's (above 1 = cheaper than baseline)",
+    "spearman": "Spearman of ranker score vs true accuracy over this run's candidates",
+    "true_rank_of_best": "1-based rank of the selected architecture in the benchmark (1 = optimum)",
+}
 
 
 #: what a compare writes into its output folder (besides one folder per ranker)

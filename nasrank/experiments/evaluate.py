@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from nasrank.errors import NasrankError, existing_file
-from nasrank.experiments.build import make_executor, make_ranker, open_store
+from nasrank.experiments.build import open_store
+from nasrank.experiments.config import EvaluateConfig, build_ranker
 
 REPORT_FILE = "report.json"
 SCORES_FILE = "scores.csv"
@@ -23,22 +24,6 @@ PARTIAL_SCORES_FILE = "scores.partial.csv"
 # --------------------------------------------------------------------------
 # options
 # --------------------------------------------------------------------------
-def split_ranker_cfg(cfg: dict[str, Any] | None, rankers: list[str]) -> dict[str, dict[str, Any]]:
-    """``{"synflow.batch_size": 64}`` -> ``{"synflow": {"batch_size": 64}, ...}`` (KEY alone with one ranker)."""
-    out: dict[str, dict[str, Any]] = {n: {} for n in rankers}
-    for key, value in (cfg or {}).items():
-        name, dot, opt = key.rpartition(".")
-        if not dot:
-            if len(rankers) != 1:
-                raise NasrankError(f"--ranker-cfg {key}={value!r}: write NAME.{key}=VALUE to say which ranker "
-                                   f"({', '.join(rankers)}) it is for")
-            name, opt = rankers[0], key
-        if name not in out:
-            raise NasrankError(f"--ranker-cfg {key}: ranker {name!r} is not in --rankers ({', '.join(rankers)})")
-        out[name][opt] = value
-    return out
-
-
 def parse_sample(text: str | None) -> int | None:
     """``"all"`` -> None; ``"200"`` -> 200; anything else (0, negative, not a number) is an error."""
     if text is None or str(text).strip().lower() == "all":
@@ -207,58 +192,41 @@ def check_selection(sample: int | str | None, archs_file: str | Path | None, rep
     return parse_sample(sample) if archs_file is None else None
 
 
-def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: int | str | None = None,
-             archs_file: str | Path | None = None, ranker_cfgs: dict[str, dict[str, Any]] | None = None,
-             modes: list[str] | tuple[str, ...] = ("iso", "deiso", "iso2deiso"), repeats: int = 1,
-             seed: int | None = None, store=None, plots: bool = True, quiet: bool = True,
-             space_cfg: dict[str, Any] | None = None, executor: Any = "serial", workers: int = 2,
-             ray_address: str | None = None, gpus_per_task: float = 1.0, formats: Sequence[str] = ("png",),
-             logs: bool = True, scale: dict[str, Any] | None = None,
-             status: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Score benchmark architectures with ``rankers`` and write ``OUT/scores.csv``, ``OUT/report.json``
-    (and ``scatter.png``/``criteria.png`` with ``plots``); return the report.
+def evaluate(space, context, config: EvaluateConfig, status: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Score benchmark architectures with ``config.rankers`` and write ``OUT/scores.csv``, ``OUT/report.json``
+    (and ``scatter.png``/``criteria.png`` with ``config.plots``); return the report.
 
-    Give either ``sample`` (a number of architectures or ``"all"``) or ``archs_file``.
-    ``ranker_cfgs`` maps a ranker name to its options; ``store`` is a
-    :class:`~nasrank.store.ResultStore`, a path to one, or None; ``seed`` defaults to ``context.seed``.
-    ``space_cfg`` is only recorded in the report. ``executor="ray"`` scores ``workers`` architectures
-    at a time on a Ray cluster (``ray_address``; each task asks for ``gpus_per_task`` GPUs where the
-    cluster has them); the scores are the serial run's. The output folder is checked before anything
-    is scored; scores are appended to ``OUT/scores.partial.csv`` as they arrive (replaced by
-    ``scores.csv`` at the end), and ``status`` (if given) is kept up to date with ``partial``
-    (that path) and ``n_rows``, so an interrupted caller can say what was kept. Figures are written
-    in each of ``formats``; with ``logs``, training rankers log under ``OUT/logs``.
+    Give either ``config.sample`` (a number of architectures or ``"all"``) or ``config.archs_file``.
+    ``config.seed`` defaults to ``context.seed``; ``config.space_cfg`` is only recorded in the report.
+    A Ray executor scores ``workers`` architectures at a time; the scores are the serial run's. The
+    output folder is checked before anything is scored; scores are appended to ``OUT/scores.partial.csv``
+    as they arrive (replaced by ``scores.csv`` at the end), and ``status`` (if given) is kept up to
+    date with ``partial`` (that path) and ``n_rows``, so an interrupted caller can say what was kept.
+    Figures are written in each of the output's formats; with logs, training rankers log under ``OUT/logs``.
     """
     import numpy as np
 
-    from nasrank.atomic import write_json_atomic
-    from nasrank.evaluation.ranking_report import PartialScores, json_safe, ranker_report, write_scores_csv
+    from nasrank.evaluation.ranking_report import PartialScores, write_scores_csv
     from nasrank.rankers.stored import with_store
-    from nasrank.store import space_id
 
-    n_sample = check_selection(sample, archs_file, repeats)
+    n_sample = check_selection(config.sample, config.archs_file, config.repeats)
     bench = context.benchmark
     if bench is None:
         from nasrank.benchmarks import SPEC_HELP
 
         raise NasrankError(f"nasrank evaluate needs true accuracies: give --benchmark {SPEC_HELP}")
-    seed = context.seed if seed is None else seed
-    out = check_output_folder(output)
-    cfgs = ranker_cfgs or {}
-    if archs_file is not None:
-        archs = read_archs_file(archs_file, space, bench, context.dataset)
+    seed = context.seed if config.seed is None else config.seed
+    out = check_output_folder(config.output.folder)
+    if config.archs_file is not None:
+        archs = read_archs_file(config.archs_file, space, bench, context.dataset)
     else:
         archs = sample_archs(bench, context.dataset, n_sample, seed)
-    logs_dir = context.log_dir if context.log_dir is not None or not logs else Path(output) / "logs"
-    from nasrank.experiments.search import scaled_cfg
-
-    built = {name: make_ranker(name, space, dataclasses.replace(context, log_dir=logs_dir),
-                               scaled_cfg(name, cfgs.get(name, {}), scale)) for name in rankers}
-    store = open_store(store)
-    built = {name: with_store(r, store) for name, r in built.items()}
+    logs = context.log_dir if context.log_dir is not None or not config.output.logs else out / "logs"
+    logged = dataclasses.replace(context, log_dir=logs)
+    store = open_store(config.output.store)
+    built = {spec.label: with_store(build_ranker(spec, space, logged, config.scale), store) for spec in config.rankers}
 
     truth = np.array([bench.true_accuracy(a, context.dataset) for a in archs], dtype=np.float64)
-    class_keys = [space.canonical_key(a) for a in archs]
     arch_strings = [space.to_string(a) for a in archs]
     partial = PartialScores(out / PARTIAL_SCORES_FILE)
     status = status if status is not None else {}
@@ -268,9 +236,9 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
         partial.add(arch_strings[i], name, r, ev, truth[i])
         status["n_rows"] = partial.n_rows
 
-    ex, owned = make_executor(executor, workers, ray_address, gpus_per_task)
+    ex, owned = config.executor.make()
     try:
-        results = score_all(built, archs, repeats, seed, quiet=quiet, executor=ex, on_row=on_row)
+        results = score_all(built, archs, config.repeats, seed, quiet=config.output.quiet, executor=ex, on_row=on_row)
     finally:
         partial.close()
         if owned:
@@ -278,29 +246,40 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
     write_scores_csv(out / SCORES_FILE, arch_strings, truth, results)
     partial.discard()
     status["partial"] = None
+    selection = {"seed": seed, "sample": "all" if (config.archs_file is None and n_sample is None) else n_sample,
+                 "n_archs": len(archs), "class_keys": [space.canonical_key(a) for a in archs]}
+    report = _report(space, context, config, built, results, truth, selection, store)
+    if config.plots:
+        _plot(out, report, results, truth, list(built), context.dataset, config.output.formats)
+    return report
 
+
+def _report(space, context, config: EvaluateConfig, built: dict[str, Any], results: dict[str, dict], truth,
+            selection: dict[str, Any], store) -> dict[str, Any]:
+    """Write and return ``report.json`` (and ``criteria.csv``): every criterion per ranker and mode."""
+    from nasrank.atomic import write_json_atomic
+    from nasrank.evaluation.ranking_report import json_safe, ranker_report, write_criteria_csv
+    from nasrank.provenance import provenance
+    from nasrank.store import space_id
+
+    out = Path(config.output.folder)
+    modes = list(config.modes)
     report: dict[str, Any] = {
-        "space": space.registry_name, "space_id": space_id(space), "space_cfg": dict(space_cfg or {}),
-        "benchmark": bench.source, "dataset": context.dataset, "n_archs": len(archs), "seed": seed,
-        "sample": "all" if (archs_file is None and n_sample is None) else n_sample,
-        "archs_file": None if archs_file is None else str(archs_file),
-        "repeats": repeats, "modes": list(modes), "store": None if store is None else str(store.path),
+        "space": space.registry_name, "space_id": space_id(space), "space_cfg": dict(config.space_cfg or {}),
+        "benchmark": context.benchmark.source, "dataset": context.dataset, "n_archs": selection["n_archs"],
+        "seed": selection["seed"], "sample": selection["sample"],
+        "archs_file": None if config.archs_file is None else str(config.archs_file),
+        "repeats": config.repeats, "modes": modes, "store": None if store is None else str(store.path),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rankers": {},
     }
-    from nasrank.provenance import provenance
-
     report["provenance"] = provenance(context.device)
     for name, ranker in built.items():
         res = results[name]
-        rep = ranker_report(res["score"], res["seconds"], res["device_seconds"], truth, class_keys, list(modes))
+        rep = ranker_report(res["score"], res["seconds"], res["device_seconds"], truth, selection["class_keys"], modes)
         report["rankers"][name] = {"config": ranker.config(), "config_hash": ranker.config_hash(), **rep,
                                    **res["stats"]}
     write_json_atomic(out / REPORT_FILE, json_safe(report), what="report")
-    from nasrank.evaluation.ranking_report import write_criteria_csv
-
     write_criteria_csv(out / "criteria.csv", json_safe(report))  # one flat row per (ranker, mode)
-    if plots:
-        _plot(out, report, results, truth, list(rankers), context.dataset, formats)
     return report
 
 

@@ -3,7 +3,7 @@
 Each output folder is recognised by its files:
 
 * a search run: ``history.jsonl`` (with ``summary.json``; an interrupted run
-  without it is summarised from its history and ``config.json``);
+  without it is summarised from its history and ``config.yaml``);
 * a compare output: ``compare.json`` and one ``<ranker>/history.jsonl`` per
   ranker (one row each);
 * an evaluate output: ``report.json`` and/or ``scores.csv`` (one row per
@@ -52,6 +52,19 @@ def _read_object(path: Path) -> dict[str, Any]:
     return data
 
 
+def _run_config(d: Path) -> dict[str, Any]:
+    """A search folder's configuration (config.yaml, or a legacy config.json); {} when it has none."""
+    from nasrank.trust import read_run_config, run_config_path
+
+    path = run_config_path(d)
+    if path is None:
+        return {}
+    try:
+        return read_run_config(path)
+    except NasrankError as exc:
+        raise NasrankError(str(exc).replace("cannot resume: ", "cannot report: ", 1)) from None
+
+
 def _history_row(history: History) -> dict[str, Any]:
     """Summary fields computed from a history alone."""
     best = history.best()
@@ -65,7 +78,7 @@ def _history_row(history: History) -> dict[str, Any]:
 def read_search(d: Path) -> list[tuple[dict[str, Any], History]]:
     history = History.load(d)
     row: dict[str, Any] = {"kind": "search", **_history_row(history)}
-    cfg = _read_object(d / "config.json") if (d / "config.json").is_file() else {}
+    cfg = _run_config(d)
     for k in ("space", "searcher", "ranker", "dataset", "benchmark", "seed"):
         if cfg.get(k) is not None:
             row[k] = cfg[k]

@@ -3,75 +3,62 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from nasrank.errors import NasrankError
-from nasrank.experiments.build import make_executor, make_ranker, open_store, write_json
+from nasrank.experiments.build import open_store, write_json
+from nasrank.experiments.config import SearchConfig, build_ranker
 
-CONFIG_FILE = "config.json"
 SUMMARY_FILE = "summary.json"
 
 
-def scaled_cfg(ranker: str, cfg: dict[str, Any] | None, scale: dict[str, Any] | None) -> dict[str, Any]:
-    """``cfg`` over the ``scale`` options the ranker takes (see :func:`nasrank.experiments.compare.ranker_cfg`)."""
-    if not scale:
-        return dict(cfg or {})
-    from nasrank.experiments.compare import ranker_cfg
+def search(space, context, config: SearchConfig) -> tuple[dict[str, Any], Any]:
+    """Run ``config.searcher`` with ``config.ranker`` until the budget is spent; return ``(summary, history)``.
 
-    return ranker_cfg(ranker, {ranker: dict(cfg or {})}, {}, {k: v for k, v in scale.items() if v is not None})
-
-
-def search(space, context, ranker: str = "tabular", searcher: str = "random", *,
-           ranker_cfg: dict[str, Any] | None = None, searcher_cfg: dict[str, Any] | None = None,
-           budget_queries: int | None = None, budget_seconds: float | None = None,
-           output: str | Path | None = None, resume: bool = False, store=None, executor: Any = "serial",
-           workers: int = 2, ray_address: str | None = None, gpus_per_task: float = 1.0, plot: bool = False,
-           quiet: bool = True, run_config: dict[str, Any] | None = None, formats: Sequence[str] = ("png",),
-           logs: bool = True, scale: dict[str, Any] | None = None) -> tuple[dict[str, Any], Any]:
-    """Run ``searcher`` with ``ranker`` until the budget is spent; return ``(summary, history)``.
-
-    With ``output`` the history goes to ``OUT/history.jsonl`` (``resume`` continues it),
-    ``run_config`` (if given) to ``OUT/config.json`` and the summary to ``OUT/summary.json``
-    (``plot``: ``OUT/trajectory.png`` in each of ``formats``) and, with ``logs``, training logs
-    to ``OUT/logs``. ``store`` is a :class:`~nasrank.store.ResultStore`, a path to one, or None;
-    ``executor="ray"`` runs ``workers`` evaluations at a time, each asking for ``gpus_per_task``
-    GPUs where the cluster has them (an executor object is used as it is). A benchmark that covers
-    less of the space than it has is named once on stderr.
+    With ``config.output.folder`` the history goes to ``OUT/history.jsonl`` (``config.resume``
+    continues it), ``config.record`` (if given) to ``OUT/config.yaml`` and the summary to
+    ``OUT/summary.json`` (``config.plot``: ``OUT/trajectory.png`` in each of the output's formats)
+    and, with logs, training logs to ``OUT/logs``. A benchmark that covers less of the space
+    than it has is named once on stderr.
     """
     from nasrank.history import History
     from nasrank.registry import SEARCHERS
     from nasrank.searchers.base import Budget
     from nasrank.rankers.stored import with_store
 
-    budget = Budget(queries=budget_queries, seconds=budget_seconds)
+    budget = Budget(queries=config.budget_queries, seconds=config.budget_seconds)
+    output = config.output.folder
     if context.benchmark is not None:  # a search samples the space, not the table
         context.benchmark.warn_coverage(context.dataset)
-    if output and logs and context.log_dir is None:
+    if output and config.output.logs and context.log_dir is None:
         context.log_dir = Path(output) / "logs"
-    rk = make_ranker(ranker, space, context, scaled_cfg(ranker, ranker_cfg, scale))
-    rk = with_store(rk, open_store(store))
-    ex, _ = make_executor(executor, workers, ray_address, gpus_per_task)
-    searcher_name, s_cfg = searcher, dict(searcher_cfg or {})
+    rk = with_store(build_ranker(config.ranker, space, context, config.scale), open_store(config.output.store))
+    ex, _ = config.executor.make()
+    searcher_name, s_cfg = config.searcher, dict(config.searcher_options)
     if ex is not None:  # random: batches of workers; evolution: evolution_async
         from nasrank.parallel import searcher_for_executor
 
-        searcher_name, s_cfg = searcher_for_executor(searcher_name, s_cfg, getattr(ex, "workers", workers))
+        searcher_name, s_cfg = searcher_for_executor(searcher_name, s_cfg,
+                                                     getattr(ex, "workers", config.executor.workers))
     s = SEARCHERS.create(searcher_name, space, rk, seed=context.seed, executor=ex, **s_cfg)
     out = Path(output) if output else None
-    history = History(out, resume=resume)
-    if out is not None and run_config is not None:
-        write_json(out / CONFIG_FILE, run_config)
-    history = _run_with_progress(s, budget, history, quiet=quiet)
+    history = History(out, resume=config.resume)
+    if out is not None and config.record is not None:
+        from nasrank.trust import RUN_CONFIG, write_run_config
+
+        write_run_config(out, RUN_CONFIG, "search", config.record)
+    history = _run_with_progress(s, budget, history, quiet=config.output.quiet)
+    ranker = config.ranker.label
     summary = summarize(history, space, context, searcher_name, ranker)  # e.g. evolution_async with ray
     if hasattr(rk, "stats"):
         summary["store"] = rk.stats()
     if out is not None:
         write_json(out / SUMMARY_FILE, summary)
-        if plot:
+        if config.plot:
             from nasrank.evaluation.plots import plot_trajectories
 
             fig = plot_trajectories([(f"{searcher_name}+{ranker}", history)], out / "trajectory.png",
-                                    summary.get("optimum_true_acc"), formats=formats,
+                                    summary.get("optimum_true_acc"), formats=config.output.formats,
                                     title=f"{searcher_name} + {ranker} on {space.registry_name}",
                                     measured_on=summary["provenance"]["device_used"])
             if fig is None:

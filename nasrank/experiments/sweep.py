@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import ranker_label, ranker_spec, write_json
+from nasrank.experiments.config import CompareConfig
 
 MANIFEST = "sweep.json"
 #: a threshold ranker that misses on more than this fraction of its candidates is warned about
@@ -116,64 +118,77 @@ def _seed_warnings(seed: int, histories: dict[str, list]) -> list[str]:
     return out
 
 
-def _run_seeds(space, context, items: list[str], candidates: int, out: Path, seeds: list[int], baseline: str,
-               progress: Progress, cost, compare_kwargs: dict[str, Any]):
-    """``compare`` once per seed into ``out/seed<S>`` (resuming what is there).
+@dataclass(frozen=True)
+class Sweep:
+    """A seed sweep: ``seeds``, the baseline ``family`` (labels; None: no frontier), ``n_boot``
+    bootstrap replicates seeded with ``boot_seed``, and ``cost(record_dict)`` (default: charged seconds)."""
+
+    seeds: Sequence[int]
+    family: Sequence[str] | None = None
+    n_boot: int = 1000
+    boot_seed: int = 0
+    cost: Callable[[Any], float] | None = None
+
+
+def _run_seeds(space, context, config: CompareConfig, sweep: Sweep, progress: Progress):
+    """``compare`` once per seed into ``OUT/seed<S>`` (resuming what is there).
 
     Returns (per-seed compare results, per-seed RunTables, warnings, the run's space/searcher/data/scale)."""
     from nasrank.evaluation.seed_stats import RunTable
-    from nasrank.experiments.compare import compare, ranker_dirname
+    from nasrank.experiments.compare import CompareCallbacks, compare, ranker_dirname
     from nasrank.history import History
 
-    labels = [ranker_label(it) for it in items]
+    out = Path(config.output.folder)
+    labels = config.labels
     per_seed, tables, warnings = {}, {}, []
-    for seed in seeds:
-        progress.start_seed(seed, labels, candidates)
-        res = compare(space, dataclasses.replace(context, seed=seed), items, candidates, out / f"seed{seed}",
-                      baseline=baseline, seed=seed, resume=True,
-                      on_history_record=lambda label, rec, replayed, seed=seed: progress.record(seed, label,
-                                                                                                 replayed),
-                      **compare_kwargs)
+    for seed in sweep.seeds:
+        progress.start_seed(seed, labels, config.candidates)
+        seed_config = dataclasses.replace(config, seed=seed, resume=True, overwrite=False,
+                                          output=dataclasses.replace(config.output, folder=out / f"seed{seed}"))
+        calls = CompareCallbacks(on_history_record=lambda label, rec, replayed, seed=seed: progress.record(
+            seed, label, replayed))
+        res = compare(space, dataclasses.replace(context, seed=seed), seed_config, calls)
         progress.finish_seed(seed)
         hists = {lab: list(History.load(out / f"seed{seed}" / ranker_dirname(lab))) for lab in labels}
-        tables[seed] = {lab: RunTable.from_records(recs, cost=cost) for lab, recs in hists.items()}
+        tables[seed] = {lab: RunTable.from_records(recs, cost=sweep.cost) for lab, recs in hists.items()}
         per_seed[str(seed)] = res["rankers"]
         warnings += _seed_warnings(seed, hists)
     meta = {k: res[k] for k in ("space", "searcher", "dataset", "benchmark", "scale")}
     return per_seed, tables, warnings, meta
 
 
-def compare_seeds(space, context, rankers: Sequence[str], candidates: int, output: str | Path,
-                  seeds: Sequence[int], family: Sequence[str] | None = None, baseline: str | None = None,
-                  resume: bool = False, n_boot: int = 1000, boot_seed: int = 0, progress: Progress | None = None,
-                  cost: Callable[[Any], float] | None = None, **compare_kwargs) -> dict[str, Any]:
-    """Run ``compare`` for every seed in ``seeds``; write and return the sweep's compare.json."""
+def compare_seeds(space, context, config: CompareConfig, sweep: Sweep,
+                  progress: Progress | None = None) -> dict[str, Any]:
+    """Run ``compare`` for every seed of ``sweep``; write and return the sweep's compare.json
+    (``config.resume`` continues a sweep already in ``config.output.folder``)."""
     from nasrank.evaluation.frontier_plots import write_sweep_plots
     from nasrank.evaluation.sweep_summary import summarize_sweep
 
-    items, seeds = list(rankers), list(seeds)
-    labels = [ranker_label(it) for it in items]
+    items, seeds, family = [s.item for s in config.rankers], list(sweep.seeds), sweep.family
+    labels = config.labels
     if not seeds:
         raise NasrankError("--seeds names no seed")
     if family:
         unknown = [f for f in family if f not in labels]
         if unknown or len(family) < 2:
             raise NasrankError(f"the frontier family {list(family)} must be at least two of --rankers ({', '.join(labels)})")
-    baseline = baseline or labels[-1]
+    baseline = config.baseline or labels[-1]
     if baseline not in labels:
         raise NasrankError(f"--baseline {baseline!r} is not one of --rankers ({', '.join(labels)})")
-    out = Path(output)
-    _check_output(out, seeds, resume)
+    config = dataclasses.replace(config, baseline=baseline)
+    out = Path(config.output.folder)
+    _check_output(out, seeds, config.resume)
     out.mkdir(parents=True, exist_ok=True)
-    write_json(out / MANIFEST, {"seeds": seeds, "rankers": items, "candidates": candidates})
+    write_json(out / MANIFEST, {"seeds": seeds, "rankers": items, "candidates": config.candidates})
     try:
-        per_seed, tables, warnings, meta = _run_seeds(space, context, items, candidates, out, seeds, baseline,
-                                                      progress or Progress(), cost, compare_kwargs)
+        per_seed, tables, warnings, meta = _run_seeds(space, context, config, dataclasses.replace(sweep, seeds=seeds),
+                                                      progress or Progress())
     except BaseException:
-        if not resume and not any(out.glob("seed*/*/history.jsonl")):
+        if not config.resume and not any(out.glob("seed*/*/history.jsonl")):
             (out / MANIFEST).unlink(missing_ok=True)  # nothing ran: the folder is not a sweep yet
         raise
-    summary = summarize_sweep(tables, family=family, n_boot=n_boot, seed=boot_seed, baseline=baseline)
+    summary = summarize_sweep(tables, family=family, n_boot=sweep.n_boot, seed=sweep.boot_seed, baseline=baseline)
+    cost, candidates = sweep.cost, config.candidates
     result: dict[str, Any] = {
         "kind": "seed_sweep", "seeds": seeds, "rankers": labels, "items": items, "family": list(family or []),
         "baseline": baseline, "candidates": candidates, **meta, **summary, "warnings": warnings, "per_seed": per_seed,
