@@ -74,7 +74,10 @@ def main() -> int:
     record_cpu_seconds()
     from nasrank.benchmarks import load_benchmark
     from nasrank.experiments.build import ranker_label
-    from nasrank.experiments.compare import compare, ranker_dirname
+    import nasrank
+    from nasrank import CompareConfig
+    from nasrank.experiments.compare import ranker_dirname
+    from nasrank.experiments.config import assign_options
     from nasrank.rankers.base import RunContext
     from nasrank.spaces.nb201 import Nb201Space
 
@@ -95,8 +98,9 @@ def main() -> int:
         spec = item.split("=", 1)[-1]
         names = {label, spec, *spec.split(">")} | ({"cascade"} if ">" in spec else set())
         cfg = {k: v for k, v in CFG.items() if k.rpartition(".")[0] in names}
-        res = compare(space, context, [item], args.candidates, out, searcher="random", ranker_cfg_pairs=cfg,
-                      scale=SCALE, seed=seed, resume=True)
+        specs, common = assign_options(cfg, [item], common=True)
+        res = nasrank.compare(space, CompareConfig(specs, candidates=args.candidates, common=common, scale=SCALE,
+                                                   seed=seed, resume=True, output=out), context).result
         run = res["rankers"][label]
         run.update(process_cpu_seconds=time.process_time() - cpu0, wall_seconds_job=time.perf_counter() - t0,
                    loadavg_start=list(load0), loadavg_end=list(os.getloadavg()),

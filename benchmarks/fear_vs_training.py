@@ -95,7 +95,8 @@ def run(args, preset: dict, family: dict[str, int]) -> None:
     import torch
 
     from nasrank.experiments import make_context, make_space
-    from nasrank.experiments.sweep import compare_seeds
+    from nasrank.experiments.config import CompareConfig, assign_options
+    from nasrank.experiments.sweep import Sweep, compare_seeds
 
     torch.set_num_threads(1)
     if preset["cost"] == "cpu":
@@ -105,9 +106,11 @@ def run(args, preset: dict, family: dict[str, int]) -> None:
     context = make_context(space, benchmark=f"csv:{SHARED / 'nb201' / 'nb201_cifar10.csv'}", dataset="cifar10",
                            data_dir=SHARED / "cifar10", device=preset["device"])
     resume = (Path(args.out) / "sweep.json").exists()
-    compare_seeds(space, context, items, args.candidates, args.out, args.seeds, family=list(family),
-                  baseline="train10" if "train10" in family else list(family)[0], resume=resume,
-                  n_boot=args.n_boot, ranker_cfg_pairs=cfg, scale=preset["scale"])
+    specs, common = assign_options(cfg, items, common=True)
+    config = CompareConfig(specs, candidates=args.candidates, common=common, scale=preset["scale"],
+                           baseline="train10" if "train10" in family else list(family)[0], resume=resume,
+                           output=args.out)
+    compare_seeds(space, context, config, Sweep(args.seeds, list(family), args.n_boot))
 
 
 def main() -> int:

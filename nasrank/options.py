@@ -124,8 +124,8 @@ def make_options(decl: type, given: dict[str, Any], owner: str) -> Any:
         value = given[f.name] if f.name in given else getattr(defaults, f.name)
         choices = f.metadata.get("choices")
         if choices is not None and value not in choices:
-            raise NasrankError(f"{owner}: {f.name} must be one of {', '.join(map(str, choices))}, got {value!r}"
-                               f"{did_you_mean(str(value), [str(c) for c in choices])}")
+            raise NasrankError(f"{owner}: unknown {f.name} {value!r}{did_you_mean(str(value), [str(c) for c in choices])}"
+                               f"; expected one of: {', '.join(map(str, choices))}")
         check = f.metadata.get("check")
         values[f.name] = check(value, f.name, owner) if check is not None else value
     return decl(**values)

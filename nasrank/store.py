@@ -34,11 +34,12 @@ Stored with it: ``score`` (NULL when NaN/inf, with the reason in
 ``invalid``), ``seconds``, ``device_seconds``, ``info`` (JSON), the
 architecture string, the ranker config (JSON) and ``created`` (Unix time).
 
-Options that a space or ranker does not keep as an attribute of the same
-name as its constructor argument are invisible to ``space_id`` and
-``Ranker.config()``; such a component should expose them that way (or
-override ``config``), or its results under different options would share a
-key.
+A built-in ranker's ``config()`` is its declared options (its ``Options`` dataclass, see
+:mod:`nasrank.options`), so every option is in the key by construction. A user's ranker without a
+declaration is read back from attributes named like its constructor's keyword arguments; one that
+keeps an option under another name should declare its options (or override ``config``), or its
+results under different options would share a key. ``space_id`` reads a space's options the same
+way (attributes named like its constructor's arguments).
 
 **Reuse and cost.** :class:`~nasrank.rankers.stored.StoredRanker` wraps any ranker: a stored result
 comes back with ``info["cached"] = True`` and is charged the cost recorded

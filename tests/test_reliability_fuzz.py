@@ -169,7 +169,9 @@ def test_fuzz_histories(tmp_path):
 
 
 def test_fuzz_run_configs(tmp_path):
-    from nasrank.commands.search import RUN_OPTIONS
+    """A run folder's config.yaml, and the legacy config.json that --resume still reads."""
+    import yaml
+
     from nasrank.trust import code_references, read_run_config
 
     cfg = {"space": "nb201", "space_cfg": ["channels=8"], "searcher": "evolution", "searcher_cfg": None,
@@ -178,7 +180,10 @@ def test_fuzz_run_configs(tmp_path):
            "executor": "serial", "workers": 2, "ray_address": None}
     w = _writer(tmp_path / "config.json")
     sample = json.dumps(cfg, indent=2).encode()
-    assert _fuzz("config", sample, lambda d: code_references(read_run_config(w(d), RUN_OPTIONS))) > 20
+    assert _fuzz("config", sample, lambda d: code_references(read_run_config(w(d)))) > 20
+    w = _writer(tmp_path / "config.yaml")
+    sample = yaml.safe_dump({k.replace("_", "-"): v for k, v in cfg.items() if v is not None}).encode()
+    assert _fuzz("config.yaml", sample, lambda d: code_references(read_run_config(w(d)))) > 20
 
 
 def test_fuzz_scores(tmp_path, nb201_small):

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         raise NasrankError(f"--bins must be a positive integer, got {args.bins}")
     space = space_from_args(args)
     result = analyze(args.scores, args.output, space, args.benchmark, args.dataset, args.by, args.bins,
-                     plots=not args.no_plots, formats=args.format)
+                     formats=() if args.no_plots else args.format)
     print_table(result)
     return 0
 

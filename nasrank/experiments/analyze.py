@@ -237,9 +237,9 @@ def nan_to_none(obj: Any) -> Any:
 
 
 def analyze(scores: str | Path, output: str | Path, space, benchmark=None, dataset: str = "cifar10",
-            by: str = "params", bins: int = 5, plots: bool = True,
-            formats: Sequence[str] = ("png",)) -> dict[str, Any]:
-    """Analyze the scores file ``scores``; write ``OUT/analysis.json`` (and, with ``plots``,
+            by: str = "params", bins: int = 5, formats: Sequence[str] = ("png",)) -> dict[str, Any]:
+    """Analyze the scores file ``scores``; write ``OUT/analysis.json`` (and, in each of ``formats``
+    (none: no figures),
     ``bias_complexity.png``, ``bias_ops.png`` and ``variance.png``); return the result.
 
     ``benchmark`` is a spec for :func:`nasrank.benchmarks.load_benchmark` (or None).
@@ -273,7 +273,7 @@ def analyze(scores: str | Path, output: str | Path, space, benchmark=None, datas
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "analysis.json", nan_to_none(result))
-    if plots:
+    if formats:
         _plot(rankers, out, formats)
     return result
 

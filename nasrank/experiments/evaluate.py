@@ -223,8 +223,9 @@ def evaluate(space, context, config: EvaluateConfig, status: dict[str, Any] | No
         archs = sample_archs(bench, context.dataset, n_sample, seed)
     logs = context.log_dir if context.log_dir is not None or not config.output.logs else out / "logs"
     logged = dataclasses.replace(context, log_dir=logs)
-    store = open_store(config.output.store)
-    built = {spec.label: with_store(build_ranker(spec, space, logged, config.scale), store) for spec in config.rankers}
+    built = {spec.label: build_ranker(spec, space, logged, config.scale) for spec in config.rankers}
+    store = open_store(config.output.store)  # after the rankers: a bad option creates no store
+    built = {label: with_store(r, store) for label, r in built.items()}
 
     truth = np.array([bench.true_accuracy(a, context.dataset) for a in archs], dtype=np.float64)
     arch_strings = [space.to_string(a) for a in archs]

@@ -66,7 +66,7 @@ class ImageDataModule(L.LightningDataModule):
 
     def __init__(self, dataset: str = "cifar10", data_dir: str | Path | None = None, batch_size: int = 256,
                  val_fraction: float = 0.1, train_fraction: float = 1.0, image_size: int | None = None,
-                 augment: bool = True, split_seed: int = 0, eval_batch_size: int | None = None) -> None:
+                 augment: bool = True, split_seed: int = 0) -> None:
         super().__init__()
         self.info = dataset_info(dataset)
         if not 0.0 <= val_fraction < 1.0:
@@ -76,7 +76,7 @@ class ImageDataModule(L.LightningDataModule):
         self.dataset = dataset
         self.data_dir = data_dir
         self.batch_size = batch_size
-        self.eval_batch_size = eval_batch_size or max(batch_size, 512)
+        self.eval_batch_size = max(batch_size, 512)  #: the held-out and test batches (an attribute: set it)
         self.val_fraction = val_fraction
         self.train_fraction = train_fraction
         self.image_size = image_size

@@ -287,7 +287,7 @@ class DartsSpace(SearchSpace):
     # -- networks -----------------------------------------------------------
     def build(self, arch: DartsArch, num_classes: int | None = None, channels: int | None = None,
               layers: int | None = None, auxiliary: bool | None = None, **_: Any) -> nn.Module:
-        return DartsNetwork(arch.normal, arch.reduce, CONCAT, CONCAT, channels=channels or self.channels,
+        return DartsNetwork((arch.normal, arch.reduce), (CONCAT, CONCAT), channels=channels or self.channels,
                             layers=layers or self.layers, num_classes=num_classes or self.num_classes,
                             auxiliary=self.auxiliary if auxiliary is None else auxiliary)
 

@@ -166,17 +166,19 @@ def reduction_layers(layers: int) -> tuple[int, int]:
 class DartsNetwork(nn.Module):
     """DARTS ``NetworkCIFAR``.
 
-    ``forward`` returns the logits only; with ``auxiliary=True`` the auxiliary
+    ``genotype`` is ``(normal, reduce)``: each cell's ``(op, input)`` pairs; ``concat`` the nodes each
+    kind of cell concatenates. ``forward`` returns the logits only; with ``auxiliary=True`` the auxiliary
     head's logits of the last training-mode forward are kept in
     ``aux_logits`` (``None`` otherwise). ``drop_path_prob`` (0 by default)
     enables drop-path in training mode.
     """
 
-    def __init__(self, normal: Sequence[tuple[str, int]], reduce: Sequence[tuple[str, int]],
-                 normal_concat: Sequence[int] = (2, 3, 4, 5), reduce_concat: Sequence[int] = (2, 3, 4, 5),
+    def __init__(self, genotype: tuple[Sequence[tuple[str, int]], Sequence[tuple[str, int]]],
+                 concat: tuple[Sequence[int], Sequence[int]] = ((2, 3, 4, 5), (2, 3, 4, 5)),
                  channels: int = 16, layers: int = 8, num_classes: int = 10, auxiliary: bool = False,
                  stem_multiplier: int = 3, in_channels: int = 3) -> None:
         super().__init__()
+        (normal, reduce), (normal_concat, reduce_concat) = genotype, concat
         self.layers = layers
         self.drop_path_prob = 0.0
         self.aux_logits: torch.Tensor | None = None
