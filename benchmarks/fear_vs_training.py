@@ -66,7 +66,10 @@ def rankers_and_cfg(preset: dict, family: dict[str, int]) -> tuple[list[str], di
     second, thr = preset["second_threshold"]
     items = ["fear", f"{second}=fear", "synflow>fear", *(f"{k}=train" for k in family)]
     cfg = {**{f"fear.{k}": v for k, v in preset["fear"].items()}, f"{second}.threshold": thr,
-           **{f"{k}.epochs": v for k, v in family.items()}, "cascade.keep_fraction": 0.25, "synflow.seeds": 1}
+           **{f"{k}.epochs": v for k, v in family.items()}, "cascade.keep_fraction": 0.25, "synflow.seeds": 1,
+           # every scoring protocol recorded in one run (its passes timed), chosen afterwards on calibration seeds
+           "fear.record_protocols": True, f"{second}.record_protocols": True,
+           **{f"{k}.record_protocols": True for k in family}}
     return items, cfg
 
 
