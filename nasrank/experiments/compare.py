@@ -29,10 +29,9 @@ other rankers build (``build_kwargs`` or ``**build_kwargs``).
 from __future__ import annotations
 
 import dataclasses
-
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import open_store, write_json
