@@ -31,9 +31,10 @@ Check = Callable[[Any, str, str], Any]  #: (value, option name, owner) -> the ch
 
 
 def option(default: Any = None, help: str = "", *, check: Check | None = None,
-           choices: Sequence[Any] | None = None) -> Any:
-    """A dataclass field declaring one option (a mutable default is copied per instance)."""
-    meta = {"help": help, "check": check, "choices": None if choices is None else tuple(choices)}
+           choices: Sequence[Any] | None = None, flag: bool = True) -> Any:
+    """A dataclass field declaring one option (a mutable default is copied per instance); ``flag``:
+    whether a command that turns a declaration into flags (``supernet train``) offers it."""
+    meta = {"help": help, "check": check, "choices": None if choices is None else tuple(choices), "flag": flag}
     if isinstance(default, (dict, list, set)):
         return dataclasses.field(default_factory=lambda d=default: type(d)(d), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)

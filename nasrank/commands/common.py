@@ -123,3 +123,45 @@ def add_threads_arg(p: argparse.ArgumentParser) -> None:
     """``--threads N``: torch CPU threads (default: the cores this process may use, or $OMP_NUM_THREADS)."""
     p.add_argument("--threads", type=int, default=None, metavar="N",
                    help="torch CPU threads (default: $OMP_NUM_THREADS if set, else the cores this process may use)")
+
+
+# -- flags from a declaration -------------------------------------------------------------------
+def add_declared_flags(p: argparse.ArgumentParser, decl: type, required: tuple[str, ...] = ()) -> None:
+    """One flag per option of ``decl`` (see :mod:`nasrank.options`): ``--name`` typed from the declaration,
+    ``--no-name`` for a flag that is on by default; its help and default come from the declaration."""
+    import dataclasses
+
+    for f in dataclasses.fields(decl):
+        if not f.metadata.get("flag", True):
+            continue
+        flag, text = "--" + f.name.replace("_", "-"), f.metadata.get("help") or None
+        default = decl.__dataclass_fields__[f.name].default
+        kind = str(f.type)
+        if kind == "bool":
+            if default:
+                p.add_argument(f"--no-{f.name.replace('_', '-')}", dest=f"no_{f.name}", action="store_true",
+                               help=f"off: {text}" if text else None)
+            else:
+                p.add_argument(flag, action="store_true", help=text)
+            continue
+        typed = {"type": int} if kind.startswith("int") else {"type": float} if kind.startswith("float") else {}
+        if f.name in required:
+            p.add_argument(flag, required=True, help=text, **typed)
+        else:
+            p.add_argument(flag, default=default, help=text, **typed)
+
+
+def declared_values(args: argparse.Namespace, decl: type) -> dict:
+    """The options of ``decl`` that :func:`add_declared_flags` offered, read back from ``args``."""
+    import dataclasses
+
+    out = {}
+    for f in dataclasses.fields(decl):
+        if not f.metadata.get("flag", True):
+            continue
+        if hasattr(args, f"no_{f.name}"):
+            out[f.name] = not getattr(args, f"no_{f.name}")
+        else:
+            out[f.name] = getattr(args, f.name)
+    return out
+
