@@ -255,11 +255,17 @@ class History:
 
     def append(self, arch: str, score: float, seconds: float, device_seconds: float,
                true_acc: float | None = None, ranker: str = "", info: dict[str, Any] | None = None,
-               status: str | None = None) -> HistoryRecord:
+               **fields: Any) -> HistoryRecord:
+        """Append one evaluation (fsynced); ``fields`` are the record's optional ones: ``status``
+        (one of :data:`~nasrank.rankers.outcomes.STATUSES`; default: read from ``info``)."""
+        unknown = sorted(set(fields) - {"status"})
+        if unknown:
+            raise TypeError(f"History.append() got unexpected field(s) {', '.join(unknown)}")
         step = self._holes.pop(0) if self._holes else self._next_step
         self._next_step = max(self._next_step, step + 1)
         rec = HistoryRecord(step, arch, float(score), float(seconds), float(device_seconds),
-                            self.total_seconds + float(seconds), true_acc, ranker, dict(info or {}), status)
+                            self.total_seconds + float(seconds), true_acc, ranker, dict(info or {}),
+                            fields.get("status"))
         self.records.append(rec)
         if self.path is not None:
             with self.path.open("a") as fh:

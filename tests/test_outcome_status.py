@@ -22,9 +22,9 @@ def test_evaluation_status_defaults_to_ok_and_a_nan_score_is_invalid():
 
 def test_history_keeps_the_status_and_infers_it_for_old_lines(tmp_path):
     h = History(tmp_path)
-    h.append("a", -0.5, 1.0, 1.0, None, "fear", {"reached": False}, "not_reached")
-    h.append("b", -1e9, 1.0, 1.0, None, "c", {"filtered": True}, "filtered")
-    h.append("c", 0.9, 1.0, 1.0, None, "fear", {"reached": True}, "ok")
+    h.append("a", -0.5, 1.0, 1.0, None, "fear", {"reached": False}, status="not_reached")
+    h.append("b", -1e9, 1.0, 1.0, None, "c", {"filtered": True}, status="filtered")
+    h.append("c", 0.9, 1.0, 1.0, None, "fear", {"reached": True}, status="ok")
     h.close()
     lines = [json.loads(x) for x in (tmp_path / "history.jsonl").read_text().splitlines()]
     assert [x["status"] for x in lines] == ["not_reached", "filtered", "ok"]
@@ -37,7 +37,7 @@ def test_history_keeps_the_status_and_infers_it_for_old_lines(tmp_path):
 
 
 @pytest.mark.parametrize("score, info, status", [
-    (0.9, {"reached": True}, "ok"), (-0.4, {"reached": False}, "not_reached"),
+    (0.9, {"reached": True}, status="ok"), (-0.4, {"reached": False}, status="not_reached"),
     (-2.0, {"reached": False, "rejected": True}, "rejected"), (-1e9, {"filtered": True, "kept": False}, "filtered"),
     (-0.4, {"second": {"reached": False}}, "not_reached"), (-2.0, {"rejected": True, "second": {}}, "rejected"),
     (float("nan"), {}, "invalid"), (None, {"invalid": "nan"}, "invalid"), (3.0, {}, "ok")])

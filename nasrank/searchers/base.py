@@ -162,7 +162,7 @@ class Searcher:
             except NasrankError:
                 true_acc = None
         rec = self.history.append(self.space.to_string(arch), ev.score, ev.seconds, ev.device_seconds,
-                                  true_acc, self.ranker.name, ev.info, ev.status)
+                                  true_acc, self.ranker.name, ev.info, status=ev.status)
         self._cache[self.space.key(arch)] = rec.score
         if self._on_record:
             self._on_record(rec)
