@@ -37,7 +37,7 @@ def test_history_keeps_the_status_and_infers_it_for_old_lines(tmp_path):
 
 
 @pytest.mark.parametrize("score, info, status", [
-    (0.9, {"reached": True}, status="ok"), (-0.4, {"reached": False}, status="not_reached"),
+    (0.9, {"reached": True}, "ok"), (-0.4, {"reached": False}, "not_reached"),
     (-2.0, {"reached": False, "rejected": True}, "rejected"), (-1e9, {"filtered": True, "kept": False}, "filtered"),
     (-0.4, {"second": {"reached": False}}, "not_reached"), (-2.0, {"rejected": True, "second": {}}, "rejected"),
     (float("nan"), {}, "invalid"), (None, {"invalid": "nan"}, "invalid"), (3.0, {}, "ok")])
