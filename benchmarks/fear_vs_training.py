@@ -45,6 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, SHARED, machine  # noqa: E402
+from nasrank.provenance import result_provenance  # noqa: E402
 
 FAMILY = {"train5": 5, "train10": 10, "train20": 20, "train40": 40}
 SCALES = {
@@ -144,7 +145,10 @@ def main() -> int:
                      args.candidates, n_boot=args.n_boot)
     report.update(benchmark="fear_vs_training_seeds", machine=started, finished=machine()["date"],
                   scale_preset=args.scale, preset=preset, family_epochs=family, candidates=args.candidates,
-                  target=TARGET, command=" ".join(sys.argv), notes=args.note)
+                  target=TARGET, command=" ".join(sys.argv), notes=args.note,
+                  provenance=result_provenance(
+                      seeds=list(args.seeds), sample=f"{args.candidates} random NB201 candidates per seed",
+                      machine_note="the machine of this command (with --analyze: the analysis step, not the training)"))
     res = Path(args.results)
     res.parent.mkdir(parents=True, exist_ok=True)
     tmp = res.with_suffix(".json.tmp")

@@ -38,6 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine  # noqa: E402
+from nasrank.provenance import result_provenance  # noqa: E402
 
 from nasrank.benchmarks import load_benchmark  # noqa: E402
 from nasrank.evaluation.criteria import ranking_criteria, spearman  # noqa: E402
@@ -161,6 +162,8 @@ def update(args) -> int:
     raw = {**result["raw"]["scores"], "params": result["raw"]["params"], "flops": result["raw"]["flops"]}
     for name, sc in raw.items():
         result["table"][name] = {**result["table"][name], **crit(sc, tn)}
+    result["provenance"] = result_provenance(seeds=proto.get("seed_values"),
+                                             sample=f"{len(archs)} cells; update: {args.update_note}")
     out.write_text(json.dumps(result, indent=1, default=float) + "\n")
     plot(result, out.with_suffix(".png"), tn)
     print_table(result)
@@ -353,6 +356,8 @@ def main(argv=None) -> int:
                 "params": base["params"]["scores"][:n], "flops": base["flops"]["scores"][:n],
                 "reasons": {str(archs[j]): rows[j]["_reason"] for j in range(n) if "_reason" in rows[j]}},
         "wall_s_total": time.perf_counter() - t_start,
+        "provenance": result_provenance(seeds=list(range(args.seeds)),
+                                        sample=f"the first {n} cells of the fixed {args.cells}-cell sample"),
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
