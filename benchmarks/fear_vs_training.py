@@ -157,6 +157,9 @@ def main() -> int:
     for png, suffix in (("frontier.png", "_frontier.png"), ("regret_vs_cost.png", "_regret.png")):
         if (folder / "analysis" / png).exists():
             shutil.copy(folder / "analysis" / png, res.with_name(res.stem + suffix))
+            manifest = (folder / "analysis" / png).with_suffix(".figure.json")  # save_figure's manifest
+            if manifest.exists():
+                shutil.copy(manifest, res.with_name(res.stem + suffix.replace(".png", ".figure.json")))
     print(json.dumps(report["headline"], indent=2, default=str))
     return 0
 

@@ -75,31 +75,36 @@ def table_truth(csv: str | Path, arch_strings: list[str]) -> np.ndarray:
 
 
 def plot(result: dict, path: Path, acc: np.ndarray) -> None:
-    """Scatter of each ranker's score rank against the true accuracy (from ``result["raw"]``)."""
+    """Scatter of each ranker's score rank against the true accuracy (from ``result["raw"]``), one panel
+    per ranker with its n (the cells it scored with a finite value); saved with its ``.figure.json``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from scipy.stats import rankdata
 
+    from nasrank.evaluation.figures import save_figure
+
     raw = result["raw"]
     series = {**raw["scores"], "params": raw["params"], "flops": raw["flops"]}
-    fig, axes = plt.subplots(2, 5, figsize=(17, 6.5), sharey=True)
+    fig, axes = plt.subplots(2, 5, figsize=(17, 7.2), sharey=True)
     for ax, (name, s) in zip(axes.ravel(), series.items()):
         s = np.asarray(s, dtype=float)
         ok = np.isfinite(s)
         ax.scatter(rankdata(s[ok]) / ok.sum(), acc[ok], s=6, alpha=0.6)
         d = result["table"][name]
-        ax.set_title(f"{name}: rho={d['spearman']:.3f} tau={d['kendall_tau']:.3f}", fontsize=9)
-        ax.set_xlabel("score rank (fraction)", fontsize=8)
+        ax.set_title(f"{name} (n = {int(ok.sum())})\nSpearman {d['spearman']:.3f}, Kendall {d['kendall_tau']:.3f}",
+                     fontsize=9)
+        ax.set_xlabel("score rank (fraction of the n cells)", fontsize=8)
     axes[0, 0].set_ylabel("CIFAR-10 test acc (%)")
     axes[1, 0].set_ylabel("CIFAR-10 test acc (%)")
-    n = result["protocol"]["cells_scored_by_zero_shot"]
-    fig.suptitle(f"Zero-shot rankers on {n} NB201 cells ({result['protocol']['network']}, "
-                 f"batch {result['protocol']['batch_size']}, {result['protocol']['seeds']} seed(s))", fontsize=10)
+    p = result["protocol"]
+    net = p["network"]
+    fig.suptitle(f"Zero-shot rankers against the 200-epoch test accuracy on {p['cells_scored_by_zero_shot']} NB201 "
+                 f"cells (full-size network C={net['channels']}, N={net['cells_per_stage']}; one batch of "
+                 f"{p['batch_size']} images; {p['seeds']} seed{'s' if p['seeds'] != 1 else ''}).", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def print_table(result: dict) -> None:
