@@ -37,7 +37,11 @@ def write_result(name: str, payload: dict, seeds=None, sample=None) -> Path:
     load, date, ``seeds``, ``sample``; :func:`nasrank.provenance.result_provenance`) and ``payload``."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
-    head = {"machine": machine(), "provenance": result_provenance(seeds=seeds, sample=sample)}
+    payload = dict(payload)
+    prov = result_provenance(seeds=seeds, sample=sample)
+    if "provenance" in payload:  # a re-analysis of an earlier measurement: keep the measurement's too
+        prov["measurement"] = payload.pop("provenance")
+    head = {"machine": machine(), "provenance": prov}
     path.write_text(json.dumps({**head, **payload}, indent=2, default=float) + "\n")
     print(f"wrote {path}")
     return path
