@@ -131,6 +131,8 @@ def provenance(device: str | None = None) -> dict[str, Any]:
         "versions": versions(),
         "git_commit": None if git is None else git["commit"],
         "git_dirty": None if git is None else git["dirty"],
+        "git": None if git is None else {"commit": git["commit"], "tree_modified": git["dirty"]},
+        "machine": machine(),
         "hardware": hw,
         "device": device,
         "device_used": used,
