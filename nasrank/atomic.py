@@ -11,9 +11,11 @@ naming the path.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import IO, Any, Iterator
@@ -47,6 +49,7 @@ def check_writable(path: str | Path, what: str = "output file") -> Path:
     p = Path(path)
     if p.is_dir():
         raise NasrankError(f"{what} {p} is a folder; give a file path")
+    refuse_special(p, what)
     folder = p.parent if str(p.parent) else Path(".")
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -57,6 +60,41 @@ def check_writable(path: str | Path, what: str = "output file") -> Path:
     if not os.access(folder, os.W_OK | os.X_OK) or (p.exists() and not os.access(p, os.W_OK)):
         raise NasrankError(f"cannot write {what} {p}: permission denied")
     return p
+
+
+def refuse_special(path: str | Path, what: str = "output file") -> None:
+    """Raise unless ``path`` is missing or a regular file once links are followed: a device
+    (``/dev/null``), a FIFO or a socket is never replaced or written as if it were a file."""
+    p = Path(path)
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        return  # a new path (or a dangling link, which os.replace swaps for the new file)
+    except OSError as exc:
+        raise NasrankError(f"cannot write {what} {p}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        raise NasrankError(f"{what} {p} is not a regular file (a device, FIFO or socket); give a new path or a file")
+
+
+def open_run_file(path: str | Path, mode: str = "a", what: str = "run file") -> IO:
+    """``path`` opened for appending (``"a"``) or rewriting (``"w"``) in place, as UTF-8 text, never
+    through a symbolic link and never onto a device or FIFO: a planted link is one :class:`NasrankError`."""
+    p = Path(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | (os.O_APPEND if mode == "a" else 0)
+    try:
+        fd = os.open(str(p), flags, 0o666)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or p.is_symlink():
+            raise NasrankError(f"{what} {p} is a symbolic link; nasrank does not write through links in a run "
+                               "folder (remove the link)") from None
+        raise NasrankError(f"cannot write {what} {p}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NasrankError(f"{what} {p} is not a regular file (a device, FIFO or socket); remove it")
+    os.set_blocking(fd, True)
+    if mode == "w":
+        os.ftruncate(fd, 0)
+    return os.fdopen(fd, "a" if mode == "a" else "w", encoding="utf-8", newline="" if mode == "w" else None)
 
 
 def output_folder(path: str | Path, holds: str) -> Path:
