@@ -79,10 +79,12 @@ def _decoded(value: str) -> list[str]:
         if value.strip()[:1] in ("[", "{"):
             import yaml
 
+            from nasrank.safe_yaml import load_yaml
+
             try:
-                out += _strings(yaml.safe_load(value))
-            except (yaml.YAMLError, RecursionError):
-                pass
+                out += _strings(load_yaml(value, "a run option"))
+            except (yaml.YAMLError, RecursionError, NasrankError):
+                out.append(value.strip("[]{} "))  # not decodable: judged on its text
     return out
 
 

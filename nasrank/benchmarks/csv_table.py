@@ -46,6 +46,14 @@ def _finite(text: str | None, column: str) -> float:
     return v
 
 
+def _accuracy(text: str | None, column: str) -> float:
+    """An accuracy cell: a percentage in [0, 100] (a table of fractions in [0, 1] passes too)."""
+    v = _finite(text, column)
+    if not 0.0 <= v <= 100.0:
+        raise ValueError(f"{column} {text!r} is not an accuracy (a percentage in [0, 100], or a fraction in [0, 1])")
+    return v
+
+
 def _seconds(row: dict, secs: dict[int, str]) -> dict[int, float]:
     out = {}
     for e, c in secs.items():
@@ -91,8 +99,8 @@ def _read(path: Path, space: SearchSpace, dataset: str) -> Benchmark:
         for line, row in enumerate(reader, start=2):
             try:
                 arch = space.arch_from_row(row)
-                acc = _finite(row[acc_col], f"accuracy ({acc_col})")
-                metrics = {k: _finite(row[c], c) for k, c in metric_cols.items() if row.get(c) not in (None, "")}
+                acc = _accuracy(row[acc_col], f"accuracy ({acc_col})")
+                metrics = {k: _accuracy(row[c], c) for k, c in metric_cols.items() if row.get(c) not in (None, "")}
                 seconds = _seconds(row, secs)
                 ds = row.get("dataset") or dataset
                 key = (ds, space.key(arch))

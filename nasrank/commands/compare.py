@@ -112,8 +112,9 @@ def run_sweep(args: argparse.Namespace, rankers: list[str]) -> int:
 
     seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed]
     family = family_labels(args.frontier, rankers) if args.frontier is not None else None
-    if args.n_boot is None or args.n_boot < 1:
-        raise NasrankError(f"--n-boot must be a positive integer, got {args.n_boot}")
+    from nasrank.limits import MAX_BOOT, count
+
+    count(args.n_boot, "--n-boot", MAX_BOOT)
     space = space_from_args(args)
     context = context_from_args(args, space)
     scale = {k: getattr(args, k, None) for k in SCALE_OPTIONS}

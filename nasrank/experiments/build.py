@@ -50,8 +50,10 @@ def _value(raw: str, where: str) -> Any:
     if raw.strip()[:1] in ("[", "{"):
         import yaml
 
+        from nasrank.safe_yaml import load_yaml
+
         try:
-            return yaml.safe_load(raw)
+            return load_yaml(raw, where)
         except yaml.YAMLError:
             raise NasrankError(f"{where}: {raw!r} is neither JSON nor YAML") from None
     return raw

@@ -198,8 +198,9 @@ def check_output_folder(output: str | Path) -> Path:
 def check_selection(sample: int | str | None, archs_file: str | Path | None, repeats: int) -> int | None:
     """Check what to evaluate (exactly one of ``sample``/``archs_file``) and ``repeats``; the sample size
     (None: every architecture, or the file's)."""
-    if not isinstance(repeats, int) or repeats < 1:
-        raise NasrankError(f"--repeats must be a positive integer, got {repeats!r}")
+    from nasrank.limits import MAX_REPEATS, count
+
+    count(repeats, "--repeats", MAX_REPEATS)
     if archs_file is not None and sample is not None:
         raise NasrankError("give either --sample N|all or --archs FILE, not both")
     if archs_file is None and sample is None:

@@ -27,17 +27,23 @@ _SEEDS = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 
 def parse_seeds(text: str) -> list[int]:
     """``"0-4"`` -> ``[0, 1, 2, 3, 4]``; ``"0,3,7"``; ``"0-2,5"``. Anything else is one clear error."""
+    from nasrank.limits import MAX_SEEDS, quote
+
     seeds: list[int] = []
-    for part in str(text).split(","):
+    for part in str(text)[:10_000].split(","):
         m = _SEEDS.match(part)
         if not m:
-            raise NasrankError(f"--seeds {text!r} does not parse: expected a list like 0-4 or 0,3,7 "
+            raise NasrankError(f"--seeds {quote(text)} does not parse: expected a list like 0-4 or 0,3,7 "
                                "(non-negative integers, ranges A-B with A <= B)")
         lo, hi = int(m.group(1)), int(m.group(2) if m.group(2) is not None else m.group(1))
         if hi < lo:
             raise NasrankError(f"--seeds {text!r}: the range {lo}-{hi} runs backwards")
+        if len(seeds) + hi - lo + 1 > MAX_SEEDS:
+            raise NasrankError(f"--seeds {quote(text)} names more than {MAX_SEEDS:,} seeds (each is a whole "
+                               "compare); give fewer")
         seeds.extend(range(lo, hi + 1))
-    dup = sorted({s for s in seeds if seeds.count(s) > 1})
+    seen: set[int] = set()
+    dup = sorted({s for s in seeds if s in seen or seen.add(s)})
     if dup:
         raise NasrankError(f"--seeds {text!r} names seed(s) {', '.join(map(str, dup))} twice")
     return seeds

@@ -1,0 +1,37 @@
+"""The bounds on sizes and counts read from the user, in one place (the README's "Trust and safety"
+quotes them). Each guards memory or time that would otherwise grow with one typed number or one
+line of a file, so that a typo or a hostile input is one clear error, not an OOM kill.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from nasrank.errors import NasrankError
+
+#: compare --seeds: seeds in one sweep (each is a whole compare)
+MAX_SEEDS = 10_000
+#: evaluate --repeats: scores per architecture and ranker
+MAX_REPEATS = 10_000
+#: compare --n-boot: bootstrap replicates
+MAX_BOOT = 1_000_000
+#: --workers: parallel evaluations
+MAX_WORKERS = 4_096
+#: --config FILE.yaml: bytes, and composed YAML nodes (aliases are refused outright)
+MAX_CONFIG_BYTES = 1_000_000
+#: one line of a CSV table or an --archs file, in characters
+MAX_LINE_CHARS = 1_000_000
+#: how much of an offending value an error message quotes
+QUOTE_CHARS = 120
+
+
+def count(value: Any, flag: str, maximum: int, minimum: int = 1) -> int:
+    """``value`` as an int in ``[minimum, maximum]``, else one :class:`NasrankError` naming ``flag``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise NasrankError(f"{flag} must be an integer from {minimum} to {maximum:,}, got {quote(value)}")
+    return value
+
+
+def quote(value: Any) -> str:
+    """``repr(value)`` cut to :data:`QUOTE_CHARS` characters (an error never prints a megabyte)."""
+    text = repr(value)
+    return text if len(text) <= QUOTE_CHARS else f"{text[:QUOTE_CHARS]}... ({len(text):,} characters)"
