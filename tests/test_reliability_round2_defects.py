@@ -3,6 +3,7 @@ files a run writes (so it holds across the configuration redesign)."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import resource
 import shutil
@@ -183,10 +184,10 @@ def test_d8_overwrite_replaces_an_earlier_seed_sweep(tmp_path, nb201_csv, capsys
     assert main(base) == 0
     assert main(base) == 2  # without --overwrite: refused
     assert "--overwrite" in capsys.readouterr().err
-    (out / "seed0" / "marker").write_text("old")
+    (out / "seed0" / "compare.json").write_text("{}")  # marks the old sweep's file
     assert main([*base, "--overwrite"]) == 0
-    assert not (out / "seed0" / "marker").exists()
-    assert (out / "compare.json").is_file() and (out / "seed1").is_dir()
+    assert json.loads((out / "seed0" / "compare.json").read_text())["candidates"] == 4
+    assert json.loads((out / "compare.json").read_text())["seeds"] == [0, 1] and (out / "seed1").is_dir()
     (out / "mine.txt").write_text("not nasrank's")
     capsys.readouterr()
     assert main([*base, "--overwrite"]) == 2  # a file compare did not write is never deleted

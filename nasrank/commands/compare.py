@@ -128,7 +128,7 @@ def run_sweep(args: argparse.Namespace, rankers: list[str]) -> int:
                                baseline=args.baseline, resume=args.resume, n_boot=args.n_boot, progress=progress,
                                searcher=args.searcher, searcher_cfg=parse_cfg(args.searcher_cfg, "--searcher-cfg"),
                                ranker_cfg_pairs=parse_cfg(args.ranker_cfg, "--ranker-cfg"), scale=scale,
-                               store=make_store(args), **executor_kwargs(args))
+                               store=make_store(args), overwrite=args.overwrite, **executor_kwargs(args))
     finally:
         if progress is not None:
             progress.stop()

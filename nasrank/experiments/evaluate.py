@@ -195,6 +195,40 @@ def check_output_folder(output: str | Path) -> Path:
     return out
 
 
+#: what an evaluate writes into its output folder (config.yaml only if an evaluate wrote it)
+OWN_FILES = tuple(["scores.csv", "scores.partial.csv", "report.json", "criteria.csv", "config.yaml", "logs",
+                   ".nasrank.lock"] + [f"{stem}.{ext}" for stem in ("scatter", "criteria")
+                                       for ext in ("png", "pdf", "svg", "figure.json")])
+
+
+def _refuse_foreign(out: Path) -> None:
+    """Raise if ``out`` holds anything an earlier ``nasrank evaluate`` did not write (an evaluate
+    replaces only its own files)."""
+    if not out.is_dir():
+        return
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in OWN_FILES)
+    cfg = out / "config.yaml"
+    if cfg.is_file() and not cfg.is_symlink():
+        with cfg.open("rb") as fh:
+            if not fh.readline(200).startswith(b"# nasrank evaluate"):
+                foreign.append("config.yaml (of another command)")
+    if foreign:
+        raise NasrankError(f"--output {out} holds files nasrank evaluate did not write "
+                           f"({', '.join(foreign[:5])}); give an empty folder or an earlier evaluate's")
+
+
+def claim_output(output: str | Path):
+    """``(folder, lock)``: ``output`` locked for this process (the run-folder lock ``search`` and
+    ``compare`` take), after checking it is empty or holds only an earlier evaluate's files."""
+    from nasrank.run_lock import lock_run_folder
+
+    out = Path(output)
+    _refuse_foreign(out)  # before the lock: a foreign folder is left untouched
+    lock = lock_run_folder(check_output_folder(out))
+    _refuse_foreign(out)  # and under it
+    return out, lock
+
+
 def check_selection(sample: int | str | None, archs_file: str | Path | None, repeats: int) -> int | None:
     """Check what to evaluate (exactly one of ``sample``/``archs_file``) and ``repeats``; the sample size
     (None: every architecture, or the file's)."""
@@ -244,7 +278,8 @@ def evaluate(space, context, rankers: list[str], output: str | Path, *, sample: 
 
         raise NasrankError(f"nasrank evaluate needs true accuracies: give --benchmark {SPEC_HELP}")
     seed = context.seed if seed is None else seed
-    out = check_output_folder(output)
+    out, _lock = claim_output(output)  # held until this function returns
+    check_output_folder(out)
     cfgs = ranker_cfgs or {}
     if archs_file is not None:
         archs = read_archs_file(archs_file, space, bench, context.dataset)
