@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
+import glob
 import json
 import math
 import os
@@ -110,6 +112,27 @@ def output_folder(path: str | Path, holds: str) -> Path:
     return d
 
 
+def remove_stale_temporaries(path: Path) -> int:
+    """Delete the temporaries of ``path`` that a killed writer left (``.NAME.*.tmp`` that no process
+    holds locked); a writer still at work keeps its own. Returns how many were removed."""
+    n = 0
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        try:
+            fd = os.open(str(tmp), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue  # gone, or a link: not ours to delete
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                tmp.unlink()
+                n += 1
+        except OSError:
+            pass  # locked: its writer is alive
+        finally:
+            os.close(fd)
+    return n
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "w", newline: str | None = None,
                  what: str = "file") -> Iterator[IO]:
@@ -117,18 +140,20 @@ def atomic_write(path: str | Path, mode: str = "w", newline: str | None = None,
     finishes; on an error (or a kill) the old file is untouched and no temporary file is left."""
     p = check_writable(path, what)
     binary = "b" in mode
+    remove_stale_temporaries(p)
     try:
         fd, tmp = tempfile.mkstemp(dir=str(p.parent), prefix=f".{p.name}.", suffix=".tmp")
     except OSError as exc:
         raise NasrankError(f"cannot write {what} {p}: {exc.strerror or exc}") from None
     try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held while writing: a temporary nobody holds is a killed writer's
         os.fchmod(fd, 0o666 & ~_umask())  # as open() would create it (mkstemp makes 0600)
         with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8",
                                                                             "newline": newline})) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, p)
+            os.replace(tmp, p)  # still open and locked, so no cleaner takes it for a killed writer's
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -4,7 +4,7 @@ line of a file, so that a typo or a hostile input is one clear error, not an OOM
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any, Iterator
 
 from nasrank.errors import NasrankError
 
@@ -35,3 +35,23 @@ def quote(value: Any) -> str:
     """``repr(value)`` cut to :data:`QUOTE_CHARS` characters (an error never prints a megabyte)."""
     text = repr(value)
     return text if len(text) <= QUOTE_CHARS else f"{text[:QUOTE_CHARS]}... ({len(text):,} characters)"
+
+
+def short(text: object) -> str:
+    """``str(text)`` cut to :data:`QUOTE_CHARS` characters, saying how long it was."""
+    s = str(text)
+    return s if len(s) <= QUOTE_CHARS else f"{s[:QUOTE_CHARS]}... ({len(s):,} characters)"
+
+
+def bounded_lines(fh: IO[str], what: str) -> Iterator[str]:
+    """The lines of the text file ``fh`` (newline kept), none over :data:`MAX_LINE_CHARS`: a longer
+    one is one :class:`NasrankError` naming ``what`` and the line, raised before it is read whole."""
+    n = 0
+    while True:
+        line = fh.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        n += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise NasrankError(f"{what}, line {n} is over {MAX_LINE_CHARS:,} characters; is it the right file?")
+        yield line

@@ -87,8 +87,11 @@ def sample_archs(bench, dataset: str, n: int | None, seed: int) -> list:
 def read_archs_file(path: str | Path, space, bench, dataset: str) -> list:
     """Architectures listed in ``path``; each must parse and be in the benchmark (errors name the line)."""
     path = existing_file(path, "--archs file", f"--archs {path} is a folder; give a file with one architecture per line")
+    from nasrank.limits import bounded_lines, short
+
     try:
-        text_lines = path.read_text(encoding="utf-8").splitlines()
+        with path.open(encoding="utf-8-sig") as fh:  # a byte-order mark is not part of the first line
+            text_lines = list(bounded_lines(fh, f"--archs {path}"))
     except UnicodeDecodeError as exc:
         raise NasrankError(f"--archs {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     archs, seen = [], set()
@@ -99,9 +102,9 @@ def read_archs_file(path: str | Path, space, bench, dataset: str) -> list:
         try:
             arch = space.from_string(text)
         except (NasrankError, ValueError) as exc:
-            raise NasrankError(f"--archs {path}, line {line_no}: {exc}") from None
+            raise NasrankError(f"--archs {path}, line {line_no}: {short(exc)}") from None
         if bench.true_accuracy(arch, dataset) is None:
-            raise NasrankError(f"--archs {path}, line {line_no}: {text} is not in the benchmark "
+            raise NasrankError(f"--archs {path}, line {line_no}: {short(text)} is not in the benchmark "
                                f"{bench.source} for {dataset}")
         key = space.key(arch)
         if key not in seen:  # a repeated line would count twice in the criteria

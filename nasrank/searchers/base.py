@@ -83,11 +83,21 @@ class Searcher:
         self.history = history if history is not None else History()
         self._on_record = on_record
         self._duplicates = 0
+        self.stopped_early: str | None = None
         try:
             self.search()
         except BudgetSpent:
             pass
         return self.history
+
+    def note_stopped_early(self) -> None:
+        """Record (in :attr:`stopped_early`) that the search ended before its budget: it proposed
+        :attr:`max_duplicate_proposals` known architectures in a row."""
+        asked = self.budget.queries if self.budget is not None else None
+        self.stopped_early = (f"stopped after {self.n_queries:,} evaluations"
+                              f"{f' of the {asked:,} asked' if asked is not None else ''}: the searcher proposed "
+                              f"{self.max_duplicate_proposals:,} already-evaluated architectures in a row (the "
+                              "space is used up, or the search has converged)")
 
     def search(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -134,6 +144,7 @@ class Searcher:
         if not fresh:
             self._duplicates += 1
             if self._duplicates > self.max_duplicate_proposals:
+                self.note_stopped_early()
                 raise BudgetSpent  # the searcher keeps proposing known architectures
         while todo:
             self._check_budget()
