@@ -10,10 +10,14 @@ from nasrank.errors import NasrankError
 
 #: compare --seeds: seeds in one sweep (each is a whole compare)
 MAX_SEEDS = 10_000
+#: --seed / --seeds values: what numpy and the result store's INTEGER column both hold
+MAX_SEED = 2 ** 63 - 1
 #: evaluate --repeats: scores per architecture and ranker
 MAX_REPEATS = 10_000
 #: compare --n-boot: bootstrap replicates
 MAX_BOOT = 1_000_000
+#: --budget-queries / compare --candidates: evaluations of one search (a ceiling, never preallocated)
+MAX_QUERIES = 100_000_000
 #: --workers: parallel evaluations
 MAX_WORKERS = 4_096
 #: --config FILE.yaml: bytes, and composed YAML nodes (aliases are refused outright)

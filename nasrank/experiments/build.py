@@ -139,6 +139,9 @@ def make_context(space, benchmark: str | None = None, dataset: str = "cifar10", 
 
     check_device(device)
     seed = validate.integer(seed, "seed", "the run (--seed)", minimum=0)  # numpy refuses negative seeds
+    from nasrank.limits import MAX_SEED, count
+
+    count(seed, "--seed", MAX_SEED, minimum=0)  # the result store keeps it as a 64-bit integer
     bench = load_benchmark(benchmark, space)
     return RunContext(benchmark=bench, dataset=dataset, data_dir=data_dir, device=device, seed=seed,
                       progress=progress)

@@ -27,7 +27,7 @@ _SEEDS = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 
 def parse_seeds(text: str) -> list[int]:
     """``"0-4"`` -> ``[0, 1, 2, 3, 4]``; ``"0,3,7"``; ``"0-2,5"``. Anything else is one clear error."""
-    from nasrank.limits import MAX_SEEDS, quote
+    from nasrank.limits import MAX_SEED, MAX_SEEDS, quote
 
     seeds: list[int] = []
     for part in str(text)[:10_000].split(","):
@@ -36,6 +36,8 @@ def parse_seeds(text: str) -> list[int]:
             raise NasrankError(f"--seeds {quote(text)} does not parse: expected a list like 0-4 or 0,3,7 "
                                "(non-negative integers, ranges A-B with A <= B)")
         lo, hi = int(m.group(1)), int(m.group(2) if m.group(2) is not None else m.group(1))
+        if hi > MAX_SEED:
+            raise NasrankError(f"--seeds {quote(text)}: seed {quote(hi)} is over {MAX_SEED:,}")
         if hi < lo:
             raise NasrankError(f"--seeds {text!r}: the range {lo}-{hi} runs backwards")
         if len(seeds) + hi - lo + 1 > MAX_SEEDS:

@@ -25,8 +25,12 @@ class Budget:
     def __post_init__(self) -> None:
         if self.queries is None and self.seconds is None:
             raise NasrankError("empty budget: give --budget-queries N or --budget-seconds S")
-        if self.queries is not None and (not isinstance(self.queries, (int, np.integer)) or self.queries <= 0):
-            raise NasrankError(f"budget of queries must be a positive integer, got {self.queries!r}")
+        from nasrank.limits import MAX_QUERIES
+
+        if self.queries is not None and (not isinstance(self.queries, (int, np.integer)) or
+                                         not 0 < self.queries <= MAX_QUERIES):
+            raise NasrankError(f"budget of queries (--budget-queries, --candidates) must be an integer from 1 to "
+                               f"{MAX_QUERIES:,}, got {str(self.queries)[:40]}")
         if self.seconds is not None and not (isinstance(self.seconds, (int, float)) and self.seconds > 0 and math.isfinite(self.seconds)):
             raise NasrankError(f"budget of seconds must be a positive number, got {self.seconds!r}")
 
