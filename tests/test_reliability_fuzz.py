@@ -326,7 +326,8 @@ def test_fuzz_quoted_import_paths_in_a_foreign_run(tmp_path, nb201_csv, monkeypa
     (tmp_path / "fuzzpayload24.py").write_text(f"open({str(marker)!r}, 'w').close()\n"
                                                "from nasrank.rankers.base import Ranker\nclass Evil(Ranker):\n"
                                                "    pass\n")
-    base = json.loads((run / "config.json").read_text()) if (run / "config.json").is_file() else {}
+    cfg_file = _run_config_file(run)
+    pristine = cfg_file.read_bytes()
     rng = random.Random(f"{SEED}-import-paths")
     n = 0
     for enc in _encodings("fuzzpayload24:Evil", rng):
@@ -334,7 +335,8 @@ def test_fuzz_quoted_import_paths_in_a_foreign_run(tmp_path, nb201_csv, monkeypa
                            ("space_cfg", [f"weights={enc}"]), ("searcher_cfg", [f"x=1,y={enc}"]),
                            ("ranker", enc)]:
             changes = {key: value, "ranker": "cascade"} if key == "ranker_cfg" else {key: value}
-            cfg = _set_options(run, **{**{k: base[k] for k in ("ranker", "ranker_cfg") if k in base}, **changes})
+            cfg_file.write_bytes(pristine)  # each case on its own, from the run as it was made
+            cfg = _set_options(run, **changes)
             os.chown(cfg, 12345, 12345)
             err = io.StringIO()
             with redirect_stdout(io.StringIO()), redirect_stderr(err):
