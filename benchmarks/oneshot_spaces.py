@@ -12,7 +12,7 @@ train / 508 held-out, 16x16 images), batch 128, SGD lr 0.05 cosine over the run,
 ``nb101/nb101_cifar10_500.csv`` (108 epochs) and ``nb301/nb301_cifar10_725.csv``; cells in the fixed
 order ``np.random.default_rng(0).permutation(N)`` (a prefix is a uniform random subset).
 
-    python benchmarks/oneshot_spaces.py train --space nb101 --sampling deiso --seed 0
+    python benchmarks/oneshot_spaces.py train --run nb101-deiso-s0-e100
     python benchmarks/oneshot_spaces.py score --runs nb101-deiso-s0 --n-cells 500 --n-cells-intermediate 150
     python benchmarks/oneshot_spaces.py summarize
     python benchmarks/oneshot_spaces.py export --run nb101-deiso-s0
@@ -47,8 +47,8 @@ from nasrank.registry import SPACES  # noqa: E402
 OUTPUT = RESULTS / "oneshot_spaces.json"
 DATA = SHARED / "cifar10"
 WORK = Path(os.environ.get("ONESHOT_SPACES_WORK", "/tmp/os26"))
-SCALE = {"nb101": {"channels": 10, "cells_per_stage": 1, "epochs": 30, "save_epochs": (5, 10, 20)},
-         "darts": {"channels": 4, "cells_per_stage": 1, "epochs": 20, "save_epochs": (5, 10)}}
+SCALE = {"nb101": {"channels": 10, "cells_per_stage": 1, "epochs": 30},
+         "darts": {"channels": 4, "cells_per_stage": 1, "epochs": 20}}
 COMMON = {"image_size": 16, "batch_size": 128, "lr": 0.05}
 TRUTH = {"nb101": SHARED / "nb101" / "nb101_cifar10_500.csv", "darts": SHARED / "nb301" / "nb301_cifar10_725.csv"}
 PROTOCOL = {"val_images": None, "batch_size": 254, "bn_recalibrate_batches": 2}  # recal508, the ranker's default
@@ -98,32 +98,43 @@ def ckpt_path(run: str, epoch: int | None = None) -> Path:
     return WORK / "ckpts" / (f"{run}.ckpt" if epoch is None else f"{run}-ep{epoch}.ckpt")
 
 
-def train_command(space: str, sampling: str, seed: int) -> list[str]:
+SAVE_EPOCHS = {20: (5, 10), 30: (5, 10, 20), 60: (10, 20, 40), 100: (10, 25, 50, 75)}
+
+
+def run_spec(run: str) -> tuple[str, str, int, int]:
+    """``nb101-deiso-s0-e100`` -> ``(space, sampling, seed, epochs)`` (no ``-eE``: the space's SCALE epochs)."""
+    parts = run.split("-")
+    epochs = int(parts[3][1:]) if len(parts) > 3 else SCALE[parts[0]]["epochs"]
+    return parts[0], parts[1], int(parts[2][1:]), epochs
+
+
+def train_command(run: str) -> list[str]:
     """The CLI arguments of one run (``nasrank supernet train ...``)."""
+    space, sampling, seed, epochs = run_spec(run)
     sc = SCALE[space]
     return ["supernet", "train", "--space", space, "--sampling", sampling, "--seed", str(seed),
             "--channels", str(sc["channels"]), "--cells-per-stage", str(sc["cells_per_stage"]),
             "--image-size", str(COMMON["image_size"]), "--batch-size", str(COMMON["batch_size"]),
-            "--lr", str(COMMON["lr"]), "--epochs", str(sc["epochs"]),
-            "--save-epochs", ",".join(map(str, sc["save_epochs"])), "--data-dir", str(DATA), "--device", "cpu",
-            "--threads", "1", "--quiet", "--no-logs", "--output", str(ckpt_path(f"{space}-{sampling}-s{seed}"))]
+            "--lr", str(COMMON["lr"]), "--epochs", str(epochs),
+            "--save-epochs", ",".join(map(str, SAVE_EPOCHS[epochs])), "--data-dir", str(DATA), "--device", "cpu",
+            "--threads", "1", "--quiet", "--no-logs", "--output", str(ckpt_path(run))]
+
+
+def _shown(argv: list[str]) -> str:
+    return "nasrank " + " ".join(argv).replace(str(DATA), "SHARED/cifar10").replace(str(WORK), "WORK")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """Train one run; its CPU seconds and command go to ``WORK/train-<run>.json`` (merged by ``score``)."""
     from nasrank.cli import main as cli
 
     torch.set_num_threads(1)
-    argv = train_command(args.space, args.sampling, args.seed)
+    argv = train_command(args.run)
     ckpt_path("x").parent.mkdir(parents=True, exist_ok=True)
     c0, t0 = cpu_seconds(), time.perf_counter()
     rc = cli(argv)
-    res = _read(Path(args.output))
-    run = f"{args.space}-{args.sampling}-s{args.seed}"
-    res.setdefault("runs", {}).setdefault(run, {}).update({
-        "space": args.space, "sampling": args.sampling, "seed": args.seed, "epochs": SCALE[args.space]["epochs"],
-        "command": "nasrank " + " ".join(argv).replace(str(DATA), "SHARED/cifar10").replace(str(WORK), "WORK"),
-        "train_cpu_seconds": cpu_seconds() - c0, "train_wall_seconds": time.perf_counter() - t0})
-    _write(Path(args.output), res)
+    _write(WORK / f"train-{args.run}.json", {"command": _shown(argv), "train_cpu_seconds": cpu_seconds() - c0,
+                                             "train_wall_seconds": time.perf_counter() - t0})
     return rc
 
 
@@ -145,11 +156,13 @@ def cmd_score(args: argparse.Namespace) -> int:
     (WORK / "scores").mkdir(parents=True, exist_ok=True)
     for run in args.runs.split(","):
         rec = res.setdefault("runs", {}).setdefault(run, {})
-        space_name = run.split("-")[0]
+        space_name, sampling, seed, final = run_spec(run)
+        rec.update({"space": space_name, "sampling": sampling, "seed": seed, "epochs": final,
+                    "command": _shown(train_command(run))})
+        rec.update(_read(WORK / f"train-{run}.json"))
         space, archs, truth, params = load_truth(space_name)
         keys = [space.canonical_key(a) for a in archs]
-        final = SCALE[space_name]["epochs"]
-        for e in [*SCALE[space_name]["save_epochs"], final]:
+        for e in [*SAVE_EPOCHS[final], final]:
             n = args.n_cells if e == final else args.n_cells_intermediate
             n = min(n, len(archs))
             point = rec.setdefault("checkpoints", {}).setdefault(str(e), {})
@@ -206,9 +219,7 @@ def main() -> int:
     ap.add_argument("--output", default=str(OUTPUT))
     sub = ap.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("train", help="train one supernet with the CLI at the benchmark's scale")
-    t.add_argument("--space", required=True, choices=sorted(SCALE))
-    t.add_argument("--sampling", default="uniform")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--run", required=True, help="SPACE-SAMPLING-sSEED[-eEPOCHS], e.g. nb101-deiso-s0-e100")
     t.set_defaults(func=cmd_train)
     s = sub.add_parser("score", help="score a run's checkpoints on the truth table's cells")
     s.add_argument("--runs", required=True, help="e.g. nb101-deiso-s0,darts-uniform-s0")

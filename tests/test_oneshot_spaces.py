@@ -134,8 +134,11 @@ def test_cli_trains_and_evaluate_scores_the_truth_table(space, tmp_path, cifar10
                "oneshot.batch_size=64", "--sample", "6", "--data-dir", str(cifar10_dir), "--device", "cpu",
                "--output", str(out), "--quiet", "--no-plots"])
     assert rc == 0
-    rows = (out / "scores.csv").read_text().splitlines()
-    assert len(rows) == 7 and all(float(r.split(",")[3]) < 0 for r in rows[1:])  # negative loss, finite
+    import csv
+
+    rows = list(csv.DictReader((out / "scores.csv").open()))
+    assert len(rows) == 6 and all(-20 < float(r["score"]) < 0 for r in rows)  # negative loss, finite
+    assert all(r["ranker"] == "oneshot" and r["true_acc"] for r in rows)
     other = "darts" if space == "nb101" else "nb101"
     other_table = shared("nb301", "nb301_cifar10_725.csv") if space == "nb101" else shared("nb101", "nb101_cifar10_500.csv")
     assert main(["evaluate", "--space", other, "--benchmark", f"csv:{other_table}", "--rankers", "oneshot",
