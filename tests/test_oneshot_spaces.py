@@ -46,6 +46,34 @@ def test_nb101_supernet_runs_every_kind_of_cell_and_only_trains_its_path():
     assert cell.conv3[2].conv.weight.grad is None  # slot 3 is not in a 4-node cell
 
 
+def test_nb101_sub_network_is_the_benchmark_network_with_sliced_weights():
+    """A sampled path computes exactly ``Nb101Network`` whose convs are slices of the shared weights."""
+    from nasrank.spaces.nb101_ops import Nb101Network
+    from nasrank.spaces.nb101_supernet import SLOTS
+
+    torch.manual_seed(0)
+    net = Nb101Space().supernet().build(6, 1, 10)
+    for arch in [DIAMOND_A, *Nb101Space().sample_many(5, np.random.default_rng(3))]:
+        m, ops = arch._pruned
+        ref = Nb101Network(m, ops, stem_channels=6, num_stacks=3, cells_per_stack=1)
+        ref.stem.load_state_dict(net.stem.state_dict())
+        ref.classifier.load_state_dict(net.classifier.state_dict())
+        n = len(ops)
+        with torch.no_grad():
+            for cell, sup in zip(ref.cells, [c for c in net.layers if hasattr(c, "proj")]):
+                for t in range(1, n):
+                    c = cell.channels[t]
+                    if m[0, t]:
+                        proj = sup.proj[SLOTS if t == n - 1 else t - 1].conv.weight
+                        cell.input_ops[t].conv.weight.copy_(proj[:c])
+                    if t < n - 1 and ops[t] != "maxpool3x3":
+                        shared = (sup.conv3 if ops[t] == "conv3x3-bn-relu" else sup.conv1)[t - 1].conv.weight
+                        cell.vertex_ops[t].conv.weight.copy_(shared[:c, :c])
+        ref.train()
+        net.train()
+        assert torch.allclose(ref(X), net(X, arch), atol=1e-5), str(arch)
+
+
 def test_nb101_canonical_form_merges_isomorphic_numberings_only():
     assert canonical_form(DIAMOND_A) == canonical_form(DIAMOND_B) and DIAMOND_A.hash == DIAMOND_B.hash
     assert canonical_form(CHAIN) != canonical_form(DIAMOND_A)
