@@ -162,14 +162,18 @@ def cmd_score(args: argparse.Namespace) -> int:
         rec.update(_read(WORK / f"train-{run}.json"))
         space, archs, truth, params = load_truth(space_name)
         keys = [space.canonical_key(a) for a in archs]
-        for e in [*SAVE_EPOCHS[final], final]:
+        wanted = [int(v) for v in args.epochs.split(",")] if args.epochs else [*SAVE_EPOCHS[final], final]
+        for e in [v for v in [*SAVE_EPOCHS[final], final] if v in wanted]:
             n = args.n_cells if e == final else args.n_cells_intermediate
             n = min(n, len(archs))
             point = rec.setdefault("checkpoints", {}).setdefault(str(e), {})
             if point.get("n_cells", 0) >= n:
                 continue
+            path = ckpt_path(run, None if e == final else e)
+            while not path.is_file():  # the run may still be training
+                time.sleep(10)
             c0, t0 = cpu_seconds(), time.perf_counter()
-            counts = score_one(space, ckpt_path(run, None if e == final else e), archs[:n])
+            counts = score_one(space, path, archs[:n])
             np.savez_compressed(WORK / "scores" / f"{run}-ep{e}.npz", counts=counts)
             scores = scores_from_batches(counts, METRICS)
             point.update({"epochs": e, "n_cells": n, "scoring_cpu_seconds": cpu_seconds() - c0,
@@ -187,6 +191,11 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     from benchmarks.oneshot_spaces_summary import summarize
 
     res = _read(Path(args.output))
+    for extra in args.merge:  # runs scored into another file (in parallel, to avoid two writers of one JSON)
+        other = _read(Path(extra))
+        res.setdefault("runs", {}).update(other.get("runs", {}))
+        res.setdefault("machines", []).extend(other.get("machines", []))
+        res.setdefault("scale", other.get("scale"))
     summarize(res, WORK, Path(args.output).parent, args.note)
     _write(Path(args.output), res)
     print(json.dumps(res.get("findings"), indent=1))
@@ -200,7 +209,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     space_name = args.run.split("-")[0]
     dst = RESULTS / f"oneshot_{space_name}_supernet.pt"
-    record = export_supernet(ckpt_path(args.run), dst)
+    record = export_supernet(ckpt_path(args.run, args.epoch), dst, packed=space_name == "darts")
     space, archs, _, _ = load_truth(space_name)
     ranker = OneShotRanker(space, RunContext(data_dir=str(DATA), device="cpu", seed=0), supernet=str(dst))
     record["check_scores"] = {"ranker_cfg": {}, "archs": [space.to_string(a) for a in archs[:5]],
@@ -225,12 +234,16 @@ def main() -> int:
     s.add_argument("--runs", required=True, help="e.g. nb101-deiso-s0,darts-uniform-s0")
     s.add_argument("--n-cells", type=int, default=10_000, help="cells for the final checkpoint (default: all)")
     s.add_argument("--n-cells-intermediate", type=int, default=150)
+    s.add_argument("--epochs", default=None, metavar="E1,E2", help="only these checkpoints (default: all of the run)")
     s.set_defaults(func=cmd_score)
     m = sub.add_parser("summarize", help="baselines, seeds, deiso vs uniform, findings, figures")
     m.add_argument("--note", action="append", default=[])
+    m.add_argument("--merge", action="append", default=[], metavar="JSON",
+                   help="also take the runs of this results file (scored in parallel into another --output)")
     m.set_defaults(func=cmd_summarize)
     x = sub.add_parser("export", help="commit-sized copy of a run's final checkpoint + check scores")
     x.add_argument("--run", required=True)
+    x.add_argument("--epoch", type=int, default=None, help="an intermediate checkpoint (default: the final one)")
     x.set_defaults(func=cmd_export)
     args = ap.parse_args()
     return args.func(args)

@@ -49,7 +49,13 @@ def baselines(space_name: str, n: int) -> dict:
     space, archs, truth, params = load_truth(space_name)
     archs, truth, params = archs[:n], truth[:n], params[:n]
     keys = [space.canonical_key(a) for a in archs]
-    out = {"n_cells": n, "table_params_m": _tau_modes(params, truth, keys)}
+    from nasrank.evaluation.bias import complexity_bias
+
+    rng = np.random.default_rng(0)
+    random_shift = np.mean([complexity_bias(rng.permutation(n).astype(float), truth, params)["bins"][0]["rank_shift"]
+                            for _ in range(20)])
+    out = {"n_cells": n, "table_params_m": _tau_modes(params, truth, keys),
+           "random_score_lowest_bin_shift": float(random_shift)}
     zs_path = RESULTS / "zero_shot_spaces.json"
     zs = json.loads(zs_path.read_text())["spaces"].get(space_name) if zs_path.is_file() else None
     if zs:
@@ -102,20 +108,21 @@ def seed_agreement(res: dict, work: Path) -> dict:
         if len(runs) < 2:
             continue
         a, b = sorted(runs)[:2]
-        e = res["runs"][a]["epochs"]
+        e = _final(res, a)["epochs"]
         sa, sb = _scores(work, a, e), _scores(work, b, e)
         if sa is None or sb is None:
             continue
         n = min(len(sa), len(sb))
-        taus = [res["runs"][r]["checkpoints"][str(e)][METRIC]["iso"]["kendall_tau"] for r in (a, b)]
+        taus = [_final(res, r)[METRIC]["iso"]["kendall_tau"] for r in (a, b)]
         out[cfg] = {"runs": [a, b], "n_cells": n, "kendall_between_seeds": kendall_tau(sa[:n], sb[:n]),
                     "kendall_vs_truth_per_seed": taus}
     return out
 
 
 def _final(res: dict, run: str) -> dict | None:
-    rec = res["runs"].get(run, {})
-    return rec.get("checkpoints", {}).get(str(rec.get("epochs")))
+    """The run's last scored checkpoint (its final one unless scoring was cut short; ``epochs`` says which)."""
+    cks = res["runs"].get(run, {}).get("checkpoints", {})
+    return cks[max(cks, key=int)] if cks else None
 
 
 def findings(res: dict) -> list[dict]:
@@ -132,19 +139,28 @@ def findings(res: dict) -> list[dict]:
         tau = _final(res, best)[METRIC]["iso"]["kendall_tau"]
         rows.append({"finding": "OSE ranks above #params (paper: OSEs beat #params once trained)", "space": space,
                      "verdict": "confirmed" if tau > base else "refuted at this scale",
-                     "numbers": f"best run {best}: tau {tau:.3f} vs #params {base:.3f} on the same cells"})
-        pts = res["curves"][best]["points"]
+                     "numbers": f"best run {best} (epoch {_final(res, best)['epochs']}, {_final(res, best)['n_cells']} "
+                                f"cells): tau {tau:.3f} vs #params {base:.3f} on the same cells (iso); deiso mode "
+                                f"{_final(res, best)[METRIC]['deiso']['kendall_tau']:.3f} vs "
+                                f"{res['baselines'][space]['table_params_m']['deiso']:.3f}"})
+        longest = max(runs, key=lambda r: res["runs"][r].get("epochs", 0))
+        pts = res["curves"][longest]["points"]
         if len(pts) >= 2:
             rise = pts[-1]["iso"] - pts[0]["iso"]
             last = pts[-1]["iso"] - pts[-2]["iso"]
             verdict = ("confirmed (still rising: under-trained)" if rise > 0.02 and last > 0.01 else
                        "confirmed (plateau reached)" if rise > 0.02 else "refuted (no rise)")
             rows.append({"finding": "Kendall rises with supernet epochs", "space": space, "verdict": verdict,
-                         "numbers": ", ".join(f"ep{p['epochs']} {p['iso']:.3f}" for p in pts)})
+                         "numbers": f"{longest} on {res['curves'][longest]['n_cells']} cells (iso): "
+                                    + ", ".join(f"ep{p['epochs']} {p['iso']:.3f}" for p in pts)})
         shift = _final(res, best)[METRIC]["lowest_bin_shift"]
         rows.append({"finding": "OSE over-rates the smallest architectures (complexity bias)", "space": space,
-                     "verdict": "confirmed" if shift > 0.03 else "refuted" if shift < -0.03 else "not reached (|shift| < 0.03)",
-                     "numbers": f"lowest #params bin rank shift {shift:+.3f} ({best}, final)"})
+                     "verdict": ("refuted" if shift < -0.03 else "not reached (|shift| < 0.03)" if shift <= 0.03
+                                 else "confirmed, stronger than a random score's" if shift > res["baselines"][space]["random_score_lowest_bin_shift"]
+                                 else "confirmed, weaker than a random score's"),
+                     "numbers": f"lowest #params bin rank shift {shift:+.3f} ({best}, epoch "
+                                f"{_final(res, best)['epochs']}; a random score gets "
+                                f"{res['baselines'][space]['random_score_lowest_bin_shift']:+.3f} on these cells)"})
         seeds = {k: v for k, v in res.get("seed_agreement", {}).items() if k.startswith(space + "-")}
         if seeds:
             k, v = next(iter(seeds.items()))

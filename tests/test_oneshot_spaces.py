@@ -189,7 +189,8 @@ def test_committed_checkpoint_loads_with_weights_only_and_reproduces_its_scores(
 
     path = RESULTS / f"oneshot_{space}_supernet.pt"
     raw = torch.load(path, map_location="cpu", weights_only=True)
-    assert set(raw) == {"hyper_parameters", "state_dict", CKPT_KEY} and raw["hyper_parameters"]["space"] == space
+    weights = "packed_state_dict" if space == "darts" else "state_dict"  # darts: one flat tensor per dtype
+    assert set(raw) == {"hyper_parameters", weights, CKPT_KEY} and raw["hyper_parameters"]["space"] == space
     assert path.stat().st_size < 1_000_000
     meta = json.loads(path.with_suffix(".json").read_text())
     sp = SPACES.create(space)
@@ -225,3 +226,12 @@ def test_a_users_space_gets_an_ose_from_a_provider(tmp_path, cifar10_dir):
     assert all(np.isfinite(scores)) and len(set(scores)) == 3
     with pytest.raises(NasrankError, match="does not support space 'tiny_cnn': it needs a space that provides"):
         OneShotRanker(TinyCnnSpace(), RunContext(), supernet=str(ckpt))
+
+
+def test_packed_export_round_trips_every_tensor(tmp_path):
+    from nasrank.lightning_modules.supernet import pack_state, unpack_state
+
+    state = SupernetModule(space="darts", channels=4, cells_per_stage=1).state_dict()
+    back = unpack_state(pack_state(state))
+    assert list(back) == list(state) and all(torch.equal(back[k], state[k]) and back[k].dtype == state[k].dtype
+                                             for k in state)
