@@ -184,6 +184,7 @@ def cmd_score(args: argparse.Namespace) -> int:
                   f"cpu {point['scoring_cpu_seconds']:.0f}s", flush=True)
             res.setdefault("machines", []).append(machine() | {"step": f"score {run} ep{e}"})
             _write(out, res)
+    _write(out, res)  # run records updated even when every checkpoint was scored before
     return 0
 
 

@@ -149,7 +149,7 @@ def findings(res: dict) -> list[dict]:
             rise = pts[-1]["iso"] - pts[0]["iso"]
             last = pts[-1]["iso"] - pts[-2]["iso"]
             verdict = ("confirmed (still rising: under-trained)" if rise > 0.02 and last > 0.01 else
-                       "confirmed (plateau reached)" if rise > 0.02 else "refuted (no rise)")
+                       "confirmed (plateau reached)" if rise > 0.02 else "not reached: no rise within the epochs run")
             rows.append({"finding": "Kendall rises with supernet epochs", "space": space, "verdict": verdict,
                          "numbers": f"{longest} on {res['curves'][longest]['n_cells']} cells (iso): "
                                     + ", ".join(f"ep{p['epochs']} {p['iso']:.3f}" for p in pts)})
