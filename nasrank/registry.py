@@ -193,9 +193,9 @@ def check_kwargs(cls: type, cfg: dict[str, Any], what: str) -> None:
 #: ``package.module:Class``: dotted identifiers, one colon, a class name
 _IMPORT_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")
 
-SPACES: Registry = Registry("space", described=("size", "size_is_estimate", "canonical_classes"),
+SPACES: Registry = Registry("space", described=("size", "size_is_estimate", "canonical_classes", "supernet_provider"),
                             base="nasrank.spaces.base:SearchSpace")
-RANKERS: Registry = Registry("ranker", described=("supported_spaces",), base="nasrank.rankers.base:Ranker")
+RANKERS: Registry = Registry("ranker", described=("supported_spaces", "requires"), base="nasrank.rankers.base:Ranker")
 SEARCHERS: Registry = Registry("searcher", base="nasrank.searchers.base:Searcher")
 
 

@@ -17,19 +17,20 @@ from pathlib import Path
 from nasrank.errors import NasrankError
 from nasrank.commands.common import add_device_arg, add_logs_arg
 
-SUPPORTED_SPACES = ("nb201",)
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("supernet", help="train / inspect one-shot supernets", description=__doc__)
     ss = p.add_subparsers(dest="supernet_command", required=True)
 
     t = ss.add_parser("train", help="train a supernet and save its checkpoint")
-    t.add_argument("--space", default="nb201", help="search space (only nb201 has a supernet)")
-    t.add_argument("--sampling", default="uniform", help="uniform | fair | deiso (uniform over isomorphism classes)")
+    t.add_argument("--space", default="nb201",
+                   help="search space with a supernet (nb201, nb101, darts, or a user's space that provides one)")
+    t.add_argument("--sampling", default="uniform",
+                   help="uniform | fair | deiso (uniform over isomorphism classes; nb201 and nb101)")
     t.add_argument("--archs-per-step", type=int, default=1, help="architectures per step (gradients averaged)")
     t.add_argument("--num-supernets", type=int, default=1, help="K supernets, each owning a part of the space")
-    t.add_argument("--partition", default="edge", help="rule splitting the space among K supernets: edge | hash")
+    t.add_argument("--partition", default=None,
+                   help="rule splitting the space among K supernets (nb201: edge (default) | hash; others: hash)")
     t.add_argument("--canonical-routing", action="store_true",
                    help="run every cell through its isomorphism class representative's path")
     t.add_argument("--epochs", type=int, required=True)
@@ -79,8 +80,6 @@ def _epochs_list(text: str) -> list[int]:
 def run_train(args: argparse.Namespace) -> int:
     from nasrank.lightning_modules.supernet import train_supernet
 
-    if args.space not in SUPPORTED_SPACES:
-        raise NasrankError(f"no supernet for space {args.space!r}; supported: {', '.join(SUPPORTED_SPACES)}")
     summary = train_supernet(
         args.output, data_dir=args.data_dir, epochs=args.epochs, device=args.device, progress=not args.quiet,
         log_dir=None if args.no_logs else Path(args.output).parent / "logs",
@@ -89,7 +88,7 @@ def run_train(args: argparse.Namespace) -> int:
         channels=args.channels, cells_per_stage=args.cells_per_stage, lr=args.lr, momentum=args.momentum,
         weight_decay=args.weight_decay, lr_schedule=args.lr_schedule, seed=args.seed, dataset=args.dataset,
         image_size=args.image_size, train_fraction=args.train_fraction, val_fraction=args.val_fraction,
-        batch_size=args.batch_size, grad_clip=args.grad_clip, augment=not args.no_augment)
+        batch_size=args.batch_size, grad_clip=args.grad_clip, augment=not args.no_augment, space=args.space)
     print(json.dumps(summary, indent=2, default=str))
     return 0
 
