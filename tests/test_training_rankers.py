@@ -150,3 +150,25 @@ def test_fear_freeze_point_moves_with_tail_cells(space, ctx):
     too_deep = RANKERS.create("fear", space, ctx, threshold=0.15, tail_cells=50, **TINY)
     with pytest.raises(NasrankError, match="tail_cells=50"):
         too_deep.evaluate_one(GOOD)  # fails before training, not after stage 1
+
+
+@pytest.mark.parametrize("keep_fraction", [0.25, 0.5])
+def test_cascade_keep_fraction_is_a_quota_over_the_run(space, cifar10_dir, nb201_bench, keep_fraction):
+    """Fed one candidate at a time (as a search does), at most ceil(f × n) candidates ever reach the second ranker.
+
+    The old rule (top fraction of the stream so far, no cap) sent 29 of 60 candidates (48%) to FEAR at 0.25.
+    """
+    import numpy as np
+
+    ctx = RunContext(benchmark=nb201_bench, data_dir=cifar10_dir)
+    r = RANKERS.create("cascade", space, ctx, first="params", second="tabular", keep_fraction=keep_fraction)
+    reached: list[int] = []
+    second = r.second_ranker.evaluate
+    r.second_ranker.evaluate = lambda archs, on_result=None: (reached.append(len(archs)), second(archs))[1]
+    rng = np.random.default_rng(3)
+    archs = [space.sample(rng) for _ in range(60)]
+    kept = [r.evaluate([a])[0].info["kept"] for a in archs]
+    for n in range(1, 61):
+        assert sum(kept[:n]) <= math.ceil(keep_fraction * n)
+    assert sum(reached) == sum(kept) and 0.6 * keep_fraction * 60 <= sum(kept) <= math.ceil(keep_fraction * 60)
+    assert kept[0]  # the first candidate is the top of its stream

@@ -70,6 +70,9 @@ class Ranker(ABC):
     takes_training_scale: bool = False
     #: constructor arguments every ranker gets positionally (not options)
     positional_args: tuple[str, ...] = ("space", "context")
+    #: options kept under another attribute name (e.g. ``score`` -> ``score_protocol``, so that the
+    #: option does not hide :meth:`score`); :meth:`config` reads them there
+    option_attributes: dict[str, str] = {}
 
     def __init__(self, space: SearchSpace, context: RunContext | None = None) -> None:
         supported = type(self).supported_spaces
@@ -89,8 +92,9 @@ class Ranker(ABC):
 
         out: dict[str, Any] = {}
         for n in accepted_options(type(self)).names:
-            if hasattr(self, n):
-                v = getattr(self, n)
+            attr = self.option_attributes.get(n, n)
+            if hasattr(self, attr):
+                v = getattr(self, attr)
                 out[n] = v if isinstance(v, (int, float, str, bool, type(None), list, tuple)) else repr(v)
         return out
 

@@ -3,11 +3,15 @@
 ``cascade(first="synflow", second="fear", keep_fraction=0.25)`` (on the
 command line of ``nasrank compare``: ``--rankers "synflow>fear"``).
 
-The cheap ranker scores every candidate. Over the candidate stream (all the
-candidates this ranker has seen, the current batch included) a candidate
-survives when its cheap score is in the top ``keep_fraction``: fewer than
-``ceil(keep_fraction × n_seen)`` seen candidates score strictly higher.
-With ``per_batch=True`` the comparison is within each batch only. Survivors
+The cheap ranker scores every candidate. ``keep_fraction`` is a true quota
+over the run: candidates are taken in stream order, and one survives when
+its cheap score is in the top ``keep_fraction`` of the stream so far (fewer
+than ``ceil(keep_fraction × n_seen)`` seen candidates score strictly higher)
+*and* fewer than ``ceil(keep_fraction × n_seen)`` candidates have survived
+so far. So after n candidates at most ``ceil(keep_fraction × n)`` reached the
+second ranker, whatever their order (a strong candidate that arrives while
+the quota is spent is filtered: the price of a bounded cost). With
+``per_batch=True`` the comparison and the quota are within each batch only. Survivors
 get the expensive ranker's score; the others get
 ``FILTERED_SCORE + q`` (``q`` in [0, 1): the fraction of seen cheap scores
 below theirs), so they rank below every survivor and among themselves by
@@ -56,6 +60,7 @@ class CascadeRanker(Ranker):
         self.first_ranker = RANKERS.create(first, space, self.context, **self.first_cfg)
         self.second_ranker = RANKERS.create(second, space, self.context, **self.second_cfg)
         self._seen: list[float] = []
+        self._kept = 0
 
     @property
     def name(self) -> str:
@@ -70,18 +75,33 @@ class CascadeRanker(Ranker):
     def _key(score: float) -> float:
         return score if math.isfinite(score) else -math.inf
 
+    def _survivors(self, cheap: Sequence[Evaluation]) -> tuple[list[bool], list[float]]:
+        """Which candidates the second ranker scores, and each one's fraction of the pool scoring below it."""
+        keys = [self._key(e.score) for e in cheap]
+        pool = list(keys) if self.per_batch else self._seen
+        kept = 0 if self.per_batch else self._kept
+        keep: list[bool] = []
+        below: list[float] = []
+        for k in keys:
+            if not self.per_batch:
+                pool.append(k)
+            quota = math.ceil(self.keep_fraction * len(pool))
+            ok = math.isfinite(k) and sum(p > k for p in pool) < quota and kept < quota
+            kept += ok
+            keep.append(ok)
+            below.append(sum(p < k for p in pool) / len(pool) if math.isfinite(k) else 0.0)
+        if not self.per_batch:
+            self._kept = kept
+        return keep, below
+
     def evaluate(self, archs: Sequence[Arch],
                  on_result: Callable[[int, Evaluation], None] | None = None) -> list[Evaluation]:
         cheap = self.first_ranker.evaluate(list(archs))
-        pool = [] if self.per_batch else self._seen
-        pool.extend(self._key(e.score) for e in cheap)
-        n = len(pool)
-        quota = math.ceil(self.keep_fraction * n)
-        keep = [sum(p > self._key(e.score) for p in pool) < quota and math.isfinite(e.score) for e in cheap]
+        keep, below_fraction = self._survivors(cheap)
         survivors = [a for a, k in zip(archs, keep) if k]
         expensive = iter(self.second_ranker.evaluate(survivors) if survivors else [])
         out: list[Evaluation] = []
-        for e, k in zip(cheap, keep):
+        for e, k, below in zip(cheap, keep, below_fraction):
             info: dict[str, Any] = {"first_score": e.score if math.isfinite(e.score) else None,
                                     "first_seconds": e.seconds, "kept": k, "filtered": not k}
             if k:
@@ -92,7 +112,6 @@ class CascadeRanker(Ranker):
                     info["invalid"] = s.info["invalid"]
                 out.append(Evaluation(s.score, e.seconds + s.seconds, e.device_seconds + s.device_seconds, info))
             else:
-                below = sum(p < self._key(e.score) for p in pool) / n if math.isfinite(e.score) else 0.0
                 out.append(Evaluation(FILTERED_SCORE + min(below, 0.999), e.seconds, e.device_seconds, info))
         if on_result is not None:
             for i, ev in enumerate(out):

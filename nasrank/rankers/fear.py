@@ -11,8 +11,9 @@ Stage 2 freezes everything except ``fear_tail(space, model, tail_cells)`` (the
 freeze point; NB201 default: the last four cells, the final BN-ReLU and the
 classifier) and trains the tail for
 ``stage2_epochs`` (batch 1024, lr 0.1, cosine). The score is the best
-training top-1 of stage 2 (``score_split="train"``) or the tail's held-out
-accuracy after stage 2 (``"val"``).
+training top-1 of stage 2 (``score_split="train"``), the tail's held-out
+accuracy after stage 2 (``"val"``) or ``exp(-held-out loss)`` (``"val_loss"``).
+``record_protocols=True`` records the held-out accuracy and loss whatever the score.
 
 ``stage2="cached"`` (default): the frozen prefix runs in eval mode on the
 un-augmented training images once, on the training device, and the features
@@ -63,6 +64,26 @@ from nasrank.spaces.base import Arch, SearchSpace
 #: the authors' stage-1 training-accuracy thresholds
 DEFAULT_THRESHOLDS = {"cifar10": 0.6, "cifar100": 0.3, "ImageNet16-120": 0.2}
 REJECTED_SCORE = -2.0
+#: stage-2 scores: best training top-1, held-out top-1, exp(-held-out cross-entropy)
+STAGE2_SCORES = ("train", "val", "val_loss")
+
+
+def val_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    """Stage 2's held-out accuracy and loss from a ``trainer.validate`` result."""
+    return {"stage2_val_acc": float(metrics["val_acc"]), "stage2_val_loss": float(metrics["val_loss"])}
+
+
+def stage2_score(info: dict[str, Any], score_split: str) -> float:
+    """The score of a candidate that reached the threshold, in [0, 1] for every ``score_split``.
+
+    ``val_loss`` scores ``exp(-loss)``: the order of the negative held-out loss, kept in (0, 1] so
+    that a reached candidate still ranks above every not-reached (``[-1, 0)``) and rejected one.
+    """
+    if score_split == "val":
+        return float(info["stage2_val_acc"])
+    if score_split == "val_loss":
+        return math.exp(-float(info["stage2_val_loss"]))
+    return float(info["stage2_train_acc"])
 
 
 class ThresholdStop(L.Callback):
@@ -208,7 +229,7 @@ class FearRanker(TrainingRankerBase):
     ``max_stage1_epochs`` (cap), ``tail_cells`` (the freeze point: how many of
     the last cells stage 2 trains; None = the space's default), ``stage2`` ("cached" | "exact"),
     ``stage2_epochs``, ``stage2_batch_size`` (1024), ``stage2_lr`` (0.1),
-    ``stage2_augment`` (exact only), ``score_split`` ("train" | "val"),
+    ``stage2_augment`` (exact only), ``score_split`` ("train" | "val" | "val_loss"), ``record_protocols``,
     ``reject_ratio`` (4; None disables), ``reject_by`` ("seconds" | "steps").
     """
 
@@ -216,7 +237,8 @@ class FearRanker(TrainingRankerBase):
                  check_every_steps: int | None = None, schedule_epochs: float = 200, max_stage1_epochs: int = 30,
                  tail_cells: int | None = None, stage2: str = "cached", stage2_epochs: int = 10, stage2_batch_size: int = 1024,
                  stage2_lr: float = 0.1, stage2_augment: bool = True, score_split: str = "train",
-                 reject_ratio: float | None = 4.0, reject_by: str = "seconds", **kw: Any) -> None:
+                 reject_ratio: float | None = 4.0, reject_by: str = "seconds", record_protocols: bool = False,
+                 **kw: Any) -> None:
         self.check_options(kw)
         kw.setdefault("gradient_clip_val", 5.0)
         super().__init__(space, context, **kw)
@@ -229,8 +251,8 @@ class FearRanker(TrainingRankerBase):
                                     low_open=True)
         if stage2 not in ("cached", "exact"):
             raise NasrankError(f"fear stage2 must be 'cached' or 'exact', got {stage2!r}")
-        if score_split not in ("train", "val"):
-            raise NasrankError(f"fear score_split must be 'train' or 'val', got {score_split!r}")
+        if score_split not in STAGE2_SCORES:
+            raise NasrankError(f"fear score_split must be one of {', '.join(STAGE2_SCORES)}, got {score_split!r}")
         if reject_by not in ("seconds", "steps"):
             raise NasrankError(f"fear reject_by must be 'seconds' or 'steps', got {reject_by!r}")
         owner = "ranker 'fear'"
@@ -255,11 +277,17 @@ class FearRanker(TrainingRankerBase):
         self.stage2_lr = stage2_lr
         self.stage2_augment = stage2_augment
         self.score_split = score_split
+        self.record_protocols = bool(record_protocols)
         self.reject_ratio = reject_ratio
         self.depends_on_history = reject_ratio is not None  # t_min carries over between candidates
         self.reject_by = reject_by
         #: fastest time-to-threshold seen by this ranker: {"seconds": s, "steps": n}
         self.t_min: dict[str, float] = {}
+
+    @property
+    def needs_val_pass(self) -> bool:
+        """Whether stage 2 ends with a pass over the held-out split (a held-out score, or every protocol)."""
+        return self.score_split != "train" or self.record_protocols
 
     # -- stage 1 --------------------------------------------------------------
     def reject_after(self) -> float | None:
@@ -294,8 +322,8 @@ class FearRanker(TrainingRankerBase):
         trainer.fit(module, datamodule=dm)
         out: dict[str, Any] = {"stage2_train_acc": max(module.epoch_train_acc, default=0.0),
                                "stage2_steps": int(trainer.global_step)}
-        if self.score_split == "val":
-            out["stage2_val_acc"] = float(trainer.validate(module, datamodule=dm, verbose=False)[0]["val_acc"])
+        if self.needs_val_pass:
+            out.update(val_metrics(trainer.validate(module, datamodule=dm, verbose=False)[0]))
         return out
 
     def stage2_cached(self, model: nn.Module, tail: list[nn.Module], name: str) -> dict[str, Any]:
@@ -303,7 +331,7 @@ class FearRanker(TrainingRankerBase):
         prefix, tail_net, n_cut = split_at_tail(model, tail)
         model.eval()
         dm = self.datamodule()
-        splits = ("train", "val") if self.score_split == "val" else ("train",)
+        splits = ("train", "val") if self.needs_val_pass else ("train",)
         images = {s: dm.split(s).tensors for s in splits}
         bs = self.stage2_batch_size
         module = CachedTailModule(prefix, tail_net, images, batch_size=bs, lr=self.stage2_lr, momentum=self.momentum,
@@ -314,8 +342,8 @@ class FearRanker(TrainingRankerBase):
         trainer.fit(module)
         out: dict[str, Any] = {"stage2_train_acc": max(module.epoch_train_acc, default=0.0),
                                "stage2_steps": int(trainer.global_step), "stage2_cached_tensors": n_cut}
-        if self.score_split == "val":
-            out["stage2_val_acc"] = float(trainer.validate(module, verbose=False)[0]["val_acc"])
+        if self.needs_val_pass:
+            out.update(val_metrics(trainer.validate(module, verbose=False)[0]))
         out["stage2_cache_seconds"] = module.cache_seconds
         return out
 
@@ -347,7 +375,7 @@ class FearRanker(TrainingRankerBase):
                 info.update(self.stage2_exact(model, tail, name))
             info["stage2"] = mode
             info["stage2_seconds"] = time.perf_counter() - t2
-            score = info["stage2_val_acc"] if self.score_split == "val" else info["stage2_train_acc"]
+            score = stage2_score(info, self.score_split)
         elif stop.rejected:
             info["stage1_train_acc"] = stop.acc_at_stop
             score = REJECTED_SCORE

@@ -1,4 +1,4 @@
-"""The ``train`` ranker: regular (shortened) training, scored by held-out accuracy.
+"""The ``train`` ranker: regular (shortened) training, scored by a chosen protocol (held-out accuracy by default).
 
 Cost is measured: ``seconds`` is the wall time of building, training and
 scoring the network on this machine; ``device_seconds = seconds × devices``
@@ -129,41 +129,63 @@ class TrainingRankerBase(Ranker):
 
 @RANKERS.register("train")
 class TrainRanker(TrainingRankerBase):
-    """Regular training for ``epochs`` (cosine over ``schedule_epochs``, default ``epochs``).
+    """Regular training for ``epochs`` (cosine over ``schedule_epochs``, default ``epochs``), then a score.
 
-    Score: top-1 accuracy on the held-out split (``score_split="val"``, a
-    fixed ``val_fraction`` of the training set) or the test split
-    (``"test"``). info: ``epochs``, ``steps``, ``train_acc`` (last epoch),
-    ``val_acc``.
+    ``score`` names the scoring protocol (see :mod:`nasrank.rankers.training_scores` for each one and
+    what it costs): ``val_acc`` (default: held-out top-1), ``val_neg_loss``, ``test_acc``,
+    ``train_acc_last`` (free: the last epoch's running training accuracy), ``train_eval_acc`` /
+    ``train_eval_neg_loss`` (one pass without augmentation over ``train_eval_images`` fixed training
+    images), ``heldout_all_acc`` / ``heldout_all_neg_loss`` (every image not used for training:
+    held-out split + test split). ``score_split="test"`` is the older spelling of ``score="test_acc"``.
+    ``record_protocols=True`` runs every pass and records every protocol's value in
+    ``info["protocols"]`` and each pass's wall seconds in ``info["protocol_seconds"]`` (the charged
+    ``seconds`` then include all passes). info: ``epochs``, ``steps``, ``train_acc`` (last epoch),
+    ``score_protocol`` and the chosen protocol's value under its name.
     """
 
+    option_attributes = {"score": "score_protocol"}
+
     def __init__(self, space: SearchSpace, context: RunContext | None = None, epochs: int = 12,
-                 schedule_epochs: float | None = None, score_split: str = "val", **kw: Any) -> None:
+                 schedule_epochs: float | None = None, score_split: str = "val", score: str | None = None,
+                 record_protocols: bool = False, train_eval_images: int = 2048, **kw: Any) -> None:
+        from nasrank.rankers.training_scores import PROTOCOLS
+
         self.check_options(kw)
         super().__init__(space, context, **kw)
-        epochs = validate.integer(epochs, "epochs", f"ranker {self.registry_name!r}")
-        schedule_epochs = validate.optional_number(schedule_epochs, "schedule_epochs", f"ranker {self.registry_name!r}",
-                                                   low=0.0, low_open=True)
+        owner = f"ranker {self.registry_name!r}"
+        epochs = validate.integer(epochs, "epochs", owner)
+        schedule_epochs = validate.optional_number(schedule_epochs, "schedule_epochs", owner, low=0.0, low_open=True)
         if score_split not in ("val", "test"):
             raise NasrankError(f"score_split must be 'val' or 'test', got {score_split!r}")
+        score = score if score is not None else f"{score_split}_acc"
+        if score not in PROTOCOLS:
+            raise NasrankError(f"{owner}: unknown score protocol {score!r}; expected one of {', '.join(PROTOCOLS)}")
         self.epochs = epochs
         self.schedule_epochs = schedule_epochs
         self.score_split = score_split
+        self.score_protocol = score
+        self.record_protocols = bool(record_protocols)
+        self.train_eval_images = validate.integer(train_eval_images, "train_eval_images", owner)
 
     def evaluate_one(self, arch: Arch) -> Evaluation:
+        from nasrank.rankers.training_scores import PASSES, passes_for, score_protocols
+
         t0 = time.perf_counter()
         dm = self.datamodule()
         self.seed_run()
         module = self.module(self.build(arch), self.schedule_epochs or self.epochs)
         trainer = self.trainer(self.epochs, name=self.run_name(arch))
         trainer.fit(module, datamodule=dm)
-        run = trainer.validate if self.score_split == "val" else trainer.test
-        metrics = run(module, datamodule=dm, verbose=False)[0]
-        acc = float(metrics[f"{self.score_split}_acc"])
+        passes = list(PASSES) if self.record_protocols else passes_for([self.score_protocol])
+        values, pass_seconds = score_protocols(trainer, module, dm, passes, train_eval_images=self.train_eval_images,
+                                               seed=self.split_seed, batch_size=dm.eval_batch_size)
+        value = float(values.get(self.score_protocol, float("nan")))
         dt = time.perf_counter() - t0
-        info = {"epochs": int(trainer.current_epoch), "steps": int(trainer.global_step),
-                "train_acc": module.epoch_train_acc[-1] if module.epoch_train_acc else None,
-                f"{self.score_split}_acc": acc, "devices": trainer_devices(trainer)}
-        if acc != acc:
+        info: dict[str, Any] = {"epochs": int(trainer.current_epoch), "steps": int(trainer.global_step),
+                                "train_acc": module.epoch_train_acc[-1] if module.epoch_train_acc else None,
+                                "score_protocol": self.score_protocol, self.score_protocol: value, "devices": trainer_devices(trainer)}
+        if self.record_protocols:
+            info["protocols"], info["protocol_seconds"] = values, pass_seconds
+        if value != value:
             info["invalid"] = "nan"
-        return Evaluation(acc, dt, dt * info["devices"], info)
+        return Evaluation(value, dt, dt * info["devices"], info)
