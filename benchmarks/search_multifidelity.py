@@ -9,10 +9,12 @@ neighbour among them, else a random cell), so that every proposal has ground tru
 score at 200 epochs is the table's test accuracy (the CSV has no validation column), the same
 for every method. Regret = the table's best test accuracy minus the returned cell's.
 
-Part ``cpu`` (a few seeds, real training at the README's CPU scale) is in
+Part ``cpu`` (a few seeds, real training at the README's CPU scale, a pilot) is in
 ``_multifidelity_cpu.py``.
 
-    nice -n 15 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/search_multifidelity.py --part sim [--seeds 30]
+    nice -n 15 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/search_multifidelity.py --part sim --seeds 30
+    nice -n 15 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/search_multifidelity.py --part cpu --seeds 3
+    .venv/bin/python benchmarks/search_multifidelity.py --part cpu --seeds 3 --analyze  # no training
 """
 from __future__ import annotations
 
@@ -136,6 +138,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=30)
     ap.add_argument("--budget-hours", type=float, default=200.0)
     ap.add_argument("--target", type=float, default=0.5, help="regret target in accuracy points")
+    ap.add_argument("--analyze", action="store_true", help="cpu: summarize the finished runs, train nothing")
     args = ap.parse_args()
     path = RESULTS / f"{NAME}.json"
     payload = json.loads(path.read_text()) if path.exists() else {}
@@ -144,8 +147,10 @@ def main() -> None:
         payload["simulation"] = run_sim(list(range(args.seeds)), args.budget_hours, args.target)
         stats.plot(payload["simulation"], RESULTS / f"{NAME}_simulation.png", GRID_HOURS)
     else:
-        from _multifidelity_cpu import run_cpu
+        from _multifidelity_cpu import run_all, run_cpu
 
+        if not args.analyze:
+            run_all(list(range(args.seeds)))
         payload["cpu"] = run_cpu(list(range(args.seeds)))
     write_result(NAME, payload)
 
