@@ -61,7 +61,7 @@ RANKERS: dict[str, tuple[str, str, dict[str, Any]]] = {
                 "Score = the benchmark's ``metric`` accuracy after ``epochs``; cost = its recorded (else modelled) time.",
                 {"supported_spaces": None}),
     "train": ("nasrank.rankers.training",
-              "Regular training for ``epochs`` (cosine over ``schedule_epochs``, default ``epochs``).",
+              "Regular training for ``epochs`` (cosine over ``schedule_epochs``, default ``epochs``), then a score.",
               {"supported_spaces": None}),
     "zero_shot": (_ZS, "Several zero-shot measures at once from shared passes; the score is ``primary``.",
                   {"supported_spaces": None}),
