@@ -80,7 +80,8 @@ def winner(regrets: dict[str, Sequence[float | None]]) -> dict[str, Any]:
         a, b = np.array(regrets[order[0]], float), np.array(regrets[order[1]], float)
         d = b - a
         lo, hi = _boot(d, np.mean, np.random.default_rng(0))
-        out.update({"runner_up": order[1], "margin": float(d.mean()), "margin_ci95": [lo, hi], "tie": lo <= 0 <= hi})
+        out.update({"runner_up": order[1], "margin": float(d.mean()), "margin_ci95": [lo, hi],
+                    "tie": lo <= 1e-9 and hi >= -1e-9})  # 1e-9: float residue of equal accuracies
     return out
 
 
