@@ -70,7 +70,7 @@ def winner(regrets: dict[str, Sequence[float | None]]) -> dict[str, Any]:
     interval holds 0. Methods with a seed that has no answer yet are ranked last."""
     means = {}
     for m, r in regrets.items():
-        if all(x is not None for x in r):
+        if r and all(x is not None for x in r):
             means[m] = float(np.mean(r))
     if not means:
         return {"winner": None}
@@ -137,3 +137,29 @@ def plot(sim: dict[str, Any], path, grid_hours: Sequence[float]) -> None:
     bx.set_title("cost to the target (an open CI end = censored at the budget)", fontsize=10)
     fig.tight_layout()
     save_figure(fig, path, ("png",), notes=notes)
+
+
+def plot_cpu(cpu: dict[str, Any], path) -> None:
+    """The CPU pilot: each seed's regret trajectory (step plot) per method against CPU seconds."""
+    import matplotlib.pyplot as plt
+
+    from nasrank.evaluation.figures import palette, save_figure
+
+    methods = [m for m in cpu["methods"] if cpu["methods"][m]["runs"]]
+    fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    styles = ["-", "--", ":", "-."]
+    for c, m in zip(palette(len(methods)), methods):
+        for j, run in enumerate(cpu["methods"][m]["runs"]):
+            pts = [(x, r) for x, r in run["trajectory"] if r is not None]
+            if not pts:
+                continue
+            xs, ys = zip(*pts)
+            ax.step(xs, ys, where="post", color=c, ls=styles[j % len(styles)],
+                    label=f"{m}, seed {run['seed']} ({run['n_evaluations']} evals)")
+    ax.axvline(cpu["budget_seconds"], color="grey", ls=":", lw=1)
+    ax.set_xlabel("search cost: CPU seconds of this process (budget %.0f s, dotted)" % cpu["budget_seconds"])
+    ax.set_ylabel("regret vs NB201 optimum (test-acc points)")
+    ax.set_title(f"CPU pilot (C=8, N=1, 16 px, CIFAR-10 subset), {len(cpu['seeds'])} seeds: each seed's run", fontsize=10)
+    ax.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    save_figure(fig, path, ("png",), notes=cpu.get("notes", []))
