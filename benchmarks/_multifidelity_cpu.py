@@ -118,42 +118,55 @@ def _within_budget(h):
     return h
 
 
-def run_cpu(seeds: list[int], out: Path = OUT) -> dict:
-    """Regret at the checkpoints, per seed and over seeds, of the finished runs of ``seeds``."""
+def _regret_at(h, optimum: float, c: float) -> float | None:
+    """Regret after ``c`` CPU seconds; None when the run has no answer yet or (unfinished) never got that far."""
+    if h.total_seconds < c and not h.finished:
+        return None
+    return stats.regret_at(h.trajectory(), optimum, c)
+
+
+def _load(out: Path, seed: int, label: str):
     from nasrank.history import History
 
-    seeds = [s for s in seeds if all((out / f"seed{s}" / m / "done.json").exists() for m in METHODS)]
+    folder = out / f"seed{seed}" / label
+    if not (folder / "history.jsonl").exists():
+        return None, None
+    h = _within_budget(History.load(folder))
+    done = json.loads((folder / "done.json").read_text()) if (folder / "done.json").exists() else None
+    h.finished = done is not None or h.total_seconds >= BUDGET_SECONDS
+    return h, done
 
+
+def run_cpu(seeds: list[int], out: Path = OUT) -> dict:
+    """Regret at the checkpoints, per seed and over seeds, of the runs of ``seeds`` (an unfinished run
+    counts up to the cost it reached; ``finished`` says which ones are)."""
     optimum = 94.37333333333333  # NB201 CIFAR-10, index 6111 (../shared/data/README.md)
+    seeds = [s for s in seeds if all(_load(out, s, m)[0] is not None for m in METHODS)]
     result: dict = {"seeds": seeds, "pilot": True,
                     "notes": ["seed 0's RS+fear ran with a 120 CPU-s budget before the budget was cut to 80 "
                               "(the machine's load made 120 s too slow); it is read up to 80 s, and its "
-                              "process_cpu_seconds covers the 120 s run"], "budget_seconds": BUDGET_SECONDS, "scale": SCALE,
-                    "cost": "this process's CPU seconds per evaluation (wall seconds in each record's info.wall_seconds)",
-                    "optimum": optimum, "checkpoints_seconds": list(CHECKPOINTS), "methods": {}}
+                              "process_cpu_seconds covers the 120 s run"], "budget_seconds": BUDGET_SECONDS,
+                    "scale": SCALE, "optimum": optimum, "checkpoints_seconds": list(CHECKPOINTS), "methods": {},
+                    "cost": "this process's CPU seconds per evaluation (wall seconds in each record's info.wall_seconds)"}
     for label in METHODS:
-        per_cp: dict[float, list] = {c: [] for c in CHECKPOINTS}
-        runs = []
-        for seed in seeds:
-            h = _within_budget(History.load(out / f"seed{seed}" / label))
-            done = json.loads((out / f"seed{seed}" / label / "done.json").read_text())
+        runs, loaded = [], {s: _load(out, s, label) for s in seeds}
+        for seed, (h, done) in loaded.items():
             best = h.best()
-            traj = h.trajectory()
-            for c in CHECKPOINTS:
-                per_cp[c].append(stats.regret_at(traj, optimum, c))
-            runs.append({"seed": seed, "n_evaluations": len(h), "total_cost_seconds": h.total_seconds,
+            runs.append({"seed": seed, "finished": h.finished, "n_evaluations": len(h),
+                         "total_cost_seconds": h.total_seconds,
                          "final_regret": None if best is None or best.true_acc is None else optimum - best.true_acc,
                          "best_arch": None if best is None else best.arch,
                          "fidelities": sorted({r.fidelity for r in h if r.fidelity is not None}),
-                         "trajectory": [[c, None if a is None else optimum - a] for c, a in traj], **done})
+                         "trajectory": [[c, None if a is None else optimum - a] for c, a in h.trajectory()],
+                         **(done or {})})
             print(f"cpu {label:10s} seed {seed}: {len(h)} evals, cost {h.total_seconds:.0f}s, "
-                  f"regret {runs[-1]['final_regret']}", flush=True)
+                  f"regret {runs[-1]['final_regret']}, finished {h.finished}", flush=True)
         searcher, s_cfg, ranker, r_cfg = METHODS[label]
-        result["methods"][label] = {"searcher": searcher, "searcher_cfg": s_cfg, "ranker": ranker, "ranker_cfg": r_cfg,
-                                    "runs": runs,
-                                    "regret_at_seconds": {str(int(c)): stats.summarize_regrets(per_cp[c])
-                                                          for c in CHECKPOINTS}}
-    result["winners"] = {str(int(c)): stats.winner({m: [stats.regret_at(_within_budget(History.load(out / f"seed{s}" / m)).trajectory(),
-                                                                         optimum, c) for s in seeds]
+        result["methods"][label] = {
+            "searcher": searcher, "searcher_cfg": s_cfg, "ranker": ranker, "ranker_cfg": r_cfg, "runs": runs,
+            "regret_at_seconds": {str(int(c)): stats.summarize_regrets([_regret_at(h, optimum, c)
+                                                                        for h, _ in loaded.values()])
+                                  for c in CHECKPOINTS}}
+    result["winners"] = {str(int(c)): stats.winner({m: [_regret_at(_load(out, s, m)[0], optimum, c) for s in seeds]
                                                     for m in METHODS}) for c in CHECKPOINTS}
     return result

@@ -99,3 +99,13 @@ def test_sh_with_train_resumes_after_kill_minus_9(cifar10_dir, tmp_path):
     assert 5 <= n_before < 7, "the run was not interrupted mid-search"
     subprocess.run(_cli(killed, cifar10_dir, 7, resume=True), env=env, check=True, capture_output=True, timeout=600)
     assert _records(killed) == want  # the same architectures, fidelities, scores and continuations
+
+
+def test_state_folder_travels_to_ray_workers_but_a_private_temp_folder_does_not(cifar10_dir, tmp_path):
+    import pickle
+
+    r = _ranker(cifar10_dir, tmp_path / "run" / "fidelity_state")
+    assert pickle.loads(pickle.dumps(r))._fidelity_dir == tmp_path / "run" / "fidelity_state"
+    own = RANKERS.create("train", Nb201Space(), RunContext(data_dir=cifar10_dir), epochs=2, **TINY)
+    private = own._state_dir()  # created on first use, in this process
+    assert private.is_dir() and pickle.loads(pickle.dumps(own))._fidelity_dir is None

@@ -46,22 +46,25 @@ class ContinuedTraining:
     ``evaluate_at``, ``release`` and ``use_state_dir`` (see the module docstring)."""
 
     _fidelity_dir: Path | None = None
+    _fidelity_own_tmp: bool = False  # the folder is this process's temporary one
 
     # -- where the state lives ---------------------------------------------------
     def use_state_dir(self, path: str | Path) -> None:
         """Keep every architecture's training state under ``path`` (created if needed)."""
         self._fidelity_dir = Path(path)
+        self._fidelity_own_tmp = False
         self._fidelity_dir.mkdir(parents=True, exist_ok=True)
 
     def _state_dir(self) -> Path:
         if self._fidelity_dir is None:
             self._fidelity_dir = Path(tempfile.mkdtemp(prefix="nasrank-fidelity-"))
+            self._fidelity_own_tmp = True
         return self._fidelity_dir
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        if state.get("_fidelity_dir") is not None and str(state["_fidelity_dir"]).startswith(tempfile.gettempdir()):
-            state["_fidelity_dir"] = None  # a process-local temporary folder does not travel (Ray workers)
+        if state.get("_fidelity_own_tmp"):
+            state["_fidelity_dir"], state["_fidelity_own_tmp"] = None, False  # a process's temporary folder stays
         return state
 
     def _paths(self, arch: Arch) -> tuple[Path, str]:
