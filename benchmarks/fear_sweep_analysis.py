@@ -93,8 +93,8 @@ def matched_regret(summary: dict, label: str) -> dict[str, Any] | None:
 
 
 def run_log(folder: Path, seeds: list[int], labels: list[str]) -> dict[str, dict[str, Any]]:
-    """When, under what load and at what CPU/wall cost each (seed, ranker) job ran, where the runner kept it
-    (``seed<S>/compare_<label>.json`` from ``fear_seeds_runs.py``)."""
+    """When, under what load and at what CPU/wall cost each (seed, ranker) job ran, where a runner kept it
+    (``seed<S>/compare_<label>.json``, written by the retired per-job runner of the 2026-11-28 sweep)."""
     keys = ("finished", "loadavg_start", "loadavg_end", "wall_seconds_job", "process_cpu_seconds",
             "total_cost_seconds")
     out: dict[str, dict[str, Any]] = {}

@@ -1,15 +1,20 @@
-"""FEAR vs shortened regular training at matched quality: a seed sweep with the training frontier.
+"""FEAR vs the strongest shortened-training baseline at matched quality: calibrate, then report.
 
-Runs ``nasrank compare --seeds ... --frontier train`` (the library's
-:func:`nasrank.experiments.sweep.compare_seeds`) on NB201 with the rankers
-``fear`` (threshold T1), ``fear02=fear`` (threshold T2), ``synflow>fear`` and the
-baseline family ``train5/10/20/40=train``, then writes
-``benchmarks/results/fear_vs_training_seeds.json`` (+ ``_frontier.png``,
-``_regret.png``): per ranker the mean and 95% bootstrap CI over seeds and
-candidates of cost per candidate, Spearman, Kendall, winner's regret, and for
-FEAR and the cascade the cost ratio to the training family at equal
-Spearman / Kendall / regret; FEAR's cost split into stage 1, stage 2 and the
-rest; the target check.
+Two phases, each a ``nasrank compare --seeds ... --frontier train`` sweep (the library's
+:func:`nasrank.experiments.sweep.compare_seeds`) on NB201 with the rankers ``fear`` (threshold T1),
+``fear02=fear`` (threshold T2), ``synflow>fear`` and the family ``train5/10/20/40=train``, every one
+recording all of its scoring protocols in the same run (``record_protocols=True``):
+
+1. **calibration** (``--calibration-seeds``, default 100,101; never reported): each member's
+   scoring protocol (held-out accuracy or loss, last-epoch or no-augmentation training accuracy or
+   loss, every held-out image) and FEAR's threshold and stage-2 score are chosen by mean Spearman
+   (:mod:`fear_calibration`);
+2. **reporting** (``--seeds``, default 0-2): the histories are rescored with the chosen protocols
+   (the passes a protocol does not need are taken out of its cost), #params and synflow are scored
+   on the same candidates at their measured cost, and the sweep is summarized:
+   ``benchmarks/results/fear_vs_training_seeds.json`` (``calibration``, ``main_seeds``, ``family``,
+   ``matched[LABEL].cost_ratio_at_equal_spearman`` with ``mean``, ``ci_low``, ``ci_high``,
+   ``extrapolated``, ``p_lower_bound``) + ``_frontier.png``, ``_regret.png``.
 
 Presets (``--scale``):
 
@@ -19,22 +24,24 @@ Presets (``--scale``):
   record as ``info.process_cpu_seconds``): on a shared machine wall time measures the other jobs.
 * ``full``: C=16, N=5, 32 px, batch 256, FEAR at 0.4 and 0.5 with stage2_batch_size 256,
   max_stage1_epochs 10, ``--device gpu``: the authors' network size; runs unchanged on a GPU.
-  Cost = charged seconds (GPU wall time).
+  Cost = charged seconds (GPU wall time). The same calibration logic applies.
 
-Run, resumable (a rerun with the same --out and --seeds keeps finished seeds and candidates)::
+Run (each phase resumable: a rerun with the same folders and seeds keeps finished candidates)::
 
-    OMP_NUM_THREADS=1 nohup python benchmarks/fear_vs_training.py --scale cpu --seeds 0-2 \\
-        --out /tmp/fear_seeds > /tmp/fear_seeds.log 2>&1 &
-    python benchmarks/fear_vs_training.py --analyze /tmp/fear_seeds   # summary of what has finished
+    OMP_NUM_THREADS=1 python benchmarks/fear_vs_training.py --scale cpu --phase calibrate \
+        --calibration-seeds 100,101 --calibration-candidates 8 --calibration-dir /tmp/fear_calib
+    OMP_NUM_THREADS=1 python benchmarks/fear_vs_training.py --scale cpu --phase run --seeds 0-2 \
+        --candidates 10 --out /tmp/fear_main
+    python benchmarks/fear_vs_training.py --phase analyze --calibration-dir /tmp/fear_calib \
+        --out /tmp/fear_main --seeds 0-2 --candidates 10      # choose, rescore, summarize (no training)
 
-``--analyze`` needs no training: it reads ``OUT/seed<S>/<label>/history.jsonl``. A family member
-that ran on fewer seeds or candidates than the rest is left out of the main frontier and summarized
-separately on the seeds and candidates it covers (``extended_family``).
+``--phase all`` does the three in turn.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import sys
@@ -66,7 +73,10 @@ def rankers_and_cfg(preset: dict, family: dict[str, int]) -> tuple[list[str], di
     second, thr = preset["second_threshold"]
     items = ["fear", f"{second}=fear", "synflow>fear", *(f"{k}=train" for k in family)]
     cfg = {**{f"fear.{k}": v for k, v in preset["fear"].items()}, f"{second}.threshold": thr,
-           **{f"{k}.epochs": v for k, v in family.items()}, "cascade.keep_fraction": 0.25, "synflow.seeds": 1}
+           **{f"{k}.epochs": v for k, v in family.items()}, "cascade.keep_fraction": 0.25, "synflow.seeds": 1,
+           # every scoring protocol recorded in one run (its passes timed), chosen afterwards on calibration seeds
+           "fear.record_protocols": True, f"{second}.record_protocols": True,
+           **{f"{k}.record_protocols": True for k in family}}
     return items, cfg
 
 
@@ -90,8 +100,8 @@ def record_cpu_seconds() -> None:
     History.__init__, History.append = new_init, new_append
 
 
-def run(args, preset: dict, family: dict[str, int]) -> None:
-    """The sweep itself (resumable): ``compare_seeds`` into ``args.out``."""
+def run(args, preset: dict, family: dict[str, int], out: str, seeds: list[int], candidates: int) -> None:
+    """One sweep (resumable): ``compare_seeds`` into ``out``."""
     import torch
 
     from nasrank.experiments import make_context, make_space
@@ -104,57 +114,147 @@ def run(args, preset: dict, family: dict[str, int]) -> None:
     space = make_space("nb201")
     context = make_context(space, benchmark=f"csv:{SHARED / 'nb201' / 'nb201_cifar10.csv'}", dataset="cifar10",
                            data_dir=SHARED / "cifar10", device=preset["device"])
-    resume = (Path(args.out) / "sweep.json").exists()
-    compare_seeds(space, context, items, args.candidates, args.out, args.seeds, family=list(family),
+    resume = (Path(out) / "sweep.json").exists()
+    compare_seeds(space, context, items, candidates, out, seeds, family=list(family),
                   baseline="train10" if "train10" in family else list(family)[0], resume=resume,
                   n_boot=args.n_boot, ranker_cfg_pairs=cfg, scale=preset["scale"])
 
 
-def main() -> int:
+def zero_cost_points(folder: Path, seeds: list[int], preset: dict, candidates: int) -> None:
+    """#params and synflow on each seed's candidates (those of ``train5``), at their measured CPU cost."""
+    import torch
+
+    from fear_calibration import read_history
+    from nasrank.experiments import make_context, make_space
+    from nasrank.experiments.build import make_ranker
+
+    torch.set_num_threads(1)
+    space = make_space("nb201")
+    ctx = make_context(space, benchmark=f"csv:{SHARED / 'nb201' / 'nb201_cifar10.csv'}", dataset="cifar10",
+                       data_dir=SHARED / "cifar10", device="cpu")
+    build = {k: preset["scale"][k] for k in ("channels", "cells_per_stage")}
+    for name, cfg in (("params", dict(build)), ("synflow", {"seeds": 1, "build_kwargs": build})):
+        ranker = make_ranker(name, space, ctx, cfg)
+        for s in seeds:
+            path = folder / f"seed{s}" / name / "history.jsonl"
+            if path.exists():
+                continue
+            lines = []
+            for rec in read_history(folder, s, "train5")[:candidates]:
+                t0 = time.process_time()
+                (ev,) = ranker.evaluate([space.from_string(rec["arch"])])
+                cpu = time.process_time() - t0
+                lines.append(json.dumps({"step": len(lines), "arch": rec["arch"], "score": ev.score,
+                                         "seconds": ev.seconds, "device_seconds": ev.device_seconds,
+                                         "true_acc": rec["true_acc"], "ranker": name,
+                                         "info": {**ev.info, "process_cpu_seconds": cpu}}))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("\n".join(lines) + "\n")
+
+
+def calibrate(args, preset: dict, family: dict[str, int]) -> dict:
+    """Every protocol's Spearman on the calibration seeds, and the choice (see :mod:`fear_calibration`)."""
+    from fear_calibration import choose, protocol_table
+
+    items = rankers_and_cfg(preset, family)[0]
+    labels = [it.split("=")[0] for it in items if ">" not in it]
+    table = protocol_table(Path(args.calibration_dir), args.calibration_seeds, labels, args.calibration_candidates)
+    default = {lab: ("val_acc" if lab in family else "train") for lab in labels}
+    choice = choose(table, default)
+    fear_labels = [lab for lab in labels if lab not in family and lab in choice]
+    best_fear = max(fear_labels, key=lambda lab: table[lab][choice[lab]]["mean"] or -math.inf) if fear_labels else None
+    return {"seeds": args.calibration_seeds, "candidates": args.calibration_candidates,
+            "folder": str(args.calibration_dir), "spearman": table, "choice": choice,
+            "fear_choice": {"label": best_fear, "threshold": None if best_fear is None else
+                            (preset["fear"]["threshold"] if best_fear == "fear" else preset["second_threshold"][1]),
+                            "score_split": choice.get(best_fear)},
+            "rule": "per member, the protocol with the highest mean Spearman over the calibration seeds "
+                    "(ties: the default); FEAR's threshold: the FEAR run with the higher Spearman"}
+
+
+def analyze_main(args, preset: dict, family: dict[str, int], calibration: dict) -> dict:
+    """Rescore the reporting seeds with the calibrated choice, add the zero-cost points, summarize."""
+    from fear_calibration import protocol_table, rescore_folder
     from fear_sweep_analysis import analyze
 
+    items = rankers_and_cfg(preset, family)[0]
+    labels = [it.split("=")[0] for it in items]
+    choice = dict(calibration["choice"])
+    cascade_fear = choice.get("fear")
+    if cascade_fear:
+        choice["synflow>fear"] = cascade_fear
+    src, dst = Path(args.out), Path(args.out) / "rescored"
+    rescore_folder(src, dst, args.seeds, choice, labels)
+    zero_cost_points(dst, args.seeds, preset, args.candidates)
+    report = analyze(dst, args.seeds, items + ["params", "synflow"], list(family), preset["cost"],
+                     args.candidates, n_boot=args.n_boot)
+    report["calibration"] = calibration
+    report["family"] = {lab: {"epochs": family[lab], "protocol": choice.get(lab)} for lab in family}
+    report["matched"] = (report.get("main") or {}).get("matched", {})
+    report["reporting_seeds_all_protocols"] = {
+        "note": "every protocol's Spearman on the reporting seeds, for transparency; NOT used for the choice",
+        "spearman": protocol_table(src, args.seeds, [x.split("=")[0] for x in items if ">" not in x],
+                                   args.candidates)}
+    return report
+
+
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", choices=sorted(SCALES), default="cpu")
-    ap.add_argument("--seeds", default="0-2", help="seed list, e.g. 0-2 or 0,3,7")
-    ap.add_argument("--candidates", type=int, default=20)
+    ap.add_argument("--phase", choices=("calibrate", "run", "analyze", "all"), default="all")
+    ap.add_argument("--seeds", default="0-2", help="reporting seeds, e.g. 0-2 or 0,3,7")
+    ap.add_argument("--candidates", type=int, default=10)
+    ap.add_argument("--calibration-seeds", default="100,101", help="seeds for choosing protocols (never reported)")
+    ap.add_argument("--calibration-candidates", type=int, default=8)
     ap.add_argument("--family", default=",".join(f"{k}={v}" for k, v in FAMILY.items()),
                     help="LABEL=EPOCHS baselines of the training family")
-    ap.add_argument("--out", default="/tmp/fear_seeds", help="sweep folder (resumable)")
-    ap.add_argument("--analyze", metavar="DIR", default=None, help="summarize DIR's runs; train nothing")
+    ap.add_argument("--out", default="/tmp/fear_main", help="reporting sweep folder (resumable)")
+    ap.add_argument("--calibration-dir", default="/tmp/fear_calib", help="calibration sweep folder (resumable)")
     ap.add_argument("--n-boot", type=int, default=1000)
     ap.add_argument("--results", default=str(RESULTS / "fear_vs_training_seeds.json"))
     ap.add_argument("--note", action="append", default=[], help="a note for the results JSON (repeatable)")
     ap.add_argument("--smoke", action="store_true", help="tiny networks, 1 epoch, 3 candidates (checks the script)")
     args = ap.parse_args()
     from nasrank.experiments.sweep import parse_seeds
+    from nasrank.provenance import provenance
 
-    args.seeds = parse_seeds(args.seeds)
+    args.seeds, args.calibration_seeds = parse_seeds(args.seeds), parse_seeds(args.calibration_seeds)
+    if set(args.seeds) & set(args.calibration_seeds):
+        ap.error("the reporting seeds must be disjoint from the calibration seeds")
     preset = json.loads(json.dumps(SCALES[args.scale]))
     family = {k: int(v) for k, v in (x.split("=") for x in args.family.split(","))}
     if args.smoke:
         preset["scale"].update(channels=4, train_fraction=0.05, batch_size=64)
         preset["fear"].update(threshold=0.12, stage2_epochs=1, max_stage1_epochs=1)
         family = {k: 1 + i for i, k in enumerate(family)}
-        args.candidates = 3
+        args.candidates = args.calibration_candidates = 3
     started = machine()
-    if args.analyze is None:
-        run(args, preset, family)
-    folder = Path(args.analyze or args.out)
-    report = analyze(folder, args.seeds, rankers_and_cfg(preset, family)[0], list(family), preset["cost"],
-                     args.candidates, n_boot=args.n_boot)
+    if args.phase in ("calibrate", "all"):
+        run(args, preset, family, args.calibration_dir, args.calibration_seeds, args.calibration_candidates)
+    if args.phase in ("run", "all"):
+        run(args, preset, family, args.out, args.seeds, args.candidates)
+    if args.phase not in ("analyze", "all"):
+        return 0
+    report = analyze_main(args, preset, family, calibrate(args, preset, family))
     report.update(benchmark="fear_vs_training_seeds", machine=started, finished=machine()["date"],
                   scale_preset=args.scale, preset=preset, family_epochs=family, candidates=args.candidates,
-                  target=TARGET, command=" ".join(sys.argv), notes=args.note)
-    res = Path(args.results)
+                  main_seeds_requested=args.seeds, target=TARGET, command=" ".join(sys.argv), notes=args.note,
+                  provenance=provenance(preset["device"]))
+    write_report(report, Path(args.results), Path(args.out) / "rescored")
+    print(json.dumps(report.get("headline"), indent=2, default=str))
+    return 0
+
+
+def write_report(report: dict, res: Path, folder: Path) -> None:
+    """The results JSON (atomic) and the sweep's figures beside it."""
     res.parent.mkdir(parents=True, exist_ok=True)
     tmp = res.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(report, indent=2, default=str) + "\n")
     os.replace(tmp, res)
-    for png, suffix in (("frontier.png", "_frontier.png"), ("regret_vs_cost.png", "_regret.png")):
-        if (folder / "analysis" / png).exists():
-            shutil.copy(folder / "analysis" / png, res.with_name(res.stem + suffix))
-    print(json.dumps(report["headline"], indent=2, default=str))
-    return 0
+    for stem, suffix in (("frontier", "_frontier"), ("regret_vs_cost", "_regret")):
+        for ext in (".png", ".figure.json"):
+            if (folder / "analysis" / f"{stem}{ext}").exists():
+                shutil.copy(folder / "analysis" / f"{stem}{ext}", res.with_name(res.stem + suffix + ext))
 
 
 if __name__ == "__main__":

@@ -74,6 +74,8 @@ def _short(v: float) -> str:
 
 
 def _ratio(r: Mapping[str, Any] | None, ci: bool = True) -> str:
+    if r and r.get("na"):
+        return "n/a"
     if not r or r.get("mean") is None:
         return "-"
     text = bound_symbol(r.get("extrapolated")) + _num(r["mean"])
@@ -121,6 +123,9 @@ def print_sweep(result: Mapping[str, Any], console=None) -> None:
                      "winner's regret, / this ranker's cost (>= better than every member: a lower bound; <= "
                      "worse than the cheapest).")
     notes.append(f"means over seeds {seeds}; (CI) = 95% bootstrap over seeds and candidates.")
+    na = sorted({r["na"] for m in (result.get("matched") or {}).values() for r in m.values()
+                 if isinstance(r, Mapping) and r.get("na")})
+    notes.extend(f"x@regr {n}." for n in na)
     for n in notes:
         con.print(n, highlight=False)
     for w in result.get("warnings", []):

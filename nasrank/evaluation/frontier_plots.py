@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from nasrank.atomic import atomic_write
-from nasrank.evaluation.frontier import bound_symbol
+from nasrank.evaluation.frontier import bound_symbol, pareto_front
 
 #: y metric -> (axis label, matched-ratio key)
 PANELS = {
@@ -84,7 +84,17 @@ def _draw_family(ax, summary: Mapping[str, Any], metric: str) -> list[str]:
     xs = [p[1]["mean"] for p in pts]
     ys = [p[2]["mean"] for p in pts]
     names = ", ".join(p[0] for p in pts)
-    ax.plot(xs, ys, "-", color="0.25", lw=1.8, marker="s", ms=6, zorder=3, label=f"baseline family ({names})")
+    higher = metric != "regret"
+    front = pareto_front(xs, ys, higher)
+    on_front = {(x, y) for x, y in front}
+    ax.plot([c for c, _ in front], [q for _, q in front], "-", color="0.25", lw=1.8, zorder=3,
+            label="family's Pareto front (best member at or below each cost)")
+    ax.plot([x for x, y in zip(xs, ys) if (x, y) in on_front], [y for x, y in zip(xs, ys) if (x, y) in on_front],
+            "s", color="0.25", ms=6, zorder=3, label=f"baseline family ({names})")
+    dominated = [(x, y) for x, y in zip(xs, ys) if (x, y) not in on_front]
+    if dominated:
+        ax.plot([x for x, _ in dominated], [y for _, y in dominated], "s", mfc="white", mec="0.25", ms=6, zorder=3,
+                label="family member below the front (a cheaper member does as well)")
     lo = [p[2]["ci_low"] if _ok(p[2]["ci_low"]) else p[2]["mean"] for p in pts]
     hi = [p[2]["ci_high"] if _ok(p[2]["ci_high"]) else p[2]["mean"] for p in pts]
     ax.fill_between(xs, lo, hi, color="0.6", alpha=0.3, lw=0, zorder=1, label="family 95% CI")

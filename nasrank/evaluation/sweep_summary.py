@@ -12,10 +12,13 @@ and the labels of the baseline family, and returns
   and their per-seed cost, Spearman, Kendall and regret;
 * ``matched[LABEL]`` for every ranker outside the family:
   ``cost_ratio_at_equal_spearman`` / ``_kendall`` / ``_regret``, each
-  ``{mean, ci_low, ci_high, extrapolated, p_extrapolated, p_lower_bound, p_upper_bound}``.
+  ``{mean, ci_low, ci_high, extrapolated, p_extrapolated, p_lower_bound, p_upper_bound}``;
+  at equal regret only where the family's mean regret falls with cost
+  (:func:`~nasrank.evaluation.frontier.improves_with_cost`), else
+  ``{"mean": None, ..., "na": "n/a: the family's regret does not fall with cost"}``.
 
 The ratio is :func:`nasrank.evaluation.frontier.matched_ratio` on seed means:
-the family's cost interpolated (piecewise linear in log cost) at the ranker's
+the family's cost on its Pareto front, interpolated (piecewise linear in log cost) at the ranker's
 mean quality, divided by the ranker's mean cost per candidate. ``mean`` is that
 ratio on the observed data; ``extrapolated`` says whether it is a bound
 (``"lower_bound"``: better than every member; ``"upper_bound"``: worse than the
@@ -39,12 +42,14 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from nasrank.errors import NasrankError
-from nasrank.evaluation.frontier import LOWER_BOUND, UPPER_BOUND, matched_ratio
+from nasrank.evaluation.frontier import LOWER_BOUND, UPPER_BOUND, improves_with_cost, matched_ratio
 from nasrank.evaluation.seed_stats import (COUNTS, METRICS, RunTable, bootstrap, interval, observed,
                                            run_metrics)
 
 #: matched quality: (key suffix, metric, higher is better)
 MATCHED_ON = (("spearman", "spearman", True), ("kendall", "kendall", True), ("regret", "regret", False))
+#: what a ratio at equal regret says when the family's regret does not fall with cost
+REGRET_NA = "n/a: the family's regret does not fall with cost"
 CI_METHOD = ("95% percentile bootstrap: seeds drawn with replacement, then candidate positions within each "
              "drawn seed (the same for every ranker of that seed); metrics averaged over the drawn seeds")
 
@@ -101,6 +106,15 @@ def _ratio_summary(family: list[int], r: int, m: int, higher: bool, point: np.nd
             "p_lower_bound": share(LOWER_BOUND), "p_upper_bound": share(UPPER_BOUND)}
 
 
+def _matched_on(family: list[int], r: int, key: str, point: np.ndarray, reps: np.ndarray) -> dict[str, Any]:
+    """The ratio at equal ``key``; at equal regret only where the family's mean regret falls with cost."""
+    _, metric, higher = next(x for x in MATCHED_ON if x[0] == key)
+    m = METRICS.index(metric)
+    if key == "regret" and not improves_with_cost(point[family, 0], point[family, m], higher):
+        return {"mean": None, "ci_low": None, "ci_high": None, "extrapolated": None, "na": REGRET_NA}
+    return _ratio_summary(family, r, m, higher, point, reps)
+
+
 def frontier_seeds(tables: Mapping[Any, Mapping[str, RunTable]], family: Sequence[str]) -> list[Any]:
     """The seeds where every family member ran and scored at least one candidate."""
     return [s for s, runs in tables.items()
@@ -145,7 +159,6 @@ def summarize_sweep(tables: Mapping[Any, Mapping[str, RunTable]], family: Sequen
     for r, label in enumerate(labels):
         if label in family:
             continue
-        result["matched"][label] = {f"cost_ratio_at_equal_{key}": _ratio_summary(fam_idx, r, METRICS.index(m),
-                                                                                  higher, point, reps)
-                                    for key, m, higher in MATCHED_ON}
+        result["matched"][label] = {f"cost_ratio_at_equal_{key}": _matched_on(fam_idx, r, key, point, reps)
+                                    for key, _, _ in MATCHED_ON}
     return result
