@@ -38,8 +38,8 @@ METHODS = {
     "SH+train": ("sh", {"eta": 3, "n": 9}, "train", {"epochs": 9}),
     "HB+train": ("hyperband", {"eta": 3}, "train", {"epochs": 9}),
 }
-BUDGET_SECONDS = 80.0
-CHECKPOINTS = (20.0, 40.0, 60.0, 80.0)
+BUDGET_SECONDS = 50.0
+CHECKPOINTS = (10.0, 20.0, 30.0, 40.0, 50.0)
 OUT = Path("/tmp/nasrank_multifidelity_cpu")
 
 
@@ -143,9 +143,11 @@ def run_cpu(seeds: list[int], out: Path = OUT) -> dict:
     optimum = 94.37333333333333  # NB201 CIFAR-10, index 6111 (../shared/data/README.md)
     seeds = [s for s in seeds if all(_load(out, s, m)[0] is not None for m in METHODS)]
     result: dict = {"seeds": seeds, "pilot": True,
-                    "notes": ["seed 0's RS+fear ran with a 120 CPU-s budget before the budget was cut to 80 "
-                              "(the machine's load made 120 s too slow); it is read up to 80 s, and its "
-                              "process_cpu_seconds covers the 120 s run"], "budget_seconds": BUDGET_SECONDS,
+                    "notes": ["the budget was cut from 120 to 80, then to 50 CPU s while the runs went (load 12-14 "
+                              "on 2 cores gave each run ~0.1 core); runs begun with a larger budget (seed 0's RS+fear "
+                              "at 120 s; RS+train9 on seed 0 and RS+fear on seeds 1, 2 at 80 s, resumed) are read up "
+                              "to their first evaluation that reaches 50 s; the process_cpu_seconds of a resumed run "
+                              "covers only its resume"], "budget_seconds": BUDGET_SECONDS,
                     "scale": SCALE, "optimum": optimum, "checkpoints_seconds": list(CHECKPOINTS), "methods": {},
                     "cost": "this process's CPU seconds per evaluation (wall seconds in each record's info.wall_seconds)"}
     for label in METHODS:
