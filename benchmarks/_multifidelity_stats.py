@@ -67,13 +67,15 @@ def summarize_regrets(regrets: Sequence[float | None]) -> dict[str, Any]:
 def winner(regrets: dict[str, Sequence[float | None]]) -> dict[str, Any]:
     """The method with the lowest mean regret at one budget and its margin over the runner-up:
     the paired (by seed) difference of mean regrets with its 95% bootstrap CI; ``tie`` when the
-    interval holds 0. Methods with a seed that has no answer yet are ranked last."""
+    interval holds 0. When a method has a seed without an answer (none yet, or a run that did not get
+    that far) there is no winner: ``incomplete`` names those methods."""
     means = {}
     for m, r in regrets.items():
         if r and all(x is not None for x in r):
             means[m] = float(np.mean(r))
-    if not means:
-        return {"winner": None}
+    incomplete = sorted(set(regrets) - set(means))
+    if incomplete:  # a winner among some of the methods would be no answer to "who wins"
+        return {"winner": None, "incomplete": incomplete, "mean_regret_complete": means}
     order = sorted(means, key=lambda m: means[m])
     out: dict[str, Any] = {"winner": order[0], "mean_regret": means[order[0]], "ranking": order}
     if len(order) > 1:
