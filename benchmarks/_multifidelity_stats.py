@@ -156,12 +156,15 @@ def plot_cpu(cpu: dict[str, Any], path) -> None:
             if not pts:
                 continue
             xs, ys = zip(*pts)
-            ax.step(xs, ys, where="post", color=c, ls=styles[j % len(styles)],
-                    label=f"{m}, seed {run['seed']} ({run['n_evaluations']} evals)")
+            ax.step(xs, ys, where="post", color=c, ls=styles[j % len(styles)], marker="o", markersize=3,
+                    label=f"{m}, seed {run['seed']} ({run['n_evaluations']} evals"
+                          f"{'' if run.get('finished') else ', unfinished'})")
     ax.axvline(cpu["budget_seconds"], color="grey", ls=":", lw=1)
     ax.set_xlabel("search cost: CPU seconds of this process (budget %.0f s, dotted)" % cpu["budget_seconds"])
     ax.set_ylabel("regret vs NB201 optimum (test-acc points)")
-    ax.set_title(f"CPU pilot (C=8, N=1, 16 px, CIFAR-10 subset), {len(cpu['seeds'])} seeds: each seed's run", fontsize=10)
+    missing = [m for m in cpu["methods"] if not cpu["methods"][m]["runs"]]
+    ax.set_title(f"CPU pilot (C=8, N=1, 16 px, CIFAR-10 subset), seeds {cpu['seeds']}: each run"
+                 + (f"; not run: {', '.join(missing)}" if missing else ""), fontsize=9)
     ax.legend(fontsize=6, ncol=2)
     fig.tight_layout()
     save_figure(fig, path, ("png",), notes=cpu.get("notes", []))
