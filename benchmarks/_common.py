@@ -14,7 +14,7 @@ SHARED = Path(os.environ.get("NASRANK_SHARED_DATA", REPO.parent / "shared" / "da
 RESULTS = REPO / "benchmarks" / "results"
 
 sys.path.insert(0, str(REPO))
-from nasrank.provenance import cpu_model  # noqa: E402  (one reader of the CPU model)
+from nasrank.provenance import cpu_model, result_provenance  # noqa: E402  (one reader of the CPU model)
 
 
 def machine() -> dict:
@@ -32,9 +32,16 @@ def machine() -> dict:
             "torch_threads": torch.get_num_threads(), "gpu": gpu, "loadavg": os.getloadavg(), "commit": commit}
 
 
-def write_result(name: str, payload: dict) -> Path:
+def write_result(name: str, payload: dict, seeds=None, sample=None) -> Path:
+    """Write ``benchmarks/results/<name>.json``: ``machine``, ``provenance`` (command, git, machine and
+    load, date, ``seeds``, ``sample``; :func:`nasrank.provenance.result_provenance`) and ``payload``."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps({"machine": machine(), **payload}, indent=2, default=float) + "\n")
+    payload = dict(payload)
+    prov = result_provenance(seeds=seeds, sample=sample)
+    if "provenance" in payload:  # a re-analysis of an earlier measurement: keep the measurement's too
+        prov["measurement"] = payload.pop("provenance")
+    head = {"machine": machine(), "provenance": prov}
+    path.write_text(json.dumps({**head, **payload}, indent=2, default=float) + "\n")
     print(f"wrote {path}")
     return path

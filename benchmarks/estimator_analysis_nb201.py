@@ -41,7 +41,8 @@ one-shot ranking between supernet seeds (``seed``) and between the last two
 checkpoints (``checkpoint``).
 
 Writes ``benchmarks/results/estimator_analysis_nb201.json`` and
-``estimator_analysis_nb201_*.png``. Run from the repository root:
+``estimator_analysis_nb201_*.png`` (``estimator_analysis_plots.py``, which also redraws them from
+the JSON alone). Run from the repository root:
 ``.venv/bin/python benchmarks/estimator_analysis_nb201.py [--help]``.
 """
 from __future__ import annotations
@@ -63,7 +64,6 @@ from _common import REPO, RESULTS, SHARED, write_result  # noqa: E402
 sys.path.insert(0, str(REPO))
 from nasrank.benchmarks import load_benchmark  # noqa: E402
 from nasrank.experiments.analyze import ScoreRow, analyze_rows  # noqa: E402
-from nasrank.evaluation.analysis_plots import plot_complexity_bias, plot_op_bias, plot_variance  # noqa: E402
 from nasrank.evaluation.criteria import kendall_tau, spearman  # noqa: E402
 from nasrank.evaluation.variance import repeat_consistency  # noqa: E402
 from nasrank.spaces.nb201 import Nb201Space  # noqa: E402
@@ -451,7 +451,9 @@ def main(argv=None) -> int:
         same = analyze_rows([r for n in ("params", "flops") for r in rows_for(n, zs_cells, [feats[space.key(a)][n]
                                                                                              for a in zs_cells])]
                             + zs_rows, space, bench, bins=args.bins, features=feats)
-        result["sample"]["zero_shot_same_cells"] = {"n_cells": len(zs_cells), **same_cells_table(same)}
+        result["sample"]["zero_shot_same_cells"] = {
+            "n_cells": len(zs_cells), **same_cells_table(same),
+            "complexity_bias": {m: same[m]["complexity_bias"] for m in ("params", "flops")}}
     log("sample analysed")
 
     # short training on NATS 0..999
@@ -535,32 +537,14 @@ def main(argv=None) -> int:
     for line in result["findings"]:
         print("-", line)
 
-    # plots
-    groups = {"sample": result["sample"]["rankers"], "nats_0_999": result["nats_0_999"]["rankers"]}
-    if "oneshot" in result:
-        groups["oneshot"] = result["oneshot"]["rankers"]
-    for g, rk in groups.items():
-        done = {k: v for k, v in rk.items() if "skipped" not in v}
-        plot_complexity_bias({k: v["complexity_bias"] for k, v in done.items()}, RESULTS / f"{args.name}_{g}_complexity.png")
-        plot_op_bias({k: v["op_bias"] for k, v in done.items()}, RESULTS / f"{args.name}_{g}_ops.png",
-                     {k: v["feature_bias"] for k, v in done.items()})
-    var_plot: dict[str, dict] = {}
-    for k, v in (result.get("zero_shot_variance") or {}).get("rankers", {}).items():
-        if v:
-            var_plot[k] = v
-    if "oneshot" in result:
-        for k, v in result["oneshot"]["rankers"].items():
-            if v.get("variance"):
-                var_plot[k] = v["variance"]
-        if result["oneshot"]["checkpoint_variance"]:
-            ck = result["oneshot"]["checkpoint_variance"]
-            var_plot["oneshot (last 2 ckpts)"] = {"checkpoint": ck}
-    if var_plot:
-        plot_variance(var_plot, RESULTS / f"{args.name}_variance.png")
+    from estimator_analysis_plots import plot_results
+
+    plot_results(result, args.name)
     result["wall_s_total"] = time.perf_counter() - T0
     from nasrank.experiments.analyze import nan_to_none as _nan_to_none
 
-    write_result(args.name, _nan_to_none(result))
+    write_result(args.name, _nan_to_none(result), seeds=list(range(args.oneshot_seeds)),
+                 sample=f"the fixed {args.cells}-cell NB201 sample; zero-shot on its first {args.zs_cells}")
     return 0
 
 

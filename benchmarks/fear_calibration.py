@@ -138,3 +138,12 @@ def rescore_folder(src: Path, dst: Path, seeds: list[int], choice: dict[str, str
             tmp = path.with_suffix(".tmp")
             tmp.write_text("\n".join(lines) + "\n")
             os.replace(tmp, path)
+
+
+def family_wide_choice(table: dict[str, Any], family: list[str]) -> str | None:
+    """The one protocol with the highest Spearman averaged over the family's members (a robustness check:
+    per-member choices on few calibration candidates can follow noise)."""
+    protos = [p for p in PROTOCOLS if all(p in table.get(f, {}) for f in family)]
+    means = {p: _mean(table[f][p]["mean"] for f in family) for p in protos}
+    means = {p: v for p, v in means.items() if v is not None}
+    return max(means, key=means.get) if means else None

@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine  # noqa: E402
+from nasrank.provenance import result_provenance  # noqa: E402
 
 SHARED = Path(os.environ.get("NASRANK_SHARED_DATA", REPO.parent / "shared" / "data"))
 
@@ -174,6 +175,7 @@ def main() -> int:
         del r["true_acc"]
     report = {"benchmark": "fear_pilot", "date": started.isoformat(timespec="seconds"),
               "machine": {**machine(), "loadavg_end": list(os.getloadavg())},
+              "provenance": result_provenance(seeds=[args.seed], sample=f"{args.cells} NB201 cells (seed {args.seed})"),
               "setup": {**vars(args), "scale": scale, "cells_seed": args.seed,
                         "truth": "shared nb201_cifar10.csv (200-epoch test accuracy, %)"},
               "summary": summary, "cells": rows}

@@ -154,7 +154,7 @@ def zero_cost_points(folder: Path, seeds: list[int], preset: dict, candidates: i
 
 def calibrate(args, preset: dict, family: dict[str, int]) -> dict:
     """Every protocol's Spearman on the calibration seeds, and the choice (see :mod:`fear_calibration`)."""
-    from fear_calibration import choose, protocol_table
+    from fear_calibration import choose, family_wide_choice, protocol_table
 
     items = rankers_and_cfg(preset, family)[0]
     labels = [it.split("=")[0] for it in items if ">" not in it]
@@ -168,6 +168,7 @@ def calibrate(args, preset: dict, family: dict[str, int]) -> dict:
             "fear_choice": {"label": best_fear, "threshold": None if best_fear is None else
                             (preset["fear"]["threshold"] if best_fear == "fear" else preset["second_threshold"][1]),
                             "score_split": choice.get(best_fear)},
+            "family_wide_choice": family_wide_choice(table, list(family)),
             "rule": "per member, the protocol with the highest mean Spearman over the calibration seeds "
                     "(ties: the default); FEAR's threshold: the FEAR run with the higher Spearman"}
 
@@ -189,6 +190,7 @@ def analyze_main(args, preset: dict, family: dict[str, int], calibration: dict) 
     report = analyze(dst, args.seeds, items + ["params", "synflow"], list(family), preset["cost"],
                      args.candidates, n_boot=args.n_boot)
     report["calibration"] = calibration
+    report["sensitivity"] = family_wide_check(args, preset, family, items, choice, calibration)
     report["family"] = {lab: {"epochs": family[lab], "protocol": choice.get(lab)} for lab in family}
     report["matched"] = (report.get("main") or {}).get("matched", {})
     report["reporting_seeds_all_protocols"] = {
@@ -196,6 +198,27 @@ def analyze_main(args, preset: dict, family: dict[str, int], calibration: dict) 
         "spearman": protocol_table(src, args.seeds, [x.split("=")[0] for x in items if ">" not in x],
                                    args.candidates)}
     return report
+
+
+def family_wide_check(args, preset: dict, family: dict[str, int], items: list[str], choice: dict[str, str],
+                      calibration: dict) -> dict:
+    """The same summary with one protocol for the whole family (also chosen on the calibration seeds)."""
+    from fear_calibration import rescore_folder
+    from fear_sweep_analysis import analyze
+
+    proto = calibration.get("family_wide_choice")
+    if proto is None:
+        return {}
+    wide = {**choice, **{lab: proto for lab in family}}
+    dst = Path(args.out) / "rescored_family_wide"
+    rescore_folder(Path(args.out), dst, args.seeds, wide, [it.split("=")[0] for it in items])
+    rep = analyze(dst, args.seeds, items, list(family), preset["cost"], args.candidates,
+                  n_boot=max(1, args.n_boot // 2))
+    return {"family_wide_protocol": proto, "note": "robustness check: every member scored by the one protocol "
+            "with the best Spearman averaged over the members on the calibration seeds",
+            "matched": (rep.get("main") or {}).get("matched", {}),
+            "family_spearman": {m: v["spearman"] for m, v in
+                                ((rep.get("main") or {}).get("frontier") or {}).get("members", {}).items()}}
 
 
 def main() -> int:

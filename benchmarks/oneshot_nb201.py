@@ -55,6 +55,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks._common import RESULTS, SHARED, machine  # noqa: E402
+from nasrank.provenance import result_provenance  # noqa: E402
 from nasrank.evaluation.bias import complexity_bias  # noqa: E402
 from nasrank.evaluation.criteria import criteria_by_mode, kendall_tau  # noqa: E402
 from nasrank.lightning_modules.supernet_scoring import scores_from_batches  # noqa: E402
@@ -99,6 +100,10 @@ def _read(path: Path) -> dict:
 
 
 def _write(path: Path, payload: dict) -> None:
+    """Write ``payload`` with the provenance of this step (earlier steps: ``machines``)."""
+    payload["provenance"] = result_provenance(
+        sample="the fixed 1,000-cell NB201 sample (np.random.default_rng(0))",
+        steps_note="this block is the last step that wrote the file; each step's machine is in 'machines'")
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(payload, indent=2, default=float) + "\n")
     os.replace(tmp, path)

@@ -11,9 +11,10 @@ may have been scored on fewer cells than the final ones), and adds to the JSON:
 * ``agreement``: Kendall tau between the scores of two seeds of a configuration at the same epoch
   (variance from sharing) and between consecutive checkpoints of one run (forgetting).
 
-Figures (next to the JSON): ``oneshot_tau_vs_epochs.png`` and ``oneshot_bias_vs_epochs.png``. One
-line per configuration (mean over seeds, markers at measured epochs only), seeds as a min-max band;
-a missing point is not drawn.
+Figures (next to the JSON, each with its ``.figure.json``): ``oneshot_tau_vs_epochs.png`` and
+``oneshot_bias_vs_epochs.png``. One line per configuration (mean over seeds, markers at measured
+epochs only), seeds as a min-max band; a missing point is not drawn; every panel states its n.
+Redraw them from the JSON alone with ``python -m benchmarks.oneshot_plots``.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ import numpy as np
 from benchmarks.oneshot_nb201 import BINS, METRICS, load_truth, quality
 from nasrank.evaluation.criteria import kendall_tau
 from nasrank.lightning_modules.supernet_scoring import scores_from_batches
+from nasrank.provenance import result_provenance
 from nasrank.spaces.nb201 import Nb201Space
 
 COLORS = {"deiso-k1": "tab:orange", "uniform-k1": "tab:blue", "deiso-k5": "tab:green", "uniform-k5": "tab:red",
@@ -197,114 +199,150 @@ def targets(res: dict) -> dict:
     return out
 
 
-def _draw(ax, curves_: dict, key: str, ylabel: str, ref: float | None, ref_label: str) -> None:
-    for cfg, c in curves_.items():
-        eps = sorted(c["epochs"])
+MARKERS = "osD^vP*Xh"
+
+
+def _draw(ax, curves_: dict, key: str, ref: float | None, ref_label: str) -> None:
+    """One line per configuration (mean over seeds, a distinct marker each), seeds as a min-max band."""
+    for i, (cfg, c) in enumerate(curves_.items()):
+        eps = sorted(c["epochs"], key=int)
         mean = [c["epochs"][e][key]["mean"] for e in eps]
         lo = [c["epochs"][e][key]["min"] for e in eps]
         hi = [c["epochs"][e][key]["max"] for e in eps]
         seeds = max(c["epochs"][e][key]["seeds"] for e in eps)
         col = COLORS.get(cfg)
-        ax.plot(eps, mean, marker="o", color=col, label=f"{cfg} ({seeds} seed{'s' if seeds > 1 else ''})")
+        ax.plot([int(e) for e in eps], mean, marker=MARKERS[i % len(MARKERS)], color=col,
+                label=f"{cfg} ({'mean of ' if seeds > 1 else ''}{seeds} seed{'s' if seeds > 1 else ''})")
         if seeds > 1:
-            ax.fill_between(eps, lo, hi, color=col, alpha=0.2, lw=0)
+            ax.fill_between([int(e) for e in eps], lo, hi, color=col, alpha=0.2, lw=0)
     if ref is not None:
         ax.axhline(ref, color="black", ls=":", lw=1, label=ref_label)
     ax.set_xscale("log")
-    ax.set_xlabel("supernet epochs (checkpoints within one cosine run)")
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel("supernet epochs (checkpoints inside one 200-epoch cosine run)")
     ax.grid(alpha=0.3)
 
 
-def _mark_default(ax, res: dict) -> None:
-    """Stars: each run's final checkpoint under the chosen default protocol (on the protocols' common cells)."""
-    comp = res.get("protocol_comparison", {})
-    best = comp.get("best")
-    for run, row in comp.get("runs", {}).items():
-        if best in row:
-            ax.plot([res["runs"][run]["epochs"]], [row[best]["kendall_iso"]], marker="*", ms=12, ls="none",
-                    color=COLORS.get(config_of(run)), markeredgecolor="black",
-                    label=f"{run}: {best}, final ckpt, first {row['n_cells']} cells")
+def _legend_below(ax, ncol: int = 2) -> None:
+    """The legend under the panel, never over its data."""
+    ax.legend(fontsize=7, ncol=ncol, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
 
 
-def _subtitle(res: dict, proto: str, metric: str) -> str:
-    ns = sorted({c["n_cells"] for c in res["curves"].values()})
-    return f"score: {metric}, protocol {proto}; first {'/'.join(map(str, ns))} cells of the 1,000-cell sample"
+def _curve_cells(res: dict) -> int:
+    return min(c["n_cells"] for c in res["curves"].values())
+
+
+def _agreement_cells(res: dict, run: str, proto: str) -> int:
+    """Cells a run's consecutive checkpoints were compared on: the fewest any of its checkpoints scored."""
+    cks = res["runs"][run]["checkpoints"].values()
+    return min((p["protocols"][proto]["n_cells"] for p in cks if proto in p["protocols"]), default=0)
+
+
+def _pair_cells(res: dict, pair: str, eps: list[int], proto: str) -> str:
+    """``n = 300; 1000 at 200 ep``: the cells both seeds scored, per epoch (the fewer of the two)."""
+    a, b = pair.split(" vs ")
+    ns = {e: min(res["runs"][r]["checkpoints"][str(e)]["protocols"][proto]["n_cells"] for r in (a, b)) for e in eps}
+    common = min(ns.values())
+    other = [f"{v} at {e} ep" for e, v in ns.items() if v != common]
+    return "; ".join([f"n = {common}", *other])
 
 
 def plot_tau(res: dict, out_dir: Path, proto: str, metric: str) -> None:
-    """``oneshot_tau_vs_epochs.png``: Kendall (iso, deiso) per configuration and the score agreement."""
+    """``oneshot_tau_vs_epochs.png``: Kendall (iso, deiso) per configuration, seed and checkpoint agreement."""
     import matplotlib.pyplot as plt
 
-    cv, base, sub = res["curves"], res["baseline_params_curve_cells"], _subtitle(res, proto, metric)
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
-    _draw(axes[0], cv, "kendall_iso", "Kendall tau vs 200-ep truth (iso)", base["iso"]["kendall_tau"], "#params")
-    axes[0].axhline(0.40, color="grey", ls="--", lw=1, label="target 0.40")
-    _mark_default(axes[0], res)
-    _draw(axes[1], cv, "kendall_deiso", "Kendall tau (deiso: one cell per class)", base["deiso"]["kendall_tau"],
-          "#params")
-    for cfg, row in res["agreement"]["between_seeds"].items():
+    from nasrank.evaluation.figures import palette, save_figure
+
+    cv, base, n = res["curves"], res["baseline_params_curve_cells"], _curve_cells(res)
+    fig, axes = plt.subplots(2, 2, figsize=(13, 11))
+    (a, b), (c, d) = axes
+    _draw(a, cv, "kendall_iso", base["iso"]["kendall_tau"], f"#params (same {n} cells)")
+    a.axhline(0.40, color="grey", ls="--", lw=1, label="target 0.40")
+    a.set_title(f"Ranking quality against the 200-epoch truth (iso), n = {n} cells.", fontsize=10)
+    a.set_ylabel("Kendall tau")
+    _draw(b, cv, "kendall_deiso", base["deiso"]["kendall_tau"], f"#params (same {n} cells)")
+    b.set_title(f"The same with one cell per isomorphism class (deiso), n = {n} cells.", fontsize=10)
+    b.set_ylabel("Kendall tau (deiso)")
+    for i, (pair, row) in enumerate(res["agreement"]["between_seeds"].items()):
         eps = sorted(int(e) for e in row)
-        axes[2].plot(eps, [row[e] if e in row else row[str(e)] for e in eps], marker="s", lw=2,
-                     color=COLORS.get(config_of(cfg.split(" vs ")[0])), label=f"between seeds: {cfg}")
-    for run, pairs in res["agreement"]["consecutive_checkpoints"].items():
-        if pairs:
-            xs = [int(k.split("->")[1]) for k in pairs]
-            axes[2].plot(xs, list(pairs.values()), marker="." if run.endswith("s0") else "x", ls="--", lw=1,
-                         color=COLORS.get(config_of(run)), label=f"previous checkpoint -> this one: {run}")
-    axes[2].set_xscale("log")
-    axes[2].set_ylim(0, 1)
-    axes[2].set_xlabel("supernet epochs")
-    axes[2].set_ylabel("Kendall tau between score vectors")
-    axes[2].grid(alpha=0.3)
-    for ax in axes:
-        ax.legend(fontsize=7)
-    fig.suptitle(f"NB201 one-shot ranking vs supernet training, C=8, N=1, 16 px, CIFAR-10 subset ({sub}); "
-                 "band: min-max over seeds", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(out_dir / "oneshot_tau_vs_epochs.png", dpi=100)
-    plt.close(fig)
+        c.plot(eps, [row[str(e)] if str(e) in row else row[e] for e in eps], marker=MARKERS[i], lw=2,
+               color=COLORS.get(config_of(pair.split(" vs ")[0])), label=f"{pair} ({_pair_cells(res, pair, eps, proto)})")
+    c.set_title("Two seeds of one configuration agree more as training ends (n: legend).", fontsize=10)
+    runs = [r for r, p in res["agreement"]["consecutive_checkpoints"].items() if p]
+    cols = palette(len(runs))
+    ns = set()
+    for i, run in enumerate(runs):
+        pairs = res["agreement"]["consecutive_checkpoints"][run]
+        ns.add(_agreement_cells(res, run, proto))
+        d.plot([int(k.split("->")[1]) for k in pairs], list(pairs.values()), marker=MARKERS[i % len(MARKERS)],
+               ls="--", lw=1, color=cols[i], label=run)
+    d.set_title(f"Each checkpoint against the previous one of its run, n = {'/'.join(map(str, sorted(ns)))} cells.",
+                fontsize=10)
+    c.set_xlabel("supernet epochs (both seeds at the same checkpoint)")
+    d.set_xlabel("supernet epochs (the later checkpoint of each pair)")
+    for ax in (c, d):
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("Kendall tau between the two score vectors")
+        ax.grid(alpha=0.3)
+    for ax in (a, b, c, d):
+        _legend_below(ax, {id(c): 1, id(d): 3}.get(id(ax), 2))
+    fig.suptitle("One-shot ranking on NB201 improves up to about 50 supernet epochs, then levels off.\n"
+                 f"(C=8, N=1, 16 px, CIFAR-10 subset; score {metric}, protocol {proto}; "
+                 f"first {n} cells of the 1,000-cell sample; bands: min-max over seeds).", fontsize=10)
+    fig.tight_layout(h_pad=3)
+    save_figure(fig, out_dir / "oneshot_tau_vs_epochs.png",
+                notes=["final-checkpoint values on 500 and 1,000 cells are in oneshot_nb201.json "
+                       "(protocol_comparison, targets), not on these axes"])
+
 
 def plot_bias(res: dict, out_dir: Path, proto: str, metric: str) -> None:
     """``oneshot_bias_vs_epochs.png``: lowest-#params-bin rank shift; train vs held-out accuracy."""
     import matplotlib.pyplot as plt
 
-    cv, base, sub = res["curves"], res["baseline_params_curve_cells"], _subtitle(res, proto, metric)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
-    _draw(axes[0], cv, "lowest_bin_shift", "rank shift of the lowest-#params bin (+: over-rated)",
-          base["lowest_bin_shift"], "#params as the score")
+    from nasrank.evaluation.figures import palette, save_figure
+
+    cv, base, n = res["curves"], res["baseline_params_curve_cells"], _curve_cells(res)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 6.5))
+    _draw(axes[0], cv, "lowest_bin_shift", base["lowest_bin_shift"], "#params as the score")
     axes[0].axhline(0.0, color="grey", lw=0.8)
     axes[0].axhline(res["null_lowest_bin_shift_curve_cells"], color="red", ls=":", lw=1,
                     label="a random score (no information)")
-    axes[0].legend(fontsize=7)
-    for run, rec in res["runs"].items():
+    axes[0].set_ylabel("rank shift of the lowest-#params bin (+: over-rated)")
+    axes[0].set_title(f"Small cells are over-rated early in training, n = {n} cells (5 #params bins).", fontsize=10)
+    cols = palette(len(res["runs"]))
+    for i, (run, rec) in enumerate(res["runs"].items()):
         h = rec.get("train_history") or []
         if h:
-            axes[1].plot([r["epoch"] for r in h], [r["train_acc"] for r in h], lw=1, color=COLORS.get(config_of(run)),
-                         label=f"{run}: train acc of the sampled paths")
+            axes[1].plot([r["epoch"] for r in h], [r["train_acc"] for r in h], lw=0.8, color=cols[i],
+                         label=f"{run}: training accuracy of the sampled paths")
         pts = sorted((int(e), p["protocols"][proto]["mean_acc"]) for e, p in rec["checkpoints"].items()
                      if proto in p["protocols"])
         if pts:
-            axes[1].plot(*zip(*pts), marker="o", ls="--", color=COLORS.get(config_of(run)),
-                         label=f"{run}: held-out acc, mean over scored cells ({proto})")
+            axes[1].plot(*zip(*pts), marker=MARKERS[i % len(MARKERS)], ls="--", color=cols[i],
+                         label=f"{run}: held-out accuracy, mean over the scored cells")
     axes[1].set_xscale("log")
     axes[1].set_xlabel("supernet epochs")
-    axes[1].set_ylabel("accuracy of sub-networks")
+    axes[1].set_ylabel("accuracy of the sub-networks")
+    axes[1].set_title("Sub-networks are still under-trained at 200 epochs (accuracy still rising).", fontsize=10)
     axes[1].grid(alpha=0.3)
-    for ax in axes:
-        ax.legend(fontsize=7)
-    fig.suptitle(f"Complexity bias of the one-shot scores (5 equal-count #params bins; {sub})", fontsize=9)
+    _legend_below(axes[0], 2)
+    _legend_below(axes[1], 2)
+    fig.suptitle(f"Complexity bias of the one-shot scores.\n(score {metric}, protocol {proto}; first {n} cells "
+                 "of the 1,000-cell sample; bands: min-max over seeds)", fontsize=10)
     fig.tight_layout()
-    fig.savefig(out_dir / "oneshot_bias_vs_epochs.png", dpi=100)
-    plt.close(fig)
+    save_figure(fig, out_dir / "oneshot_bias_vs_epochs.png")
 
 
 def plot_all(res: dict, out_dir: Path, proto: str, metric: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
     plot_tau(res, out_dir, proto, metric)
     plot_bias(res, out_dir, proto, metric)
+
+
+def replot(path: Path) -> None:
+    """Redraw both figures from the results JSON alone (no scores, no training)."""
+    res = json.loads(path.read_text())
+    proto, metric = res["curve_protocol"].split("/")
+    plot_all(res, path.parent, proto, metric)
 
 
 def summarize_and_plot(path: Path, work: Path, proto: str | None = None, metric: str | None = None,
@@ -326,8 +364,14 @@ def summarize_and_plot(path: Path, work: Path, proto: str | None = None, metric:
     res["null_lowest_bin_shift_curve_cells"] = null_lowest_bin_shift(truth, params)
     res["cost"] = cost_table(res, best.split("/")[0])
     res["targets"] = targets(res)
+    res["provenance"] = result_provenance(sample="the fixed 1,000-cell NB201 sample (np.random.default_rng(0))",
+                                          steps_note="written by the plot step; each step's machine is in 'machines'")
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(res, indent=2, default=float) + "\n")
     os.replace(tmp, path)
     plot_all(res, path.parent, c_proto, c_metric)
     return res
+
+
+if __name__ == "__main__":
+    replot(Path(__file__).resolve().parent / "results" / "oneshot_nb201.json")

@@ -18,7 +18,10 @@ Target: ratio_steady >= 1.7 with 2 workers on 2 cores. The measurement is only
 meaningful on a quiet machine: ``loadavg`` before and after is recorded, and a
 load above the core count depresses the ratio. Rerun on a quiet machine with
 
-    .venv/bin/python benchmarks/parallel_speedup.py [--workers 2] [--queries 40] [--ranker flops]
+    .venv/bin/python benchmarks/parallel_speedup.py [--workers 2] [--queries 40] [--ranker flops] [--name NAME]
+
+Each ranker's result is its own file: ``parallel_speedup.json`` (jacob_cov) and
+``parallel_speedup_flops.json`` (``--ranker flops --name parallel_speedup_flops``).
 """
 from __future__ import annotations
 
@@ -99,6 +102,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--serial-threads", type=int, default=1, help="torch threads of the serial run (workers use 1)")
     ap.add_argument("--no-store", action="store_true", help="skip the store measurements")
+    ap.add_argument("--name", default="parallel_speedup", help="result file benchmarks/results/NAME.json")
     args = ap.parse_args()
 
     from nasrank.parallel import RayExecutor
@@ -155,7 +159,8 @@ def main() -> None:
                    "ratio; rerun on a quiet machine for the figure to quote")
     print(f"speed-up {out['ratio_steady']:.2f}x steady ({out['ratio_end_to_end']:.2f}x with Ray start-up); "
           f"identical histories: {same}; load {load_before[0]:.1f} -> {out['loadavg_after'][0]:.1f}")
-    write_result("parallel_speedup", out)
+    write_result(args.name, out, seeds=[args.seed],
+                 sample=f"{args.queries} random-search queries on NB201, batches of {args.workers}")
 
 
 if __name__ == "__main__":

@@ -311,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
                "summary_ranker_over_bare": summary, "cells": cells, "zero_shot": zs, "gpu_only": gpu,
                "trainer_construction_s": trainer_construction_seconds(acc),
                "wall_s": time.perf_counter() - t_start}
-    write_result(args.out or f"training_overhead_{'gpu' if acc == 'gpu' else 'cpu'}", payload)
+    write_result(args.out or f"training_overhead_{'gpu' if acc == 'gpu' else 'cpu'}", payload,
+                 sample=f"cells {', '.join(args.cells)}; {args.repeats} interleaved repeats each")
     print("ranker/bare (median of paired repeats):", summary)
     return 0
 

@@ -38,6 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine  # noqa: E402
+from nasrank.provenance import result_provenance  # noqa: E402
 
 from nasrank.benchmarks import load_benchmark  # noqa: E402
 from nasrank.evaluation.criteria import ranking_criteria, spearman  # noqa: E402
@@ -74,31 +75,36 @@ def table_truth(csv: str | Path, arch_strings: list[str]) -> np.ndarray:
 
 
 def plot(result: dict, path: Path, acc: np.ndarray) -> None:
-    """Scatter of each ranker's score rank against the true accuracy (from ``result["raw"]``)."""
+    """Scatter of each ranker's score rank against the true accuracy (from ``result["raw"]``), one panel
+    per ranker with its n (the cells it scored with a finite value); saved with its ``.figure.json``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from scipy.stats import rankdata
 
+    from nasrank.evaluation.figures import save_figure
+
     raw = result["raw"]
     series = {**raw["scores"], "params": raw["params"], "flops": raw["flops"]}
-    fig, axes = plt.subplots(2, 5, figsize=(17, 6.5), sharey=True)
+    fig, axes = plt.subplots(2, 5, figsize=(17, 7.2), sharey=True)
     for ax, (name, s) in zip(axes.ravel(), series.items()):
         s = np.asarray(s, dtype=float)
         ok = np.isfinite(s)
         ax.scatter(rankdata(s[ok]) / ok.sum(), acc[ok], s=6, alpha=0.6)
         d = result["table"][name]
-        ax.set_title(f"{name}: rho={d['spearman']:.3f} tau={d['kendall_tau']:.3f}", fontsize=9)
-        ax.set_xlabel("score rank (fraction)", fontsize=8)
+        ax.set_title(f"{name} (n = {int(ok.sum())})\nSpearman {d['spearman']:.3f}, Kendall {d['kendall_tau']:.3f}",
+                     fontsize=9)
+        ax.set_xlabel("score rank (fraction of the n cells)", fontsize=8)
     axes[0, 0].set_ylabel("CIFAR-10 test acc (%)")
     axes[1, 0].set_ylabel("CIFAR-10 test acc (%)")
-    n = result["protocol"]["cells_scored_by_zero_shot"]
-    fig.suptitle(f"Zero-shot rankers on {n} NB201 cells ({result['protocol']['network']}, "
-                 f"batch {result['protocol']['batch_size']}, {result['protocol']['seeds']} seed(s))", fontsize=10)
+    p = result["protocol"]
+    net = p["network"]
+    fig.suptitle(f"Zero-shot rankers against the 200-epoch test accuracy on {p['cells_scored_by_zero_shot']} NB201 "
+                 f"cells (full-size network C={net['channels']}, N={net['cells_per_stage']}; one batch of "
+                 f"{p['batch_size']} images; {p['seeds']} seed{'s' if p['seeds'] != 1 else ''}).", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def print_table(result: dict) -> None:
@@ -161,6 +167,8 @@ def update(args) -> int:
     raw = {**result["raw"]["scores"], "params": result["raw"]["params"], "flops": result["raw"]["flops"]}
     for name, sc in raw.items():
         result["table"][name] = {**result["table"][name], **crit(sc, tn)}
+    result["provenance"] = result_provenance(seeds=proto.get("seed_values"),
+                                             sample=f"{len(archs)} cells; update: {args.update_note}")
     out.write_text(json.dumps(result, indent=1, default=float) + "\n")
     plot(result, out.with_suffix(".png"), tn)
     print_table(result)
@@ -353,6 +361,8 @@ def main(argv=None) -> int:
                 "params": base["params"]["scores"][:n], "flops": base["flops"]["scores"][:n],
                 "reasons": {str(archs[j]): rows[j]["_reason"] for j in range(n) if "_reason" in rows[j]}},
         "wall_s_total": time.perf_counter() - t_start,
+        "provenance": result_provenance(seeds=list(range(args.seeds)),
+                                        sample=f"the first {n} cells of the fixed {args.cells}-cell sample"),
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

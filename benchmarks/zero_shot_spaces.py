@@ -262,7 +262,8 @@ def main(argv=None) -> int:
         print_table(name, spaces[name])
         write_result(args.name, {"benchmark": "zero-shot rankers on NB101 and DARTS/NB301 (benchmarks/zero_shot_spaces.py)",
                                  "protocol": protocol, "spaces": spaces,
-                                 "wall_s_total": time.perf_counter() - t_start})
+                                 "wall_s_total": time.perf_counter() - t_start},
+                     seeds=[0], sample="per space: spaces.<name>.subset")
     return 0
 
 

@@ -2,7 +2,10 @@
 
 :func:`provenance` is written into every ``summary.json``, ``compare.json``,
 ``report.json`` and ``analysis.json`` under the key ``"provenance"``, so that a
-number can be traced to the code and machine that produced it.
+number can be traced to the code and machine that produced it. :func:`result_provenance`
+is the same record for a benchmark script's result (``benchmarks/results/*.json``), in the
+shape every such file holds: ``command``, ``git`` (commit, tree modified), ``machine``
+(with its load), ``date``, ``seeds`` and ``sample``.
 """
 from __future__ import annotations
 
@@ -34,6 +37,18 @@ def command_line() -> str:
     """The command line of this process, shell-quoted."""
     args = _COMMAND if _COMMAND is not None else [Path(sys.argv[0]).name, *sys.argv[1:]]
     return " ".join(shlex.quote(str(a)) for a in args)
+
+
+def script_command_line() -> str:
+    """Like :func:`command_line`, but a script keeps its path (``python benchmarks/x.py ...``, repo-relative)."""
+    if _COMMAND is not None:
+        return command_line()
+    script = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    repo = Path(__file__).resolve().parent.parent
+    if script is None or not script.is_file():
+        return command_line()
+    shown = script.relative_to(repo) if script.is_relative_to(repo) else script
+    return " ".join(shlex.quote(str(a)) for a in ["python", str(shown), *sys.argv[1:]])
 
 
 def version() -> str:
@@ -116,6 +131,8 @@ def provenance(device: str | None = None) -> dict[str, Any]:
         "versions": versions(),
         "git_commit": None if git is None else git["commit"],
         "git_dirty": None if git is None else git["dirty"],
+        "git": None if git is None else {"commit": git["commit"], "tree_modified": git["dirty"]},
+        "machine": machine(),
         "hardware": hw,
         "device": device,
         "device_used": used,
@@ -123,3 +140,29 @@ def provenance(device: str | None = None) -> dict[str, Any]:
         "command": command_line(),
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def machine() -> dict[str, Any]:
+    """The machine running this process and its load: hardware, Python and torch, ``loadavg`` (1/5/15 min)."""
+    hw = hardware()
+    torch = sys.modules.get("torch")
+    try:
+        load: list[float] | None = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        load = None
+    return {**hw, "hostname": platform.node(), "python": platform.python_version(),
+            "torch": getattr(torch, "__version__", None) if torch is not None else None,
+            "torch_threads": torch.get_num_threads() if torch is not None else None, "loadavg": load}
+
+
+def result_provenance(seeds: Any = None, sample: Any = None, **extra: Any) -> dict[str, Any]:
+    """The ``provenance`` block of a benchmark result: command, git, machine (with load), date, seeds, sample.
+
+    ``seeds`` and ``sample`` say what the numbers are over (e.g. ``[0, 1, 2]`` and ``"the first 264
+    cells of the fixed 1,000-cell sample"``); ``extra`` adds keys (e.g. ``loadavg_end``).
+    """
+    git = git_state()
+    return {"command": script_command_line(),
+            "git": None if git is None else {"commit": git["commit"], "tree_modified": git["dirty"]},
+            "machine": machine(), "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "versions": versions(), "seeds": seeds, "sample": sample, **extra}

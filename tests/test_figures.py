@@ -139,3 +139,15 @@ def test_seed_mean_starts_where_every_run_has_a_value_and_never_falls():
     xs, mean, lo, hi = mean_ci_curve([a, b])
     assert list(xs) == [2.0, 3.0, 4.0] and list(mean) == [85.0, 87.5, 90.0]
     assert (lo <= mean).all() and (hi >= mean).all()
+
+
+def test_manifest_names_lines_that_draw_the_same_points(tmp_path):
+    from nasrank.evaluation.figures import plt, save_figure
+
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3], [0.1, 0.5, 0.2], label="params")
+    ax.plot([1, 2, 3], [0.1, 0.5, 0.2], label="flops", ls="--", marker="s")
+    ax.plot([1, 2, 3], [0.1, 0.5, 0.3], label="synflow")
+    ax.legend()
+    save_figure(fig, tmp_path / "f.png")
+    assert _manifest(tmp_path / "f.png")["panels"][0]["identical"] == [["params", "flops"]]

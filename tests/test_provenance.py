@@ -18,6 +18,7 @@ def _check(prov: dict, command_word: str) -> None:
     assert re.fullmatch(r"[0-9a-f]{40}", prov["git_commit"])  # the tests run inside the repository
     hw = prov["hardware"]
     assert hw["cpu_count"] >= 1 and "gpu" in hw
+    assert prov["git"]["commit"] == prov["git_commit"] and len(prov["machine"]["loadavg"]) == 3  # as every result
     assert prov["command"].startswith(f"nasrank {command_word}")
     assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", prov["date"])
 

@@ -17,18 +17,41 @@ def _num(x: Any) -> float:
     return float("nan") if x is None else float(x)
 
 
+MARKERS = "osD^vP*Xh<>"
+
+
+def _same_bins(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Two complexity-bias results that draw the same points in both panels."""
+    key = ("bin", "rank_shift", "kendall_tau")
+    return [[b_.get(k) for k in key] for b_ in a["bins"]] == [[b_.get(k) for k in key] for b_ in b["bins"]]
+
+
 def plot_complexity_bias(results: Mapping[str, Mapping[str, Any]], path: str | Path,
-                         formats: Sequence[str] = ("png",)) -> Path:
-    """Left: rank shift per complexity bin, one line per ranker; right: Kendall tau inside each bin."""
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+                         formats: Sequence[str] = ("png",), title: str = "") -> Path:
+    """Left: rank shift per complexity bin, one line per ranker; right: Kendall tau inside each bin.
+
+    Each legend entry gives the ranker's n (cells scored); a ranker whose curves are identical to an
+    earlier one's is drawn dashed with hollow markers over it, labelled ``(identical to X)``, and
+    named in the manifest's notes.
+    """
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.6), layout="constrained")
     labels: list[str] = []
+    notes: list[str] = []
     by = "complexity"
-    for name, cb in results.items():
+    drawn: dict[str, Mapping[str, Any]] = {}
+    for i, (name, cb) in enumerate(results.items()):
         bins = cb["bins"]
         by = cb.get("by", by)
         x = [b["bin"] for b in bins]
-        ax1.plot(x, [_num(b["rank_shift"]) for b in bins], marker="o", label=name)
-        ax2.plot(x, [_num(b["kendall_tau"]) for b in bins], marker="o", label=name)
+        same = next((other for other, ocb in drawn.items() if _same_bins(cb, ocb)), None)
+        label = f"{name} (n = {cb['n']})" if cb.get("n") is not None else name
+        style: dict[str, Any] = {"marker": MARKERS[i % len(MARKERS)], "label": label}
+        if same is not None:
+            style.update(ls="--", mfc="none", ms=11, lw=2.5, label=f"{label}, identical to {same}")
+            notes.append(f"{name} and {same} draw the same points (identical rankings)")
+        for ax, key in ((ax1, "rank_shift"), (ax2, "kendall_tau")):
+            ax.plot(x, [_num(b[key]) for b in bins], zorder=3 if same else 2, **style)
+        drawn[name] = cb
         if len(bins) > len(labels):
             labels = [f"{b['bin']}\n{short_number(b['lo'])}–{short_number(b['hi'])}" for b in bins]
     ticks = list(range(len(labels)))
@@ -37,14 +60,15 @@ def plot_complexity_bias(results: Mapping[str, Mapping[str, Any]], path: str | P
         ax.set_xticks([int(lab.split("\n")[0]) for lab in labels] if labels else ticks)
         ax.set_xticklabels(labels, fontsize=7)
         ax.set_xlabel(f"{by} bin (low → high)")
-    ax1.set_ylabel("rank shift (pred − true percentile)")
-    ax1.set_title("> 0: over-rated")
+    ax1.set_ylabel("rank shift (predicted − true percentile)")
+    ax1.set_title("Rank shift per bin (above 0: the bin is over-rated).", fontsize=9)
     ax2.set_ylabel("Kendall tau inside the bin")
-    ax2.set_title("ranking among similar complexity")
-    ax1.legend(fontsize=7)
-    fig.tight_layout()
+    ax2.set_title("Ranking among cells of similar complexity.", fontsize=9)
+    ax2.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))  # outside the data
+    if title:
+        fig.suptitle(title, fontsize=10)
     path = Path(path)
-    return save_figure(fig, path, formats)[0]
+    return save_figure(fig, path, formats, notes)[0]
 
 
 def _heat(ax, table: Mapping[str, Mapping[str, Mapping[str, Any]]], title: str) -> None:
@@ -88,7 +112,8 @@ def plot_variance(variance: Mapping[str, Mapping[str, Mapping[str, Any]]], path:
     labels, means, mins, rel = [], [], [], []
     for ranker, per in variance.items():
         for variant, st in per.items():
-            labels.append(f"{ranker}\n({variant}, R={st['n_repeats']})")
+            n = f", n={st['n_archs']}" if st.get("n_archs") is not None else ""
+            labels.append(f"{ranker}\n({variant}, R={st['n_repeats']}{n})")
             means.append(_num(st["mean_kendall_tau"]))
             mins.append(_num(st["min_kendall_tau"]))
             rel.append(_num(st.get("median_relative_std_ranks", st["median_relative_std"])))
@@ -101,6 +126,8 @@ def plot_variance(variance: Mapping[str, Mapping[str, Mapping[str, Any]]], path:
     ax1.set_ylabel("Kendall tau between repeats (mean, min)")
     ax2.bar(x, rel, color="tab:orange")
     ax2.set_ylabel("median per-arch std / spread of means\n(rank percentiles)")
+    ax1.set_title("Agreement between repeats (R repeats of n cells; higher: more stable).", fontsize=9)
+    ax2.set_title("Per-cell spread of the rank across repeats (lower: more stable).", fontsize=9)
     for ax in (ax1, ax2):
         ax.set_xticks(x)
         ax.set_xticklabels(labels, fontsize=7, rotation=30, ha="right")

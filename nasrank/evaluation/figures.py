@@ -3,8 +3,9 @@ formats, and a manifest of what each saved figure shows (read back from the figu
 
 Every figure saved with :func:`save_figure` gets a sidecar ``<stem>.figure.json`` listing, per
 panel, its title, axis labels and legend entries with the number of finite points each entry
-draws, so that tests (and readers) can check that no legend entry is without data and no panel
-is empty.
+draws, and the groups of lines that draw exactly the same points (``identical``), so that tests
+(and readers) can check that no legend entry is without data, no panel is empty and no curve hides
+another unannounced.
 """
 from __future__ import annotations
 
@@ -62,6 +63,22 @@ def _finite_points(artist: Any) -> int:
     return 0
 
 
+def identical_series(ax: Any) -> list[list[str]]:
+    """Groups (2 or more) of labelled lines in ``ax`` that draw exactly the same points."""
+    groups: dict[tuple, list[str]] = {}
+    for line in ax.lines:
+        label = line.get_label()
+        if not label or label.startswith("_"):
+            continue
+        x = np.asarray(line.get_xdata(), dtype=float)
+        y = np.asarray(line.get_ydata(), dtype=float)
+        if y.size == 0:
+            continue
+        key = (tuple(np.round(x, 12)), tuple(np.round(y, 12)))
+        groups.setdefault(key, []).append(label)
+    return [labels for labels in groups.values() if len(labels) > 1]
+
+
 def figure_manifest(fig: Any) -> dict[str, Any]:
     """What ``fig`` shows, read from its axes: titles, axis labels, legend entries with point counts."""
     panels = []
@@ -72,7 +89,8 @@ def figure_manifest(fig: Any) -> dict[str, Any]:
         drawn = sum(_finite_points(a) for a in [*ax.lines, *ax.collections, *ax.patches]) + len(ax.images)
         panels.append({"title": ax.get_title(), "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
                        "n_points": int(drawn),
-                       "legend": [{"label": lab, "n_points": _finite_points(h)} for h, lab in zip(handles, labels)]})
+                       "legend": [{"label": lab, "n_points": _finite_points(h)} for h, lab in zip(handles, labels)],
+                       "identical": identical_series(ax)})
     title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
     return {"title": title, "panels": panels}
 
