@@ -163,7 +163,8 @@ def main() -> None:
         payload["cpu"] = run_cpu(list(range(args.seeds)))
         if payload["cpu"]["seeds"]:
             stats.plot_cpu(payload["cpu"], RESULTS / f"{NAME}_cpu.png")
-    write_result(NAME, payload)
+    seeds = {"simulation": payload.get("simulation", {}).get("seeds"), "cpu": payload.get("cpu", {}).get("seeds")}
+    write_result(NAME, payload, seeds=seeds)
 
 
 if __name__ == "__main__":
