@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from nasrank.atomic import atomic_write
+from nasrank.atomic import atomic_write, open_run_file
 from nasrank.errors import NasrankError
 
 
@@ -150,6 +150,11 @@ class History:
             d = Path(directory)
             self._lock = lock_run_folder(d)  # one process per run folder
             self.path = d / self.FILENAME
+            if self.path.is_symlink() or (self.path.exists() and not self.path.is_file()):
+                self._lock.release()
+                kind = "a symbolic link" if self.path.is_symlink() else "not a regular file"
+                raise NasrankError(f"history {self.path} is {kind}; nasrank does not write through links or "
+                                   "onto devices in a run folder (remove it)")
             if self.path.exists() and self.path.stat().st_size > 0:
                 if not resume:
                     raise NasrankError(f"{self.path} already exists (an earlier run): continue it with --resume "
@@ -172,7 +177,7 @@ class History:
             return reading.records
         bad_path = path.with_name(path.name + ".bad")
         if reading.bad:
-            with bad_path.open("a", encoding="utf-8") as fh:  # saved before the rewrite drops them
+            with open_run_file(bad_path, "a", "corrupt-line file") as fh:  # saved before the rewrite drops them
                 fh.write("".join(line + "\n" for _, line, _ in reading.bad))
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -255,7 +260,7 @@ class History:
                             None if fidelity is None else float(fidelity))
         self.records.append(rec)
         if self.path is not None:
-            with self.path.open("a") as fh:
+            with open_run_file(self.path, "a", "history") as fh:
                 fh.write(rec.to_json() + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())

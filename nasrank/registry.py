@@ -79,6 +79,9 @@ class Registry(Generic[T]):
 
     def get(self, name: str) -> type[T]:
         """Return the class registered as ``name``, or import ``pkg.mod:Class``."""
+        if not isinstance(name, str):
+            raise NasrankError(f"a {self.kind} is named by a string (a name or 'package.module:Class'), "
+                               f"got {type(name).__name__} {str(name)[:80]}")
         if name in self._items:
             return self._items[name]
         if name in self._lazy:

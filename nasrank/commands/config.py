@@ -40,14 +40,17 @@ def add_config_arg(p: argparse.ArgumentParser) -> None:
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
-    """The mapping in a YAML experiment file; one clear error for a missing or malformed file."""
+    """The mapping in a YAML experiment file; one clear error for a missing or malformed file, a file
+    that is binary or over the size limit, or one that uses YAML aliases (:mod:`nasrank.safe_yaml`)."""
     import yaml
+
+    from nasrank.safe_yaml import load_yaml, read_text
 
     path = Path(path)
     if not path.is_file():
         raise MissingFileError(path, "--config file")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = load_yaml(read_text(path, "--config"), f"--config {path}")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""

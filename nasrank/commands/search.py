@@ -14,6 +14,9 @@ from nasrank.experiments.build import parse_cfg
 from nasrank.experiments.search import CONFIG_FILE, search
 from nasrank.store import add_store_args, store_path
 
+#: config.json's record of the benchmark's content (:meth:`Benchmark.fingerprint`), checked on --resume
+FINGERPRINT_KEY = "benchmark_fingerprint"
+
 #: options that define a run; --resume reuses them from the run's config.json
 RUN_OPTIONS = ("space", "space_cfg", "searcher", "searcher_cfg", "ranker", "ranker_cfg", "benchmark", "dataset",
                "data_dir", "device", "seed", "budget_queries", "budget_seconds", "executor", "workers", "ray_address",
@@ -75,14 +78,14 @@ def _resume_args(args: argparse.Namespace) -> argparse.Namespace:
     if not (run_dir / "history.jsonl").is_file():
         raise NasrankError(f"cannot resume: {run_dir / 'history.jsonl'} is missing (deleted?); "
                            "start a new run with --output instead")
-    saved = read_run_config(cfg_path, (*RUN_OPTIONS, "plot", "format"))
+    saved = read_run_config(cfg_path, (*RUN_OPTIONS, "plot", "format", FINGERPRINT_KEY))
     refs = check_config_trust(cfg_path, saved, getattr(args, "trust_config", False))
     if refs:
         print(f"nasrank search: note: resuming {run_dir} runs what its config.json names: {'; '.join(refs)}",
               file=sys.stderr)
     extend = {k for k in ("budget_queries", "budget_seconds") if getattr(args, k, None) is not None}
     clash = sorted(k for k in _explicit_options(args) - extend
-                   if k in saved and getattr(args, k) != saved[k])
+                   if k in saved and _as_run_path(k, getattr(args, k)) != _as_run_path(k, saved[k]))
     if clash:
         given = ", ".join(f"--{k.replace('_', '-')} {getattr(args, k)!r} (the run has {saved[k]!r})" for k in clash)
         raise NasrankError(f"cannot resume {run_dir} with other options: {given}; --resume continues the run "
@@ -92,6 +95,7 @@ def _resume_args(args: argparse.Namespace) -> argparse.Namespace:
         if k in saved and k not in extend:  # a budget given with --resume extends the run
             setattr(args, k, saved[k])
     args.output = args.resume
+    args.run_fingerprint = saved.get(FINGERPRINT_KEY)
     args.plot = args.plot or bool(saved.get("plot"))  # a resumed run refreshes the figure it had
     if args.format == ["png"] and saved.get("format"):
         args.format = saved["format"]
@@ -109,6 +113,9 @@ def run(args: argparse.Namespace) -> int:
     args.interrupt_note = lambda: interrupt_note(args.output, store_path(args))
     space = space_from_args(args)
     context = context_from_args(args, space)
+    fingerprint = check_benchmark_fingerprint(args, context.benchmark)
+    run_config = {k: _as_run_path(k, _as_saved(k, getattr(args, k, None))) for k in (*RUN_OPTIONS, "plot", "format")}
+    run_config[FINGERPRINT_KEY] = fingerprint
     summary, _ = search(space, context, args.ranker, args.searcher,
                         ranker_cfg=parse_cfg(args.ranker_cfg, "--ranker-cfg"),
                         searcher_cfg=parse_cfg(args.searcher_cfg, "--searcher-cfg"),
@@ -116,9 +123,37 @@ def run(args: argparse.Namespace) -> int:
                         output=args.output, resume=bool(args.resume), store=store_path(args),
                         **executor_kwargs(args), plot=args.plot, quiet=args.quiet, formats=args.format,
                         logs=not args.no_logs, scale=scale_from_args(args),
-                        run_config={k: _as_saved(k, getattr(args, k, None)) for k in (*RUN_OPTIONS, "plot", "format")})
+                        run_config=run_config)
     print_summary(summary)
     return 0
+
+
+def _as_run_path(key: str, value: Any) -> Any:
+    """A path-holding run option (``--benchmark csv:PATH``, ``--data-dir``) with its path made absolute,
+    so that a resume from another working directory reads the same files."""
+    import os
+
+    if not isinstance(value, str) or not value:
+        return value
+    if key == "data_dir":
+        return os.path.abspath(value)
+    if key == "benchmark":
+        kind, colon, arg = value.partition(":")
+        if colon and arg and kind in ("csv", "nats", "nb201", "nds"):
+            return f"{kind}:{os.path.abspath(arg)}"
+    return value
+
+
+def check_benchmark_fingerprint(args: argparse.Namespace, bench: Any) -> str | None:
+    """The content fingerprint of the run's benchmark; on ``--resume`` it must be the one the run
+    recorded (a table edited, moved or swapped since is refused, never mixed into one history)."""
+    fp = None if bench is None or not hasattr(bench, "fingerprint") else bench.fingerprint()
+    recorded = getattr(args, "run_fingerprint", None)
+    if args.resume and recorded is not None and fp != recorded:
+        raise NasrankError(f"cannot resume {args.resume}: benchmark {args.benchmark} is not the table the run "
+                           f"started with (content fingerprint {fp}, the run recorded {recorded}); restore "
+                           "that table or start a new --output")
+    return fp
 
 
 def _as_saved(key: str, value: Any) -> Any:

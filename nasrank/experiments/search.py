@@ -63,6 +63,9 @@ def search(space, context, ranker: str = "tabular", searcher: str = "random", *,
         write_json(out / CONFIG_FILE, run_config)
     history = _run_with_progress(s, budget, history, quiet=quiet)
     summary = summarize(history, space, context, searcher_name, ranker)  # e.g. evolution_async with ray
+    if getattr(s, "stopped_early", None):
+        summary["stopped_early"] = s.stopped_early
+        print(f"nasrank: warning: {s.stopped_early}", file=sys.stderr)
     if hasattr(rk, "stats"):
         summary["store"] = rk.stats()
     if out is not None:

@@ -338,7 +338,9 @@ def load_supernet(path: str | Path) -> tuple[SupernetModule, dict[str, Any]]:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001  (any unreadable file)
-        raise NasrankError(f"cannot read supernet checkpoint {path}: {exc}") from None
+        from nasrank.errors import unreadable_pickle
+
+        raise NasrankError(f"cannot read supernet checkpoint {path}: {unreadable_pickle(exc)}") from None
     if not isinstance(ckpt, dict) or CKPT_KEY not in ckpt or "hyper_parameters" not in ckpt:
         raise NasrankError(f"{path} is not a supernet checkpoint written by `nasrank supernet train`")
     hp = dict(ckpt["hyper_parameters"])
