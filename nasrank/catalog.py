@@ -82,4 +82,10 @@ SEARCHERS: dict[str, tuple[str, str, dict[str, Any]]] = {
                         "Regularized evolution that proposes a child whenever a worker is free.", {}),
     "local": ("nasrank.searchers.local_search",
               "From a random start evaluate the neighbours and move to the best one", {}),
+    "sh": ("nasrank.searchers.multifidelity",
+           "Successive halving: ``n`` architectures at ``min_budget``, the best 1/``eta`` continue to the next rung.", {}),
+    "hyperband": ("nasrank.searchers.multifidelity",
+                  "Hyperband: cycle through successive-halving brackets that start at each rung (Li et al. 2017).", {}),
+    "asha": ("nasrank.searchers.asha",
+             "Asynchronous successive halving: promote as soon as an architecture is in its rung's top 1/``eta``.", {}),
 }

@@ -33,6 +33,8 @@ class HistoryRecord:
     true_acc: float | None = None
     ranker: str = ""
     info: dict[str, Any] = field(default_factory=dict)
+    #: the budget (e.g. training epochs) this evaluation ran at, for multi-fidelity searchers; None otherwise
+    fidelity: float | None = None
 
     @property
     def valid(self) -> bool:
@@ -40,6 +42,8 @@ class HistoryRecord:
 
     def to_json(self) -> str:
         d = asdict(self)
+        if d["fidelity"] is None:  # single-fidelity histories keep their former lines
+            del d["fidelity"]
         if not self.valid:
             d["score"] = None
             d["info"] = {**d["info"], "invalid": d["info"].get("invalid", "nan")}
@@ -59,16 +63,17 @@ class HistoryRecord:
             d["score"] = float("nan")
         if not _is_int(d["step"]) or d["step"] < 0 or not isinstance(d["arch"], str):
             raise ValueError("step must be an integer >= 0 and arch a string")
-        for k in ("score", "seconds", "device_seconds", "cumulative_seconds", "true_acc"):
+        for k in ("score", "seconds", "device_seconds", "cumulative_seconds", "true_acc", "fidelity"):
             v = d.get(k)
-            if not (v is None and k == "true_acc") and not _is_number(v):
+            if not (v is None and k in ("true_acc", "fidelity")) and not _is_number(v):
                 raise ValueError(f"{k} must be a number, got {v!r}")
         if not isinstance(d.get("ranker", ""), str) or not isinstance(d.get("info", {}), dict):
             raise ValueError("ranker must be a string and info an object")
         return cls(**d)
 
 
-_FIELDS = {"step", "arch", "score", "seconds", "device_seconds", "cumulative_seconds", "true_acc", "ranker", "info"}
+_FIELDS = {"step", "arch", "score", "seconds", "device_seconds", "cumulative_seconds", "true_acc", "ranker", "info",
+           "fidelity"}
 _REQUIRED = {"step", "arch", "seconds", "device_seconds", "cumulative_seconds"}
 
 
@@ -246,11 +251,13 @@ class History:
         return self.records[-1].cumulative_seconds if self.records else 0.0
 
     def append(self, arch: str, score: float, seconds: float, device_seconds: float,
-               true_acc: float | None = None, ranker: str = "", info: dict[str, Any] | None = None) -> HistoryRecord:
+               true_acc: float | None = None, ranker: str = "", info: dict[str, Any] | None = None,
+               fidelity: float | None = None) -> HistoryRecord:
         step = self._holes.pop(0) if self._holes else self._next_step
         self._next_step = max(self._next_step, step + 1)
         rec = HistoryRecord(step, arch, float(score), float(seconds), float(device_seconds),
-                            self.total_seconds + float(seconds), true_acc, ranker, dict(info or {}))
+                            self.total_seconds + float(seconds), true_acc, ranker, dict(info or {}),
+                            None if fidelity is None else float(fidelity))
         self.records.append(rec)
         if self.path is not None:
             with open_run_file(self.path, "a", "history") as fh:
@@ -310,15 +317,23 @@ class History:
         return iter(self.records)
 
     def best(self) -> HistoryRecord | None:
-        """The record with the highest valid score (first one on ties)."""
+        """The record with the highest valid score (first one on ties). In a multi-fidelity history
+        (records with a ``fidelity``) only the records at the highest fidelity reached compete:
+        scores at different budgets are not comparable."""
         valid = [r for r in self.records if r.valid]
+        top = max((r.fidelity for r in valid if r.fidelity is not None), default=None)
+        if top is not None:
+            valid = [r for r in valid if r.fidelity == top]
         return max(valid, key=lambda r: r.score) if valid else None
 
     def trajectory(self) -> list[tuple[float, float | None]]:
-        """(cumulative cost, true accuracy of the best-scored architecture so far)."""
-        out, best = [], None
+        """(cumulative cost, true accuracy of the best-scored architecture so far); with fidelities,
+        the best among the records at the highest fidelity reached so far (as :meth:`best`)."""
+        out, best, top = [], None, None
         for r in self.records:
-            if r.valid and (best is None or r.score > best.score):
+            if r.valid and r.fidelity is not None and (top is None or r.fidelity > top):
+                top, best = r.fidelity, None  # a higher fidelity: earlier scores no longer compete
+            if r.valid and r.fidelity == top and (best is None or r.score > best.score):
                 best = r
             out.append((r.cumulative_seconds, None if best is None else best.true_acc))
         return out

@@ -22,6 +22,7 @@ from nasrank.errors import NasrankError
 from nasrank.lightning_modules.classification import ClassificationModule, make_trainer, trainer_devices
 from nasrank.lightning_modules.data import ImageDataModule
 from nasrank.rankers.base import Evaluation, Ranker, RunContext
+from nasrank.rankers.training_fidelity import ContinuedTraining
 from nasrank.registry import RANKERS
 from nasrank.spaces.base import Arch, SearchSpace
 
@@ -128,7 +129,7 @@ class TrainingRankerBase(Ranker):
 
 
 @RANKERS.register("train")
-class TrainRanker(TrainingRankerBase):
+class TrainRanker(ContinuedTraining, TrainingRankerBase):
     """Regular training for ``epochs`` (cosine over ``schedule_epochs``, default ``epochs``), then a score.
 
     ``score`` names the scoring protocol (see :mod:`nasrank.rankers.training_scores` for each one and
