@@ -11,9 +11,13 @@ naming the path.
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
+import glob
 import json
 import math
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import IO, Any, Iterator
@@ -47,6 +51,7 @@ def check_writable(path: str | Path, what: str = "output file") -> Path:
     p = Path(path)
     if p.is_dir():
         raise NasrankError(f"{what} {p} is a folder; give a file path")
+    refuse_special(p, what)
     folder = p.parent if str(p.parent) else Path(".")
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -57,6 +62,41 @@ def check_writable(path: str | Path, what: str = "output file") -> Path:
     if not os.access(folder, os.W_OK | os.X_OK) or (p.exists() and not os.access(p, os.W_OK)):
         raise NasrankError(f"cannot write {what} {p}: permission denied")
     return p
+
+
+def refuse_special(path: str | Path, what: str = "output file") -> None:
+    """Raise unless ``path`` is missing or a regular file once links are followed: a device
+    (``/dev/null``), a FIFO or a socket is never replaced or written as if it were a file."""
+    p = Path(path)
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        return  # a new path (or a dangling link, which os.replace swaps for the new file)
+    except OSError as exc:
+        raise NasrankError(f"cannot write {what} {p}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        raise NasrankError(f"{what} {p} is not a regular file (a device, FIFO or socket); give a new path or a file")
+
+
+def open_run_file(path: str | Path, mode: str = "a", what: str = "run file") -> IO:
+    """``path`` opened for appending (``"a"``) or rewriting (``"w"``) in place, as UTF-8 text, never
+    through a symbolic link and never onto a device or FIFO: a planted link is one :class:`NasrankError`."""
+    p = Path(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | (os.O_APPEND if mode == "a" else 0)
+    try:
+        fd = os.open(str(p), flags, 0o666)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or p.is_symlink():
+            raise NasrankError(f"{what} {p} is a symbolic link; nasrank does not write through links in a run "
+                               "folder (remove the link)") from None
+        raise NasrankError(f"cannot write {what} {p}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NasrankError(f"{what} {p} is not a regular file (a device, FIFO or socket); remove it")
+    os.set_blocking(fd, True)
+    if mode == "w":
+        os.ftruncate(fd, 0)
+    return os.fdopen(fd, "a" if mode == "a" else "w", encoding="utf-8", newline="" if mode == "w" else None)
 
 
 def output_folder(path: str | Path, holds: str) -> Path:
@@ -72,6 +112,27 @@ def output_folder(path: str | Path, holds: str) -> Path:
     return d
 
 
+def remove_stale_temporaries(path: Path) -> int:
+    """Delete the temporaries of ``path`` that a killed writer left (``.NAME.*.tmp`` that no process
+    holds locked); a writer still at work keeps its own. Returns how many were removed."""
+    n = 0
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        try:
+            fd = os.open(str(tmp), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue  # gone, or a link: not ours to delete
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                tmp.unlink()
+                n += 1
+        except OSError:
+            pass  # locked: its writer is alive
+        finally:
+            os.close(fd)
+    return n
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "w", newline: str | None = None,
                  what: str = "file") -> Iterator[IO]:
@@ -79,18 +140,20 @@ def atomic_write(path: str | Path, mode: str = "w", newline: str | None = None,
     finishes; on an error (or a kill) the old file is untouched and no temporary file is left."""
     p = check_writable(path, what)
     binary = "b" in mode
+    remove_stale_temporaries(p)
     try:
         fd, tmp = tempfile.mkstemp(dir=str(p.parent), prefix=f".{p.name}.", suffix=".tmp")
     except OSError as exc:
         raise NasrankError(f"cannot write {what} {p}: {exc.strerror or exc}") from None
     try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held while writing: a temporary nobody holds is a killed writer's
         os.fchmod(fd, 0o666 & ~_umask())  # as open() would create it (mkstemp makes 0600)
         with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8",
                                                                             "newline": newline})) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, p)
+            os.replace(tmp, p)  # still open and locked, so no cleaner takes it for a killed writer's
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

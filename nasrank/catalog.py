@@ -11,17 +11,21 @@ from __future__ import annotations
 
 from typing import Any
 
-#: name -> (module, summary, attributes); attributes: size, size_is_estimate, canonical_classes
+#: name -> (module, summary, attributes); attributes: size, size_is_estimate, canonical_classes,
+#: supernet_provider (None: no one-shot supernet)
 SPACES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "nb201": ("nasrank.spaces.nb201",
               "The NB201 cell space: 6 edges × 5 ops = 15,625 cells, 6,466 isomorphism classes.",
-              {"size": 15625, "size_is_estimate": False, "canonical_classes": 6466}),
+              {"size": 15625, "size_is_estimate": False, "canonical_classes": 6466,
+               "supernet_provider": "nasrank.spaces.nb201_supernet:Nb201SupernetProvider"}),
     "nb101": ("nasrank.spaces.nb101",
               "The NB101 cell space: DAGs of at most 7 nodes and 9 edges, 3 ops,",
-              {"size": 423624, "size_is_estimate": False, "canonical_classes": None}),
+              {"size": 423624, "size_is_estimate": False, "canonical_classes": None,
+               "supernet_provider": "nasrank.spaces.nb101_supernet:Nb101SupernetProvider"}),
     "darts": ("nasrank.spaces.darts",
               "The DARTS / NAS-Bench-301 space: (180·7⁸)² ≈ 1.08·10¹⁸ genotypes.",
-              {"size": 1076746950455072400, "size_is_estimate": False, "canonical_classes": None}),
+              {"size": 1076746950455072400, "size_is_estimate": False, "canonical_classes": None,
+               "supernet_provider": "nasrank.spaces.darts_supernet:DartsSupernetProvider"}),
     "nds_resnet": ("nasrank.spaces.nds",
                    "NDS ResNet (basic blocks): d ∈ {1,2,3,4,6,8,12,16,24}, w ∈ {16,...,256} (12",
                    {"size": 1259712, "size_is_estimate": False, "canonical_classes": None}),
@@ -31,7 +35,8 @@ SPACES: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 _ZS = "nasrank.rankers.zero_shot"
-#: name -> (module, summary, attributes); attributes: supported_spaces (None = every space)
+#: name -> (module, summary, attributes); attributes: supported_spaces (None = every space), requires
+#: (space capabilities, e.g. ("supernet",); absent = none)
 RANKERS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "cascade": ("nasrank.rankers.cascade",
                 "``first`` filters (top ``keep_fraction`` of the stream), ``second`` scores the survivors.",
@@ -48,8 +53,8 @@ RANKERS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "jacob_cov": (_ZS, "Zero-shot jacob_cov: −Σ(log(v+k)+1/(v+k)) of the input-Jacobian correlation.",
                   {"supported_spaces": None}),
     "oneshot": ("nasrank.rankers.oneshot",
-                "Rank NB201 cells by their sub-network's held-out accuracy in a trained supernet.",
-                {"supported_spaces": ("nb201",)}),
+                "Rank cells by their sub-network's held-out loss or accuracy in a trained supernet.",
+                {"supported_spaces": None, "requires": ("supernet",)}),
     "params": ("nasrank.rankers.params_flops",
                "Score = number of parameters of the built network (more is ranked higher).",
                {"supported_spaces": None}),
@@ -77,4 +82,10 @@ SEARCHERS: dict[str, tuple[str, str, dict[str, Any]]] = {
                         "Regularized evolution that proposes a child whenever a worker is free.", {}),
     "local": ("nasrank.searchers.local_search",
               "From a random start evaluate the neighbours and move to the best one", {}),
+    "sh": ("nasrank.searchers.multifidelity",
+           "Successive halving: ``n`` architectures at ``min_budget``, the best 1/``eta`` continue to the next rung.", {}),
+    "hyperband": ("nasrank.searchers.multifidelity",
+                  "Hyperband: cycle through successive-halving brackets that start at each rung (Li et al. 2017).", {}),
+    "asha": ("nasrank.searchers.asha",
+             "Asynchronous successive halving: promote as soon as an architecture is in its rung's top 1/``eta``.", {}),
 }

@@ -28,6 +28,8 @@ def existing_file(path: object, what: str, folder_message: str):
     p = Path(path)  # type: ignore[arg-type]
     if p.is_dir():
         raise NasrankError(folder_message)
+    if p.exists() and not p.is_file():
+        raise NasrankError(f"{what} {p} is not a regular file (a device, FIFO or socket); give a file")
     if not p.is_file():
         raise MissingFileError(p, what)
     return p
@@ -39,3 +41,18 @@ def did_you_mean(name: str, choices) -> str:
 
     close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unreadable_pickle(exc: BaseException) -> str:
+    """Why ``torch.load(..., weights_only=True)`` refused a file, in one line: never torch's
+    multi-line text (which suggests ``weights_only=False``, i.e. running the file's code)."""
+    import re
+
+    text = str(exc)
+    if "weights only" in text.lower() or "weights_only" in text:
+        m = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text) or re.search(r"Unsupported operand (\d+)", text)
+        what = f" (it names {m.group(1)})" if m else ""
+        return (f"it holds objects other than tensors and plain containers{what}; nasrank refuses to unpickle "
+                "them, since loading them could run code")
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return first[:200]

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from nasrank.atomic import atomic_write
+from nasrank.atomic import atomic_write, open_run_file
 from nasrank.errors import NasrankError
 from nasrank.rankers.outcomes import STATUSES, check_status, infer_status
 
@@ -36,6 +36,8 @@ class HistoryRecord:
     info: dict[str, Any] = field(default_factory=dict)
     #: one of nasrank.rankers.outcomes.STATUSES; None (a record written before statuses): read from ``info``
     status: str | None = None
+    #: the budget (e.g. training epochs) this evaluation ran at, for multi-fidelity searchers; None otherwise
+    fidelity: float | None = None
 
     def __post_init__(self) -> None:
         if self.status is None:
@@ -50,6 +52,8 @@ class HistoryRecord:
 
     def to_json(self) -> str:
         d = asdict(self)
+        if d["fidelity"] is None:  # single-fidelity histories keep their former lines
+            del d["fidelity"]
         if not self.valid:
             d["score"] = None
             d["info"] = {**d["info"], "invalid": d["info"].get("invalid", "nan")}
@@ -69,9 +73,9 @@ class HistoryRecord:
             d["score"] = float("nan")
         if not _is_int(d["step"]) or d["step"] < 0 or not isinstance(d["arch"], str):
             raise ValueError("step must be an integer >= 0 and arch a string")
-        for k in ("score", "seconds", "device_seconds", "cumulative_seconds", "true_acc"):
+        for k in ("score", "seconds", "device_seconds", "cumulative_seconds", "true_acc", "fidelity"):
             v = d.get(k)
-            if not (v is None and k == "true_acc") and not _is_number(v):
+            if not (v is None and k in ("true_acc", "fidelity")) and not _is_number(v):
                 raise ValueError(f"{k} must be a number, got {v!r}")
         if not isinstance(d.get("ranker", ""), str) or not isinstance(d.get("info", {}), dict):
             raise ValueError("ranker must be a string and info an object")
@@ -81,7 +85,7 @@ class HistoryRecord:
 
 
 _FIELDS = {"step", "arch", "score", "seconds", "device_seconds", "cumulative_seconds", "true_acc", "ranker", "info",
-           "status"}
+           "status", "fidelity"}
 _REQUIRED = {"step", "arch", "seconds", "device_seconds", "cumulative_seconds"}
 
 
@@ -158,6 +162,11 @@ class History:
             d = Path(directory)
             self._lock = lock_run_folder(d)  # one process per run folder
             self.path = d / self.FILENAME
+            if self.path.is_symlink() or (self.path.exists() and not self.path.is_file()):
+                self._lock.release()
+                kind = "a symbolic link" if self.path.is_symlink() else "not a regular file"
+                raise NasrankError(f"history {self.path} is {kind}; nasrank does not write through links or "
+                                   "onto devices in a run folder (remove it)")
             if self.path.exists() and self.path.stat().st_size > 0:
                 if not resume:
                     raise NasrankError(f"{self.path} already exists (an earlier run): continue it with --resume "
@@ -180,7 +189,7 @@ class History:
             return reading.records
         bad_path = path.with_name(path.name + ".bad")
         if reading.bad:
-            with bad_path.open("a", encoding="utf-8") as fh:  # saved before the rewrite drops them
+            with open_run_file(bad_path, "a", "corrupt-line file") as fh:  # saved before the rewrite drops them
                 fh.write("".join(line + "\n" for _, line, _ in reading.bad))
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -257,18 +266,19 @@ class History:
                true_acc: float | None = None, ranker: str = "", info: dict[str, Any] | None = None,
                **fields: Any) -> HistoryRecord:
         """Append one evaluation (fsynced); ``fields`` are the record's optional ones: ``status``
-        (one of :data:`~nasrank.rankers.outcomes.STATUSES`; default: read from ``info``)."""
-        unknown = sorted(set(fields) - {"status"})
+        (one of :data:`~nasrank.rankers.outcomes.STATUSES`; default: read from ``info``) and ``fidelity``."""
+        unknown = sorted(set(fields) - {"status", "fidelity"})
         if unknown:
             raise TypeError(f"History.append() got unexpected field(s) {', '.join(unknown)}")
+        fidelity = fields.get("fidelity")
         step = self._holes.pop(0) if self._holes else self._next_step
         self._next_step = max(self._next_step, step + 1)
         rec = HistoryRecord(step, arch, float(score), float(seconds), float(device_seconds),
                             self.total_seconds + float(seconds), true_acc, ranker, dict(info or {}),
-                            fields.get("status"))
+                            fields.get("status"), None if fidelity is None else float(fidelity))
         self.records.append(rec)
         if self.path is not None:
-            with self.path.open("a") as fh:
+            with open_run_file(self.path, "a", "history") as fh:
                 fh.write(rec.to_json() + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -325,15 +335,23 @@ class History:
         return iter(self.records)
 
     def best(self) -> HistoryRecord | None:
-        """The record with the highest valid score (first one on ties)."""
+        """The record with the highest valid score (first one on ties). In a multi-fidelity history
+        (records with a ``fidelity``) only the records at the highest fidelity reached compete:
+        scores at different budgets are not comparable."""
         valid = [r for r in self.records if r.valid]
+        top = max((r.fidelity for r in valid if r.fidelity is not None), default=None)
+        if top is not None:
+            valid = [r for r in valid if r.fidelity == top]
         return max(valid, key=lambda r: r.score) if valid else None
 
     def trajectory(self) -> list[tuple[float, float | None]]:
-        """(cumulative cost, true accuracy of the best-scored architecture so far)."""
-        out, best = [], None
+        """(cumulative cost, true accuracy of the best-scored architecture so far); with fidelities,
+        the best among the records at the highest fidelity reached so far (as :meth:`best`)."""
+        out, best, top = [], None, None
         for r in self.records:
-            if r.valid and (best is None or r.score > best.score):
+            if r.valid and r.fidelity is not None and (top is None or r.fidelity > top):
+                top, best = r.fidelity, None  # a higher fidelity: earlier scores no longer compete
+            if r.valid and r.fidelity == top and (best is None or r.score > best.score):
                 best = r
             out.append((r.cumulative_seconds, None if best is None else best.true_acc))
         return out

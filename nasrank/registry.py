@@ -79,6 +79,9 @@ class Registry(Generic[T]):
 
     def get(self, name: str) -> type[T]:
         """Return the class registered as ``name``, or import ``pkg.mod:Class``."""
+        if not isinstance(name, str):
+            raise NasrankError(f"a {self.kind} is named by a string (a name or 'package.module:Class'), "
+                               f"got {type(name).__name__} {str(name)[:80]}")
         if name in self._items:
             return self._items[name]
         if name in self._lazy:
@@ -205,9 +208,9 @@ def check_kwargs(cls: type, cfg: dict[str, Any], what: str) -> None:
 #: ``package.module:Class``: dotted identifiers, one colon, a class name
 _IMPORT_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")
 
-SPACES: Registry = Registry("space", described=("size", "size_is_estimate", "canonical_classes"),
+SPACES: Registry = Registry("space", described=("size", "size_is_estimate", "canonical_classes", "supernet_provider"),
                             base="nasrank.spaces.base:SearchSpace")
-RANKERS: Registry = Registry("ranker", described=("supported_spaces",), base="nasrank.rankers.base:Ranker")
+RANKERS: Registry = Registry("ranker", described=("supported_spaces", "requires"), base="nasrank.rankers.base:Ranker")
 SEARCHERS: Registry = Registry("searcher", base="nasrank.searchers.base:Searcher")
 
 

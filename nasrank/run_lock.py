@@ -10,6 +10,7 @@ process the lock is shared (taking it twice is allowed and counted).
 from __future__ import annotations
 
 import os
+import stat
 import weakref
 from pathlib import Path
 
@@ -67,9 +68,15 @@ def lock_run_folder(folder: str | Path) -> RunLock:
         if key in _HELD:
             _HELD[key][1] += 1
             return RunLock(key)
-        fd = os.open(str(d / LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(str(d / LOCK_FILE), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
     except OSError as exc:
+        if (d / LOCK_FILE).is_symlink():
+            raise NasrankError(f"lock file {d / LOCK_FILE} is a symbolic link; nasrank does not write through "
+                               "links in a run folder (remove the link)") from None
         raise NasrankError(f"cannot use run folder {d}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NasrankError(f"lock file {d / LOCK_FILE} is not a regular file (a device or FIFO); remove it")
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

@@ -53,10 +53,10 @@ def _load(p: Path) -> Any:
             raise NasrankError(f"cannot resume: {p} is not valid JSON ({msg}); was it edited or truncated?") from None
     import yaml
 
-    try:
-        return yaml.safe_load(p.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise NasrankError(f"cannot resume: {p} is not UTF-8 text ({exc.reason}); was it edited?") from None
+    from nasrank.safe_yaml import load_yaml, read_text
+
+    try:  # bounded UTF-8, no aliases: a run folder may come from someone else
+        return load_yaml(read_text(p, "cannot resume:"), f"cannot resume: {p}")
     except (yaml.YAMLError, RecursionError) as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
@@ -118,45 +118,123 @@ def _strings(obj: Any) -> list[str]:
     return []
 
 
-def _cfg_items(value: Any) -> list[str]:
-    """A ``*_cfg`` value (a mapping, or KEY=VALUE strings) as ``KEY=VALUE`` items (nested values flattened)."""
+def _decoded(value: str) -> list[str]:
+    """``value`` and every string inside it once decoded as the option parser decodes it (JSON,
+    or a YAML flow collection): a quoted ``"pkg.mod:Class"`` is the import path it stands for."""
+    out = [value]
+    try:
+        out += _strings(json.loads(value))
+    except (ValueError, RecursionError):
+        if value.strip()[:1] in ("[", "{"):
+            import yaml
+
+            from nasrank.safe_yaml import load_yaml
+
+            try:
+                out += _strings(load_yaml(value, "a run option"))
+            except (yaml.YAMLError, RecursionError, NasrankError):
+                out.append(value.strip("[]{} "))  # not decodable: judged on its text
+    return out
+
+
+def _looks_like_code(value: str) -> bool:
+    return bool(_IMPORT_PATH.match(value)) and not value.strip().startswith(("csv:", "nats:", "nb201:", "nds:"))
+
+
+def _option_values(item: str) -> list[tuple[str, str]]:
+    """``(part, value)`` for each ``KEY=VALUE`` of ``item`` (split as the option parser splits it,
+    and also on every comma, so that no splitting trick hides a value)."""
+    parts = set(item.split(","))
+    depth_split, depth, quote, cur = [], 0, None, []
+    for ch in item:  # the parser's split: commas outside brackets and quotes
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{(":
+            depth += 1
+        elif ch in "]})":
+            depth = max(0, depth - 1)
+        elif ch == "," and depth == 0:
+            depth_split.append("".join(cur))
+            cur = []
+            continue
+        cur.append(ch)
+    depth_split.append("".join(cur))
+    return [(part, part.partition("=")[2]) for part in sorted(parts | set(depth_split))]
+
+
+def _cfg_values(value: Any) -> list[tuple[str, str]]:
+    """``(part, value)`` of a ``*_cfg`` option: a mapping's items (each string inside a value), or the
+    ``KEY=VALUE`` parts of its strings (:func:`_option_values`)."""
     if isinstance(value, dict):
-        return [f"{k}={s}" for k, v in value.items() for s in _strings(v)]
+        return [(f"{k}={s}", s) for k, v in value.items() for s in _strings(v)]
     if isinstance(value, (list, tuple)):
-        return [i for v in value for i in (_cfg_items(v) if isinstance(v, dict) else
-                                           [p for s in _strings(v) for p in s.split(",")])]
-    return [p for s in _strings(value) for p in s.split(",")]
+        return [pv for v in value for pv in (_cfg_values(v) if isinstance(v, dict) else
+                                             [x for t in _strings(v) for x in _option_values(t)])]
+    return [x for t in _strings(value) for x in _option_values(t)]
 
 
 def code_references(config: dict[str, Any]) -> list[str]:
-    """What in ``config`` can run code other than nasrank's: import paths and pickled benchmarks."""
+    """What in ``config`` can run code other than nasrank's or reach elsewhere: import paths (also
+    quoted or JSON-encoded ones), pickled benchmarks, a Ray executor and a cluster address."""
     refs = []
     for key in ("space", "searcher", "ranker"):
         v = config.get(key)
         if isinstance(v, str) and ":" in v:
             refs.append(f"{key} {v!r}")
     for key in _CFG_KEYS:
-        for item in _cfg_items(config.get(key)):
-            value = item.partition("=")[2]
-            if _IMPORT_PATH.match(value) and not value.strip().startswith(("csv:", "nats:", "nb201:", "nds:")):
-                refs.append(f"{key} {item!r}")
+        for part, value in _cfg_values(config.get(key)):
+            if any(_looks_like_code(v) for v in _decoded(value)) and f"{key} {part!r}" not in refs:
+                refs.append(f"{key} {part!r}")
     bench = config.get("benchmark")
     if isinstance(bench, str) and bench.startswith(_PICKLED_BENCHMARKS):
         refs.append(f"benchmark {bench!r} (unpickles the files of that folder)")
+    executor = config.get("executor")
+    if executor not in (None, "serial"):
+        refs.append(f"executor {executor!r} (starts worker processes)")
+    if config.get("ray_address") is not None:
+        refs.append(f"ray_address {config['ray_address']!r} (connects to that cluster)")
     return refs
+
+
+def _link_chain(path: Path) -> list[Path]:
+    """``path``, then each link it leads through, ending at the resolved file (absolute paths)."""
+    chain = [Path(os.path.abspath(path))]
+    while chain[-1].is_symlink() and len(chain) < 40:
+        chain.append(Path(os.path.abspath(chain[-1].parent / os.readlink(chain[-1]))))
+    chain.append(chain[-1].resolve())
+    return chain
+
+
+def _owned_and_closed(st: os.stat_result, uid: int | None, what: str, folder: bool) -> str:
+    if uid is not None and st.st_uid != uid:
+        return f"{what} belongs to another user (uid {st.st_uid})"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not (folder and st.st_mode & stat.S_ISVTX):
+        return f"{what} is writable by other users"
+    return ""
 
 
 def created_by_current_user(path: str | Path) -> tuple[bool, str]:
     """``(True, "")`` if this user owns ``path`` and neither it nor its folder is writable by others;
-    else ``(False, why)``."""
-    p = Path(path)
+    else ``(False, why)``. A symbolic link is followed link by link: each link, the folder holding it,
+    the resolved file and its folder must all pass."""
     uid = os.getuid() if hasattr(os, "getuid") else None
-    for q, what in ((p, "the file"), (p.parent, "its folder")):
-        st = q.stat()
-        if uid is not None and st.st_uid != uid:
-            return False, f"{what} belongs to another user (uid {st.st_uid})"
-        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not (what == "its folder" and st.st_mode & stat.S_ISVTX):
-            return False, f"{what} is writable by other users"
+    chain = _link_chain(Path(path))
+    for i, q in enumerate(chain):
+        last = i == len(chain) - 1
+        what = "the file" if i == 0 else ("the file it links to" if last else f"the link {q}")
+        try:
+            st = q.stat() if last else q.lstat()
+            folder_st = q.parent.resolve().stat()
+        except OSError as exc:
+            return False, f"{q} cannot be checked ({exc.strerror or exc})"
+        is_link = stat.S_ISLNK(st.st_mode)
+        why = (_owned_and_closed(st, uid, what, False) if not is_link else
+               (f"{what} belongs to another user (uid {st.st_uid})" if uid is not None and st.st_uid != uid else ""))
+        why = why or _owned_and_closed(folder_st, uid, f"the folder of {q}" if i else "its folder", True)
+        if why:
+            return False, why
     return True, ""
 
 

@@ -191,15 +191,17 @@ class Benchmark:
         return 1 + sum(r.accuracy > acc for r in self._records(dataset).values())
 
     def fingerprint(self) -> str:
-        """A SHA-256 (hex, 32 chars) of every loaded record: dataset, key, accuracy and
-        recorded training times, in a fixed order. The same rows give the same
-        fingerprint wherever the file lies; one changed accuracy gives another."""
+        """A SHA-256 (hex, 32 chars) of every loaded record: dataset, key, accuracy, recorded
+        training times, and every per-schedule metric (``test@12``...) with its training time, in a
+        fixed order. The same rows give the same fingerprint wherever the file lies; one changed
+        accuracy (of any column a ranker may read) gives another."""
         fp = getattr(self, "_fingerprint", None)
         if fp is None:
             h = hashlib.sha256()
             for ds in sorted(self._table):
                 recs = self._table[ds]
                 for line in sorted(f"{k!r}\t{r.accuracy!r}\t{sorted(r.train_seconds.items())!r}"
+                                   f"\t{sorted(r.metrics.items())!r}\t{sorted(r.metric_seconds.items())!r}"
                                    for k, r in recs.items()):
                     h.update(f"{ds}\t{line}\n".encode())
             fp = self._fingerprint = h.hexdigest()[:32]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from nasrank.benchmarks.base import Benchmark, Record
 from nasrank.errors import NasrankError, existing_file
+from nasrank.limits import bounded_lines, short
 from nasrank.spaces.base import SearchSpace
 
 ACC_COLUMNS = ("test_acc", "val_acc", "accuracy")
@@ -46,6 +47,14 @@ def _finite(text: str | None, column: str) -> float:
     return v
 
 
+def _accuracy(text: str | None, column: str) -> float:
+    """An accuracy cell: a percentage in [0, 100] (a table of fractions in [0, 1] passes too)."""
+    v = _finite(text, column)
+    if not 0.0 <= v <= 100.0:
+        raise ValueError(f"{column} {text!r} is not an accuracy (a percentage in [0, 100], or a fraction in [0, 1])")
+    return v
+
+
 def _seconds(row: dict, secs: dict[int, str]) -> dict[int, float]:
     out = {}
     for e, c in secs.items():
@@ -70,13 +79,15 @@ def load_csv_benchmark(path: str | Path, space: SearchSpace, dataset: str = "cif
     except UnicodeDecodeError as exc:
         raise NasrankError(f"benchmark CSV {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except csv.Error as exc:
-        raise NasrankError(f"benchmark CSV {path} is not a readable CSV table: {exc}") from None
+        raise NasrankError(f"benchmark CSV {path} is not a readable CSV table: {short(exc)} (an unclosed "
+                           "quote runs on to the end of the file)" if "field larger" in str(exc) or "EOF" in str(exc)
+                           else f"benchmark CSV {path} is not a readable CSV table: {short(exc)}") from None
 
 
 def _read(path: Path, space: SearchSpace, dataset: str) -> Benchmark:
     bench = Benchmark(space, source=f"csv:{path}")
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
+    with path.open(newline="", encoding="utf-8-sig") as fh:  # a byte-order mark is not part of the header
+        reader = csv.DictReader(bounded_lines(fh, f"benchmark CSV {path}"))
         cols = reader.fieldnames or []
         metric_cols = _metric_columns(cols)
         tests = sorted((int(k.split("@")[1]), c) for k, c in metric_cols.items() if k.startswith("test@"))
@@ -91,13 +102,13 @@ def _read(path: Path, space: SearchSpace, dataset: str) -> Benchmark:
         for line, row in enumerate(reader, start=2):
             try:
                 arch = space.arch_from_row(row)
-                acc = _finite(row[acc_col], f"accuracy ({acc_col})")
-                metrics = {k: _finite(row[c], c) for k, c in metric_cols.items() if row.get(c) not in (None, "")}
+                acc = _accuracy(row[acc_col], f"accuracy ({acc_col})")
+                metrics = {k: _accuracy(row[c], c) for k, c in metric_cols.items() if row.get(c) not in (None, "")}
                 seconds = _seconds(row, secs)
                 ds = row.get("dataset") or dataset
                 key = (ds, space.key(arch))
             except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-                raise NasrankError(f"benchmark CSV {path}, line {line}: {exc}") from None
+                raise NasrankError(f"benchmark CSV {path}, line {line}: {short(exc)}") from None
             if key in seen:
                 first, acc0 = seen[key]
                 if acc0 != acc:

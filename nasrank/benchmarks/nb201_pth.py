@@ -33,8 +33,9 @@ def load_nb201_pth(path: str | Path, space: SearchSpace) -> Benchmark:
     try:  # torch >= 2.6: torch.load defaults to weights_only=True, so the file cannot run code
         api = NASBench201API(str(path), verbose=False)
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise NasrankError(f"cannot read NAS-Bench-201 file {path}: {first}") from None
+        from nasrank.errors import unreadable_pickle
+
+        raise NasrankError(f"cannot read NAS-Bench-201 file {path}: {unreadable_pickle(exc)}") from None
     bench = Benchmark(space, source=f"nb201:{path}")
     if hasattr(space, "set_index_order"):
         space.set_index_order(api.meta_archs)

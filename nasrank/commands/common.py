@@ -60,8 +60,19 @@ def add_scale_args(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
 
 
 def scale_from_args(args: argparse.Namespace) -> dict:
-    """The scale flags that were given."""
-    return {k: getattr(args, k) for k in SCALE_FLAGS if getattr(args, k, None) is not None}
+    """The scale flags that were given, each checked: a positive integer (``--train-fraction``: in (0, 1]);
+    ``--channels 0`` is an error, never the default network."""
+    from nasrank import validate
+
+    out = {}
+    for k in SCALE_FLAGS:
+        v = getattr(args, k, None)
+        if v is None:
+            continue
+        flag = "--" + k.replace("_", "-")
+        out[k] = (validate.number(v, flag, "the network scale", 0.0, 1.0, low_open=True) if k == "train_fraction"
+                  else validate.integer(v, flag, "the network scale"))
+    return out
 
 
 def add_executor_args(p: argparse.ArgumentParser, what: str = "evaluations") -> None:
@@ -75,9 +86,12 @@ def add_executor_args(p: argparse.ArgumentParser, what: str = "evaluations") -> 
 
 
 def executor_config(args: argparse.Namespace):
-    """The :class:`~nasrank.experiments.config.ExecutorConfig` of ``--executor`` ... ``--gpus-per-task``."""
+    """The :class:`~nasrank.experiments.config.ExecutorConfig` of ``--executor`` ... ``--gpus-per-task``
+    (``--workers`` checked against :data:`nasrank.limits.MAX_WORKERS`)."""
     from nasrank.experiments.config import ExecutorConfig
+    from nasrank.limits import MAX_WORKERS, count
 
+    count(args.workers, "--workers", MAX_WORKERS)
     return ExecutorConfig(args.executor, args.workers, args.ray_address, args.gpus_per_task)
 
 

@@ -105,8 +105,7 @@ def run(args: argparse.Namespace) -> int:
         return run_sweep(args, rankers)
     prepare_output(Path(args.output), args.resume, args.overwrite)  # before anything loads
     config = compare_config(args, rankers)
-    args.interrupt_note = (f"each ranker's finished evaluations are in {args.output}/<ranker>/history.jsonl; "
-                           "continue with the same command and --resume")
+    args.interrupt_note = lambda: interrupt_note(args.output)
     space = space_from_args(args)
     context = context_from_args(args, space)
     with _Progress(rankers, args.candidates, args.quiet) as progress:
@@ -116,17 +115,30 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def interrupt_note(output: str) -> str:
+    """What an interrupted compare (or seed sweep) kept, counted, and how to continue it."""
+    out = Path(output)
+    hists = list(out.glob("*/history.jsonl")) + list(out.glob("seed*/*/history.jsonl"))
+    n = 0
+    for h in hists:
+        try:
+            n += sum(1 for line in h.read_bytes().splitlines() if line.strip())
+        except OSError:
+            pass
+    return (f"the {n} evaluations finished so far are in {len(hists)} history.jsonl file(s) under {out}; "
+            "continue with the same command and --resume")
+
+
 def run_sweep(args: argparse.Namespace, rankers: list[str]) -> int:
     """``--seeds`` / ``--frontier``: :func:`nasrank.experiments.sweep.compare_seeds` with live progress."""
-    import dataclasses
-
+    args.interrupt_note = lambda: interrupt_note(args.output)
     from nasrank.experiments.sweep import Sweep, compare_seeds, family_labels, parse_seeds
+    from nasrank.limits import MAX_BOOT, count
 
     seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed]
     family = family_labels(args.frontier, rankers) if args.frontier is not None else None
-    if args.n_boot is None or args.n_boot < 1:
-        raise NasrankError(f"--n-boot must be a positive integer, got {args.n_boot}")
-    config = dataclasses.replace(compare_config(args, rankers), overwrite=False)
+    count(args.n_boot, "--n-boot", MAX_BOOT)
+    config = compare_config(args, rankers)
     space = space_from_args(args)
     context = context_from_args(args, space)
     progress = None

@@ -30,6 +30,8 @@ CONFIG_COMMANDS = (("search",), ("evaluate",), ("compare",), ("supernet", "train
 NOT_RECORDED = {"config", "output", "resume", "overwrite", "quiet", "func", "command", "supernet_command",
                 "progress", "trust_config"}
 CONFIG_FILE = "config.yaml"
+#: what a run folder's config.yaml records about the run beyond its options (read by --resume, not --config)
+RECORD_ONLY = {"benchmark_fingerprint"}
 
 
 def add_config_arg(p: argparse.ArgumentParser) -> None:
@@ -40,14 +42,17 @@ def add_config_arg(p: argparse.ArgumentParser) -> None:
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
-    """The mapping in a YAML experiment file; one clear error for a missing or malformed file."""
+    """The mapping in a YAML experiment file; one clear error for a missing or malformed file, a file
+    that is binary or over the size limit, or one that uses YAML aliases (:mod:`nasrank.safe_yaml`)."""
     import yaml
+
+    from nasrank.safe_yaml import load_yaml, read_text
 
     path = Path(path)
     if not path.is_file():
         raise MissingFileError(path, "--config file")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = load_yaml(read_text(path, "--config"), f"--config {path}")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
@@ -82,6 +87,8 @@ def apply_config(parser: argparse.ArgumentParser, path: str | Path) -> None:
     defaults: dict[str, Any] = {}
     for raw_key, value in data.items():
         key = str(raw_key).replace("-", "_")
+        if key in RECORD_ONLY:
+            continue
         if key not in actions or key in ("config",):
             names = [d.replace("_", "-") for d in actions if d != "config"]
             raise NasrankError(f"--config {path}: unknown option {raw_key!r}"
@@ -159,4 +166,5 @@ def write_run_config(parser: argparse.ArgumentParser, args: argparse.Namespace) 
     folder = run_folder(args)
     if folder is None:
         return None
-    return write(folder, config_name(args), " ".join(command_words(args)), recorded_options(parser, args))
+    record = getattr(args, "run_record", None) or recorded_options(parser, args)  # search's own record
+    return write(folder, config_name(args), " ".join(command_words(args)), record)

@@ -24,7 +24,7 @@ from nasrank.commands.common import (add_context_args, add_executor_args, add_fo
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg, parse_ranker_list
 from nasrank.experiments.config import EvaluateConfig, Output, Scale, assign_options
-from nasrank.experiments.evaluate import check_selection, evaluate, parse_modes
+from nasrank.experiments.evaluate import check_selection, claim_output, evaluate, parse_modes
 from nasrank.store import add_store_args, store_path
 
 
@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     specs, _ = assign_options(parse_cfg(args.ranker_cfg, "--ranker-cfg"), names, common=False)
     modes = parse_modes(args.modes)
     check_selection(args.sample, args.archs, args.repeats)
+    args.output_lock = claim_output(args.output)[1]  # held until the command ends (config.yaml included)
     if args.benchmark in (None, "none"):
         from nasrank.benchmarks import SPEC_HELP
 

@@ -14,6 +14,9 @@ from nasrank.experiments.build import parse_cfg
 from nasrank.experiments.search import search
 from nasrank.store import add_store_args, store_path
 
+#: config.yaml's record of the benchmark's content (:meth:`Benchmark.fingerprint`), checked on --resume
+FINGERPRINT_KEY = "benchmark_fingerprint"
+
 #: options that define a run; --resume reuses them from the run's config.yaml
 RUN_OPTIONS = ("space", "space_cfg", "searcher", "searcher_cfg", "ranker", "ranker_cfg", "benchmark", "dataset",
                "data_dir", "device", "seed", "budget_queries", "budget_seconds", "executor", "workers", "ray_address",
@@ -68,7 +71,7 @@ def _saved_options(args: argparse.Namespace, saved: dict[str, Any]) -> dict[str,
     """The run options of a saved configuration; an option it leaves out had its default."""
     parser = getattr(args, "_parser", None)
     out = {}
-    for k in (*RUN_OPTIONS, "plot", "format"):
+    for k in (*RUN_OPTIONS, "plot", "format", FINGERPRINT_KEY):
         if k in saved:
             out[k] = saved[k]
         elif parser is not None:
@@ -82,7 +85,7 @@ def _saved_options(args: argparse.Namespace, saved: dict[str, Any]) -> dict[str,
 def _same(key: str, given: Any, saved: Any) -> bool:
     if key in _CFGS:
         return parse_cfg(given, "--" + key.replace("_", "-")) == parse_cfg(saved, "--" + key.replace("_", "-"))
-    return given == saved
+    return _as_run_path(key, given) == _as_run_path(key, saved)
 
 
 def _resume_args(args: argparse.Namespace) -> argparse.Namespace:
@@ -115,6 +118,7 @@ def _resume_args(args: argparse.Namespace) -> argparse.Namespace:
         if k in saved and k not in extend:  # a budget given with --resume extends the run
             setattr(args, k, saved[k])
     args.output = args.resume
+    args.run_fingerprint = saved.get(FINGERPRINT_KEY)
     args.plot = args.plot or bool(saved.get("plot"))  # a resumed run refreshes the figure it had
     if args.format == ["png"] and saved.get("format"):
         args.format = saved["format"]
@@ -145,11 +149,44 @@ def run(args: argparse.Namespace) -> int:
     args.interrupt_note = lambda: interrupt_note(args.output, store_path(args))
     space = space_from_args(args)
     context = context_from_args(args, space)
+    fingerprint = check_benchmark_fingerprint(args, context.benchmark)
     parser = getattr(args, "_parser", None)
-    record = recorded_options(parser, args) if parser is not None else None
+    record = None
+    if parser is not None:  # the configuration as data: paths absolute, the benchmark's fingerprint
+        record = {k: _as_run_path(k.replace("-", "_"), v) for k, v in recorded_options(parser, args).items()}
+        record[FINGERPRINT_KEY.replace("_", "-")] = fingerprint
+        args.run_record = record  # cli.main writes the same file again after the run
     summary, _ = search(space, context, search_config(args, record))
     print_summary(summary)
     return 0
+
+
+def _as_run_path(key: str, value: Any) -> Any:
+    """A path-holding run option (``--benchmark csv:PATH``, ``--data-dir``) with its path made absolute,
+    so that a resume from another working directory reads the same files."""
+    import os
+
+    if not isinstance(value, str) or not value:
+        return value
+    if key == "data_dir":
+        return os.path.abspath(value)
+    if key == "benchmark":
+        kind, colon, arg = value.partition(":")
+        if colon and arg and kind in ("csv", "nats", "nb201", "nds"):
+            return f"{kind}:{os.path.abspath(arg)}"
+    return value
+
+
+def check_benchmark_fingerprint(args: argparse.Namespace, bench: Any) -> str | None:
+    """The content fingerprint of the run's benchmark; on ``--resume`` it must be the one the run
+    recorded (a table edited, moved or swapped since is refused, never mixed into one history)."""
+    fp = None if bench is None or not hasattr(bench, "fingerprint") else bench.fingerprint()
+    recorded = getattr(args, "run_fingerprint", None)
+    if args.resume and recorded is not None and fp != recorded:
+        raise NasrankError(f"cannot resume {args.resume}: benchmark {args.benchmark} is not the table the run "
+                           f"started with (content fingerprint {fp}, the run recorded {recorded}); restore "
+                           "that table or start a new --output")
+    return fp
 
 
 def _human(key: str, v: Any) -> str:

@@ -17,13 +17,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def supported_rankers(space_name: str) -> list[str]:
-    """The rankers that support ``space_name`` (from their declarations: nothing is imported)."""
-    from nasrank.registry import RANKERS
+    """The rankers that support ``space_name`` (from their declarations: nothing is imported). A ranker
+    that ``requires`` a capability (``supernet``) needs the space's ``<capability>_provider``."""
+    from nasrank.registry import RANKERS, SPACES
 
+    space = SPACES.describe(space_name)
     out = []
     for n in RANKERS.names():
-        sup = RANKERS.describe(n)["supported_spaces"]
-        if sup is None or space_name in sup:
+        d = RANKERS.describe(n)
+        sup = d["supported_spaces"]
+        if (sup is None or space_name in sup) and all(space.get(f"{cap}_provider") for cap in d.get("requires") or ()):
             out.append(n)
     return out
 

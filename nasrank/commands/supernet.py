@@ -15,9 +15,8 @@ import json
 from pathlib import Path
 
 from nasrank.errors import NasrankError
-from nasrank.commands.common import add_device_arg, add_logs_arg
-
-SUPPORTED_SPACES = ("nb201",)
+from nasrank.commands.common import add_declared_flags, add_device_arg, add_logs_arg, declared_values
+from nasrank.lightning_modules.supernet_options import SupernetOptions
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,32 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     ss = p.add_subparsers(dest="supernet_command", required=True)
 
     t = ss.add_parser("train", help="train a supernet and save its checkpoint")
-    t.add_argument("--space", default="nb201", help="search space (only nb201 has a supernet)")
-    t.add_argument("--sampling", default="uniform", help="uniform | fair | deiso (uniform over isomorphism classes)")
-    t.add_argument("--archs-per-step", type=int, default=1, help="architectures per step (gradients averaged)")
-    t.add_argument("--num-supernets", type=int, default=1, help="K supernets, each owning a part of the space")
-    t.add_argument("--partition", default="edge", help="rule splitting the space among K supernets: edge | hash")
-    t.add_argument("--canonical-routing", action="store_true",
-                   help="run every cell through its isomorphism class representative's path")
-    t.add_argument("--epochs", type=int, required=True)
+    add_declared_flags(t, SupernetOptions, required=("epochs",))  # one flag per declared option
     t.add_argument("--save-epochs", default="", metavar="E1,E2,...",
                    help="also save CKPT-stem-ep<E>.ckpt after these epochs")
-    t.add_argument("--lr", type=float, default=0.05)
-    t.add_argument("--momentum", type=float, default=0.9)
-    t.add_argument("--weight-decay", type=float, default=5e-4)
-    t.add_argument("--lr-schedule", default="cosine", help="cosine | constant")
-    t.add_argument("--grad-clip", type=float, default=5.0, help="Trainer gradient_clip_val (per supernet)")
-    t.add_argument("--batch-size", type=int, default=512)
-    t.add_argument("--channels", type=int, default=16)
-    t.add_argument("--cells-per-stage", type=int, default=5)
-    t.add_argument("--image-size", type=int, default=None, help="resize images (default: native)")
-    t.add_argument("--train-fraction", type=float, default=1.0, help="fraction of the training split used")
-    t.add_argument("--val-fraction", type=float, default=0.1, help="held-out fraction (the ranker scores on it)")
-    t.add_argument("--no-augment", action="store_true", help="no random crop / flip")
-    t.add_argument("--dataset", default="cifar10", help="cifar10 | cifar100 | ImageNet16-120")
     t.add_argument("--data-dir", default=None, help="folder holding the dataset in its official format")
     add_device_arg(t)
-    t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=None, metavar="N",
                    help="torch CPU threads (default: $OMP_NUM_THREADS if set, else the cores this process may use)")
     t.add_argument("--progress", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for old scripts
@@ -79,17 +57,10 @@ def _epochs_list(text: str) -> list[int]:
 def run_train(args: argparse.Namespace) -> int:
     from nasrank.lightning_modules.supernet import train_supernet
 
-    if args.space not in SUPPORTED_SPACES:
-        raise NasrankError(f"no supernet for space {args.space!r}; supported: {', '.join(SUPPORTED_SPACES)}")
     summary = train_supernet(
-        args.output, data_dir=args.data_dir, epochs=args.epochs, device=args.device, progress=not args.quiet,
+        args.output, data_dir=args.data_dir, device=args.device, progress=not args.quiet,
         log_dir=None if args.no_logs else Path(args.output).parent / "logs",
-        save_epochs=_epochs_list(args.save_epochs), sampling=args.sampling, archs_per_step=args.archs_per_step,
-        num_supernets=args.num_supernets, partition=args.partition, canonical_routing=args.canonical_routing,
-        channels=args.channels, cells_per_stage=args.cells_per_stage, lr=args.lr, momentum=args.momentum,
-        weight_decay=args.weight_decay, lr_schedule=args.lr_schedule, seed=args.seed, dataset=args.dataset,
-        image_size=args.image_size, train_fraction=args.train_fraction, val_fraction=args.val_fraction,
-        batch_size=args.batch_size, grad_clip=args.grad_clip, augment=not args.no_augment)
+        save_epochs=_epochs_list(args.save_epochs), **declared_values(args, SupernetOptions))
     print(json.dumps(summary, indent=2, default=str))
     return 0
 

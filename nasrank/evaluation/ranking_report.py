@@ -66,11 +66,11 @@ class PartialScores:
     """
 
     def __init__(self, path: str | Path) -> None:
-        from nasrank.atomic import check_writable
+        from nasrank.atomic import check_writable, open_run_file
 
         self.path = check_writable(path, "scores file")
         self.n_rows = 0
-        self._fh = self.path.open("w", newline="", encoding="utf-8")
+        self._fh = open_run_file(self.path, "w", "scores file")
         self._w = csv.writer(self._fh)
         self._w.writerow(SCORES_COLUMNS)
         self._fh.flush()

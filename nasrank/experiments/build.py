@@ -50,8 +50,10 @@ def _value(raw: str, where: str) -> Any:
     if raw.strip()[:1] in ("[", "{"):
         import yaml
 
+        from nasrank.safe_yaml import load_yaml
+
         try:
-            return yaml.safe_load(raw)
+            return load_yaml(raw, where)
         except yaml.YAMLError:
             raise NasrankError(f"{where}: {raw!r} is neither JSON nor YAML") from None
     return raw
@@ -137,6 +139,9 @@ def make_context(space, benchmark: str | None = None, dataset: str = "cifar10", 
 
     check_device(device)
     seed = validate.integer(seed, "seed", "the run (--seed)", minimum=0)  # numpy refuses negative seeds
+    from nasrank.limits import MAX_SEED, count
+
+    count(seed, "--seed", MAX_SEED, minimum=0)  # the result store keeps it as a 64-bit integer
     bench = load_benchmark(benchmark, space)
     return RunContext(benchmark=bench, dataset=dataset, data_dir=data_dir, device=device, seed=seed,
                       progress=progress)

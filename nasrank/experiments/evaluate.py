@@ -72,8 +72,11 @@ def sample_archs(bench, dataset: str, n: int | None, seed: int) -> list:
 def read_archs_file(path: str | Path, space, bench, dataset: str) -> list:
     """Architectures listed in ``path``; each must parse and be in the benchmark (errors name the line)."""
     path = existing_file(path, "--archs file", f"--archs {path} is a folder; give a file with one architecture per line")
+    from nasrank.limits import bounded_lines, short
+
     try:
-        text_lines = path.read_text(encoding="utf-8").splitlines()
+        with path.open(encoding="utf-8-sig") as fh:  # a byte-order mark is not part of the first line
+            text_lines = list(bounded_lines(fh, f"--archs {path}"))
     except UnicodeDecodeError as exc:
         raise NasrankError(f"--archs {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     archs, seen = [], set()
@@ -84,9 +87,9 @@ def read_archs_file(path: str | Path, space, bench, dataset: str) -> list:
         try:
             arch = space.from_string(text)
         except (NasrankError, ValueError) as exc:
-            raise NasrankError(f"--archs {path}, line {line_no}: {exc}") from None
+            raise NasrankError(f"--archs {path}, line {line_no}: {short(exc)}") from None
         if bench.true_accuracy(arch, dataset) is None:
-            raise NasrankError(f"--archs {path}, line {line_no}: {text} is not in the benchmark "
+            raise NasrankError(f"--archs {path}, line {line_no}: {short(text)} is not in the benchmark "
                                f"{bench.source} for {dataset}")
         key = space.key(arch)
         if key not in seen:  # a repeated line would count twice in the criteria
@@ -180,11 +183,46 @@ def check_output_folder(output: str | Path) -> Path:
     return out
 
 
+#: what an evaluate writes into its output folder (config.yaml only if an evaluate wrote it)
+OWN_FILES = tuple(["scores.csv", "scores.partial.csv", "report.json", "criteria.csv", "config.yaml", "logs",
+                   ".nasrank.lock"] + [f"{stem}.{ext}" for stem in ("scatter", "criteria")
+                                       for ext in ("png", "pdf", "svg", "figure.json")])
+
+
+def _refuse_foreign(out: Path) -> None:
+    """Raise if ``out`` holds anything an earlier ``nasrank evaluate`` did not write (an evaluate
+    replaces only its own files)."""
+    if not out.is_dir():
+        return
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in OWN_FILES)
+    cfg = out / "config.yaml"
+    if cfg.is_file() and not cfg.is_symlink():
+        with cfg.open("rb") as fh:
+            if not fh.readline(200).startswith(b"# nasrank evaluate"):
+                foreign.append("config.yaml (of another command)")
+    if foreign:
+        raise NasrankError(f"--output {out} holds files nasrank evaluate did not write "
+                           f"({', '.join(foreign[:5])}); give an empty folder or an earlier evaluate's")
+
+
+def claim_output(output: str | Path):
+    """``(folder, lock)``: ``output`` locked for this process (the run-folder lock ``search`` and
+    ``compare`` take), after checking it is empty or holds only an earlier evaluate's files."""
+    from nasrank.run_lock import lock_run_folder
+
+    out = Path(output)
+    _refuse_foreign(out)  # before the lock: a foreign folder is left untouched
+    lock = lock_run_folder(check_output_folder(out))
+    _refuse_foreign(out)  # and under it
+    return out, lock
+
+
 def check_selection(sample: int | str | None, archs_file: str | Path | None, repeats: int) -> int | None:
     """Check what to evaluate (exactly one of ``sample``/``archs_file``) and ``repeats``; the sample size
     (None: every architecture, or the file's)."""
-    if not isinstance(repeats, int) or repeats < 1:
-        raise NasrankError(f"--repeats must be a positive integer, got {repeats!r}")
+    from nasrank.limits import MAX_REPEATS, count
+
+    count(repeats, "--repeats", MAX_REPEATS)
     if archs_file is not None and sample is not None:
         raise NasrankError("give either --sample N|all or --archs FILE, not both")
     if archs_file is None and sample is None:
@@ -216,7 +254,8 @@ def evaluate(space, context, config: EvaluateConfig, status: dict[str, Any] | No
 
         raise NasrankError(f"nasrank evaluate needs true accuracies: give --benchmark {SPEC_HELP}")
     seed = context.seed if config.seed is None else config.seed
-    out = check_output_folder(config.output.folder)
+    out, _lock = claim_output(config.output.folder)  # held until this function returns
+    check_output_folder(out)
     if config.archs_file is not None:
         archs = read_archs_file(config.archs_file, space, bench, context.dataset)
     else:

@@ -50,6 +50,9 @@ def search(space, context, config: SearchConfig) -> tuple[dict[str, Any], Any]:
     history = _run_with_progress(s, budget, history, quiet=config.output.quiet)
     ranker = config.ranker.label
     summary = summarize(history, space, context, searcher_name, ranker)  # e.g. evolution_async with ray
+    if getattr(s, "stopped_early", None):
+        summary["stopped_early"] = s.stopped_early
+        print(f"nasrank: warning: {s.stopped_early}", file=sys.stderr)
     if hasattr(rk, "stats"):
         summary["store"] = rk.stats()
     if out is not None:

@@ -29,17 +29,25 @@ _SEEDS = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 
 def parse_seeds(text: str) -> list[int]:
     """``"0-4"`` -> ``[0, 1, 2, 3, 4]``; ``"0,3,7"``; ``"0-2,5"``. Anything else is one clear error."""
+    from nasrank.limits import MAX_SEED, MAX_SEEDS, quote
+
     seeds: list[int] = []
-    for part in str(text).split(","):
+    for part in str(text)[:10_000].split(","):
         m = _SEEDS.match(part)
         if not m:
-            raise NasrankError(f"--seeds {text!r} does not parse: expected a list like 0-4 or 0,3,7 "
+            raise NasrankError(f"--seeds {quote(text)} does not parse: expected a list like 0-4 or 0,3,7 "
                                "(non-negative integers, ranges A-B with A <= B)")
         lo, hi = int(m.group(1)), int(m.group(2) if m.group(2) is not None else m.group(1))
+        if hi > MAX_SEED:
+            raise NasrankError(f"--seeds {quote(text)}: seed {quote(hi)} is over {MAX_SEED:,}")
         if hi < lo:
             raise NasrankError(f"--seeds {text!r}: the range {lo}-{hi} runs backwards")
+        if len(seeds) + hi - lo + 1 > MAX_SEEDS:
+            raise NasrankError(f"--seeds {quote(text)} names more than {MAX_SEEDS:,} seeds (each is a whole "
+                               "compare); give fewer")
         seeds.extend(range(lo, hi + 1))
-    dup = sorted({s for s in seeds if seeds.count(s) > 1})
+    seen: set[int] = set()
+    dup = sorted({s for s in seeds if s in seen or seen.add(s)})
     if dup:
         raise NasrankError(f"--seeds {text!r} names seed(s) {', '.join(map(str, dup))} twice")
     return seeds
@@ -76,15 +84,44 @@ class Progress:
     def finish_seed(self, seed: int) -> None: ...
 
 
-def _check_output(out: Path, seeds: list[int], resume: bool) -> None:
+#: what a sweep writes into its output folder besides seed<S>/ (each a compare's folder)
+SWEEP_FILES = tuple([MANIFEST, "compare.json", "config.yaml", ".nasrank.lock"]
+                    + [f"{stem}.{ext}" for stem in ("frontier", "regret_vs_cost")
+                       for ext in ("png", "pdf", "svg", "figure.json")])
+
+
+def _remove_sweep(out: Path) -> None:
+    """``--overwrite``: delete an earlier sweep in ``out``; refuse if ``out`` holds anything else."""
+    import shutil
+
+    from nasrank.experiments.compare import prepare_output
+
+    seed_dirs = [d for d in out.iterdir() if d.is_dir() and not d.is_symlink() and re.fullmatch(r"seed\d+", d.name)]
+    foreign = [p.name for p in out.iterdir() if p.name not in SWEEP_FILES and p not in seed_dirs]
+    if foreign:
+        raise NasrankError(f"--overwrite: {out} holds files a seed sweep did not write "
+                           f"({', '.join(sorted(foreign)[:5])}); choose another folder")
+    for d in seed_dirs:
+        prepare_output(d, resume=False, overwrite=True)  # refuses what compare did not write there
+        shutil.rmtree(d)
+    for name in SWEEP_FILES:
+        if name != ".nasrank.lock":
+            (out / name).unlink(missing_ok=True)
+
+
+def _check_output(out: Path, seeds: list[int], resume: bool, overwrite: bool = False) -> None:
     manifest = out / MANIFEST
-    if manifest.exists():
+    if resume and overwrite:
+        raise NasrankError("give --resume or --overwrite, not both")
+    if manifest.exists() and overwrite:
+        _remove_sweep(out)
+    elif manifest.exists():
         import json
 
         old = json.loads(manifest.read_text()).get("seeds")
         if not resume:
-            raise NasrankError(f"{out} already holds a seed sweep (seeds {old}): pass --resume to continue it "
-                               "or choose a new --output")
+            raise NasrankError(f"{out} already holds a seed sweep (seeds {old}): pass --resume to continue it, "
+                               "--overwrite to replace it, or choose a new --output")
         if old != seeds:
             raise NasrankError(f"--seeds {seeds} differs from the seeds {old} that {out} was made with; "
                                "resume with the same --seeds or choose a new --output")
@@ -160,7 +197,8 @@ def _run_seeds(space, context, config: CompareConfig, sweep: Sweep, progress: Pr
 def compare_seeds(space, context, config: CompareConfig, sweep: Sweep,
                   progress: Progress | None = None) -> dict[str, Any]:
     """Run ``compare`` for every seed of ``sweep``; write and return the sweep's compare.json
-    (``config.resume`` continues a sweep already in ``config.output.folder``)."""
+    (``config.resume`` continues a sweep already in ``config.output.folder``; ``config.overwrite``:
+    an earlier sweep there is deleted first)."""
     from nasrank.evaluation.frontier_plots import write_sweep_plots
     from nasrank.evaluation.sweep_summary import summarize_sweep
 
@@ -177,7 +215,7 @@ def compare_seeds(space, context, config: CompareConfig, sweep: Sweep,
         raise NasrankError(f"--baseline {baseline!r} is not one of --rankers ({', '.join(labels)})")
     config = dataclasses.replace(config, baseline=baseline)
     out = Path(config.output.folder)
-    _check_output(out, seeds, config.resume)
+    _check_output(out, seeds, config.resume, config.overwrite)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / MANIFEST, {"seeds": seeds, "rankers": items, "candidates": config.candidates})
     try:

@@ -1,4 +1,9 @@
-"""``SupernetModule``: one-shot training of NB201 supernets through ``lightning.Trainer``.
+"""``SupernetModule``: one-shot training of supernets through ``lightning.Trainer``.
+
+The space (``space``, default ``nb201``) provides the weight-sharing network,
+the samplers, the partition rules and the canonical representative through its
+supernet contract (:mod:`nasrank.spaces.supernet_contract`); this module holds
+no space-specific code.
 
 Training (GUIDE §4, aw_nas defaults): every step draws ``archs_per_step=S``
 architectures per supernet from the sampler (``uniform`` | ``fair`` |
@@ -12,10 +17,10 @@ see :meth:`SupernetModule.configure_gradient_clipping`) and steps SGD
 Reduced sharing extent:
 
 * ``canonical_routing=True``: every architecture runs the path of its
-  isomorphism class's representative (``nb201_supernet.representative``), so
+  isomorphism class's representative (``provider.representative``), so
   isomorphic cells share one path (and get identical scores);
 * ``num_supernets=K``: K independent supernets; ``partition_of(arch, K, rule)``
-  says which one owns an architecture. Each step trains every supernet on S
+  (the provider's) says which one owns an architecture. Each step trains every supernet on S
   architectures drawn from its own part only, so each supernet sees every
   batch (K supernets trained for E epochs cost about K times one).
 
@@ -40,9 +45,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from nasrank.errors import MissingFileError, NasrankError
-from nasrank.spaces.nb201 import Nb201Arch
-from nasrank.spaces.nb201_supernet import (SAMPLINGS, ArchSampler, Nb201Supernet, check_partition, partition_of,
-                                           representative)
+from nasrank.lightning_modules.supernet_options import SupernetOptions
+from nasrank.options import as_dict, make_options
+from nasrank.spaces.base import Arch
+from nasrank.spaces.supernet_contract import SupernetProvider, load_provider
 
 CKPT_KEY = "nasrank_supernet"
 ACCELERATORS = {"auto": "auto", "cpu": "cpu", "gpu": "gpu", "cuda": "gpu"}
@@ -62,37 +68,25 @@ def torch_device(device: str = "auto") -> torch.device:
 
 
 class SupernetModule(L.LightningModule):
-    """K NB201 supernets trained by single-path sampling.
+    """K supernets of one space trained by single-path sampling.
 
-    All constructor arguments are stored as hyperparameters (and so in the
-    checkpoint). ``dataset``, ``image_size``, ``train_fraction``,
+    Its options are declared once (:class:`~nasrank.lightning_modules.supernet_options.SupernetOptions`);
+    all are stored as hyperparameters (and so in the checkpoint). ``dataset``, ``image_size``, ``train_fraction``,
     ``val_fraction``, ``split_seed``, ``batch_size``, ``epochs`` and ``seed``
     are not used by the module itself: they record how it was trained, so a
     ranker can rebuild the same held-out split.
     """
 
-    def __init__(self, sampling: str = "uniform", archs_per_step: int = 1, num_supernets: int = 1,
-                 partition: str = "edge", canonical_routing: bool = False, channels: int = 16,
-                 cells_per_stage: int = 5, num_classes: int = 10, lr: float = 0.05, momentum: float = 0.9,
-                 weight_decay: float = 5e-4, lr_schedule: str = "cosine", epochs: int = 1, seed: int = 0,
-                 dataset: str = "cifar10", image_size: int | None = None, train_fraction: float = 1.0,
-                 val_fraction: float = 0.1, split_seed: int = 0, batch_size: int = 512, grad_clip: float = 5.0,
-                 augment: bool = True) -> None:
+    def __init__(self, **options: Any) -> None:
         super().__init__()
-        if sampling not in SAMPLINGS:
-            raise NasrankError(f"unknown sampling {sampling!r}; expected one of {', '.join(SAMPLINGS)}")
-        if not isinstance(archs_per_step, int) or archs_per_step < 1:
-            raise NasrankError(f"archs_per_step must be a positive integer, got {archs_per_step!r}")
-        check_partition(num_supernets, partition)
-        if sampling == "fair" and num_supernets > 1:
-            raise NasrankError("fair sampling permutes ops over the whole space; it cannot be restricted to "
-                               f"one of num_supernets={num_supernets} parts: use uniform or deiso")
-        if lr_schedule not in ("cosine", "constant"):
-            raise NasrankError(f"unknown lr_schedule {lr_schedule!r}; expected cosine or constant")
-        self.save_hyperparameters()
-        self.supernets = nn.ModuleList(Nb201Supernet(channels, cells_per_stage, num_classes)
-                                       for _ in range(num_supernets))
-        self._samplers: list[ArchSampler] | None = None
+        opts = make_options(SupernetOptions, options, "supernet")  # the declaration checks each option
+        self.provider = space_provider(opts.space)
+        self.provider.check_partition(opts.num_supernets, opts.partition)
+        self.provider.check_sampling(opts.sampling, opts.num_supernets)
+        self.save_hyperparameters(as_dict(opts))
+        self.supernets = nn.ModuleList(self.provider.build(opts.channels, opts.cells_per_stage, opts.num_classes)
+                                       for _ in range(opts.num_supernets))
+        self._samplers: list[Any] | None = None
         self.train_seconds = 0.0
         self.epochs_done = 0
         self.train_history: list[dict[str, float]] = []  # per epoch: mean train loss / acc of the sampled paths
@@ -101,27 +95,27 @@ class SupernetModule(L.LightningModule):
         self._mark: float | None = None
 
     # -- routing --------------------------------------------------------------
-    def route(self, arch: Nb201Arch) -> tuple[int, Nb201Arch]:
+    def route(self, arch: Arch) -> tuple[int, Arch]:
         """``(supernet index, arch whose path runs)`` for ``arch``."""
         hp = self.hparams
-        k = partition_of(arch, hp.num_supernets, hp.partition)
-        return k, representative(arch) if hp.canonical_routing else arch
+        k = self.provider.partition_of(arch, hp.num_supernets, hp.partition)
+        return k, self.provider.representative(arch) if hp.canonical_routing else arch
 
-    def forward(self, x: torch.Tensor, arch: Nb201Arch) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, arch: Arch) -> torch.Tensor:
         k, path = self.route(arch)
         return self.supernets[k](x, path)
 
     # -- sampling -------------------------------------------------------------
-    def samplers(self) -> list[ArchSampler]:
+    def samplers(self) -> list[Any]:
         """One sampler per supernet, seeded from ``seed`` (created on first use)."""
         if self._samplers is None:
             hp = self.hparams
             seeds = np.random.SeedSequence(hp.seed).spawn(hp.num_supernets)
-            self._samplers = [ArchSampler(hp.sampling, np.random.default_rng(s), hp.num_supernets, k, hp.partition)
-                              for k, s in enumerate(seeds)]
+            self._samplers = [self.provider.sampler(hp.sampling, np.random.default_rng(s), hp.num_supernets, k,
+                                                    hp.partition) for k, s in enumerate(seeds)]
         return self._samplers
 
-    def draw(self) -> list[tuple[int, Nb201Arch]]:
+    def draw(self) -> list[tuple[int, Arch]]:
         """The ``(supernet, arch)`` pairs of one step: S archs per supernet."""
         return [(k, sampler()) for k, sampler in enumerate(self.samplers())
                 for _ in range(self.hparams.archs_per_step)]
@@ -223,6 +217,14 @@ class SupernetModule(L.LightningModule):
         self.train_history = list(info.get("train_history", []))
 
 
+def space_provider(space: str) -> SupernetProvider:
+    """The supernet provider of the space registered as ``space`` (or ``pkg.mod:Class``); a clear error
+    when the space has none."""
+    from nasrank.registry import SPACES
+
+    return load_provider(SPACES.create(space))
+
+
 class SaveAtEpochs(L.Callback):
     """Save a checkpoint after each epoch in ``epochs`` to ``pattern.format(epoch=E)``."""
 
@@ -238,25 +240,6 @@ class SaveAtEpochs(L.Callback):
             path = self.pattern.format(epoch=done)
             trainer.save_checkpoint(path)
             self.saved.append(path)
-
-
-def _check_config(config: dict[str, Any]) -> None:
-    """Sizes and rates of a supernet run: one error naming the first bad option."""
-    from nasrank import validate
-
-    owner = "supernet train"
-    for name in ("batch_size", "channels", "cells_per_stage", "archs_per_step", "num_supernets"):
-        if name in config:
-            validate.integer(config[name], name, owner)
-    validate.optional_integer(config.get("image_size"), "image_size", owner)
-    for name in ("train_fraction", "val_fraction"):
-        if name in config:
-            validate.number(config[name], name, owner, 0.0, 1.0, low_open=True)
-    if "lr" in config:
-        validate.number(config["lr"], "lr", owner, 0.0, low_open=True)
-    for name in ("momentum", "weight_decay", "grad_clip"):
-        if config.get(name) is not None:
-            validate.number(config[name], name, owner, 0.0)
 
 
 def train_supernet(output: str | Path, *, data_dir: str | Path | None, epochs: int, device: str = "auto",
@@ -276,7 +259,8 @@ def train_supernet(output: str | Path, *, data_dir: str | Path | None, epochs: i
 
     if not isinstance(epochs, int) or epochs < 1:
         raise NasrankError(f"epochs must be a positive integer, got {epochs!r}")
-    _check_config(config)
+    make_options(SupernetOptions, {**config, "epochs": epochs}, "supernet train")  # one error naming a bad option
+    space_provider(config.get("space", "nb201"))  # a space without a supernet fails before any data loads
     output = check_writable(output, "supernet checkpoint (--output)")  # a folder is refused before training
     seed = int(config.get("seed", 0))
     L.seed_everything(seed, verbose=False)
@@ -338,24 +322,54 @@ def load_supernet(path: str | Path) -> tuple[SupernetModule, dict[str, Any]]:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001  (any unreadable file)
-        raise NasrankError(f"cannot read supernet checkpoint {path}: {exc}") from None
+        from nasrank.errors import unreadable_pickle
+
+        raise NasrankError(f"cannot read supernet checkpoint {path}: {unreadable_pickle(exc)}") from None
     if not isinstance(ckpt, dict) or CKPT_KEY not in ckpt or "hyper_parameters" not in ckpt:
         raise NasrankError(f"{path} is not a supernet checkpoint written by `nasrank supernet train`")
     hp = dict(ckpt["hyper_parameters"])
     module = SupernetModule(**hp)
-    module.load_state_dict(ckpt["state_dict"])
+    module.load_state_dict(ckpt["state_dict"] if "state_dict" in ckpt else unpack_state(ckpt.get(PACKED_KEY, {})))
     module.on_load_checkpoint(ckpt)
     return module, dict(ckpt[CKPT_KEY])
 
 
-def export_supernet(src: str | Path, dst: str | Path) -> dict[str, Any]:
+PACKED_KEY = "packed_state_dict"
+
+
+def pack_state(state: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """A state dict as one flat tensor per dtype plus names and shapes (a few tensors instead of
+    thousands: ``torch.save`` spends ~300 bytes of overhead per tensor)."""
+    names, shapes, dtypes, flat = list(state), [], [], {}
+    for name in names:
+        v = state[name].detach().reshape(-1)
+        shapes.append(list(state[name].shape))
+        dtypes.append(str(v.dtype).removeprefix("torch."))
+        flat.setdefault(dtypes[-1], []).append(v)
+    return {"names": names, "shapes": shapes, "dtypes": dtypes, "flat": {k: torch.cat(v) for k, v in flat.items()}}
+
+
+def unpack_state(packed: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """The inverse of :func:`pack_state`."""
+    offsets = {k: 0 for k in packed.get("flat", {})}
+    out = {}
+    for name, shape, dtype in zip(packed.get("names", []), packed.get("shapes", []), packed.get("dtypes", [])):
+        n = math.prod(shape)
+        out[name] = packed["flat"][dtype][offsets[dtype]:offsets[dtype] + n].reshape(shape).clone()
+        offsets[dtype] += n
+    return out
+
+
+def export_supernet(src: str | Path, dst: str | Path, packed: bool = False) -> dict[str, Any]:
     """Write a slim copy of checkpoint ``src`` to ``dst`` and its config to ``dst`` with ``.json``.
 
     The copy keeps only the weights (``state_dict``, BN buffers included), the
     hyperparameters and the training record, so it loads with
     ``torch.load(..., weights_only=True)`` and through :func:`load_supernet`
     (and so ``--ranker oneshot --ranker-cfg supernet=DST``). Optimizer state is
-    dropped. Both files are written temp-then-replace. Returns the JSON record.
+    dropped. With ``packed`` the weights are stored as one flat tensor per dtype (:func:`pack_state`;
+    for networks of thousands of small tensors, e.g. the DARTS supernet, this halves the file). Both
+    files are written temp-then-replace. Returns the JSON record.
     """
     import json
 
@@ -365,7 +379,8 @@ def export_supernet(src: str | Path, dst: str | Path) -> dict[str, Any]:
     dst = Path(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
     hp = dict(module.hparams)
-    slim = {"hyper_parameters": hp, "state_dict": {k: v.detach().clone() for k, v in module.state_dict().items()},
+    state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+    slim = {"hyper_parameters": hp, **({PACKED_KEY: pack_state(state)} if packed else {"state_dict": state}),
             CKPT_KEY: dict(info)}
     with atomic_write(dst, "wb", what="supernet checkpoint") as fh:
         torch.save(slim, fh)

@@ -28,7 +28,7 @@ from torch import nn
 
 from nasrank.errors import NasrankError
 from nasrank.lightning_modules.supernet import SupernetModule
-from nasrank.spaces.nb201 import Nb201Arch
+from nasrank.spaces.base import Arch
 
 METRICS = ("acc", "neg_loss")
 
@@ -42,7 +42,7 @@ def reset_bn_stats(model: nn.Module) -> None:
 
 
 @torch.no_grad()
-def score_batches(module: SupernetModule, archs: Sequence[Nb201Arch], images: torch.Tensor, labels: torch.Tensor,
+def score_batches(module: SupernetModule, archs: Sequence[Arch], images: torch.Tensor, labels: torch.Tensor,
                   *, batch_size: int = 512, recal_batches: Sequence[torch.Tensor] = (),
                   device: torch.device | str = "cpu") -> np.ndarray:
     """Per arch and held-out batch: ``[correct, summed cross-entropy, images]``, shape ``(archs, batches, 3)``.
@@ -88,7 +88,7 @@ def scores_from_batches(counts: np.ndarray, metrics: Sequence[str] = ("acc",)) -
     return {m: [float(v) for v in by[m]] for m in metrics}
 
 
-def score_archs(module: SupernetModule, archs: Sequence[Nb201Arch], images: torch.Tensor, labels: torch.Tensor,
+def score_archs(module: SupernetModule, archs: Sequence[Arch], images: torch.Tensor, labels: torch.Tensor,
                 *, batch_size: int = 512, metrics: Sequence[str] = ("acc",), recal_batches: Sequence[torch.Tensor] = (),
                 device: torch.device | str = "cpu") -> dict[str, list[float]]:
     """Score each arch on ``images``, one pass for all ``metrics``. Returns ``{metric: scores}``."""

@@ -74,6 +74,9 @@ class Ranker(ABC):
     registry_name: str = "custom"
     #: spaces this ranker supports (None = every space); checked when the ranker is built
     supported_spaces: tuple[str, ...] | None = None
+    #: optional space capabilities this ranker needs (e.g. ``("supernet",)``: ``space.supernet()`` must not be
+    #: None); None = none. Checked when the ranker is built, like ``supported_spaces``
+    requires: tuple[str, ...] | None = None
     #: whether the same inputs always give the same score
     deterministic: bool = True
     #: whether a score depends on earlier evaluations (then the result store is bypassed)
@@ -94,6 +97,10 @@ class Ranker(ABC):
         if supported is not None and space.registry_name not in supported:
             raise NasrankError(f"ranker {self.registry_name!r} does not support space {space.registry_name!r} "
                                f"(it supports: {', '.join(supported)})")
+        for cap in type(self).requires or ():
+            if space.capability(cap) is None:
+                raise NasrankError(f"ranker {self.registry_name!r} does not support space {space.registry_name!r}: "
+                                   f"it needs a space that provides a {cap} (SearchSpace.{cap}() is None)")
         self.space = space
         self.context = context or RunContext()
         decl = type(self).Options

@@ -1,4 +1,7 @@
-"""The ``oneshot`` ranker: score NB201 cells with a trained supernet (GUIDE §4).
+"""The ``oneshot`` ranker: score cells with a trained supernet (GUIDE §4).
+
+It runs on every space that provides a supernet (``SearchSpace.supernet()``,
+:mod:`nasrank.spaces.supernet_contract`): nb201, nb101 and darts built in.
 
 Train the supernet once (``nasrank supernet train ... --output CKPT``), then
 rank with ``--ranker oneshot --ranker-cfg supernet=CKPT``.
@@ -80,9 +83,10 @@ class OneShotOptions:
 
 @RANKERS.register("oneshot")
 class OneShotRanker(Ranker):
-    """Rank NB201 cells by their sub-network's held-out accuracy in a trained supernet."""
+    """Rank cells by their sub-network's held-out loss or accuracy in a trained supernet."""
 
-    supported_spaces = ("nb201",)
+    supported_spaces = None
+    requires = ("supernet",)
     deterministic = True
 
     Options = OneShotOptions
@@ -116,6 +120,12 @@ class OneShotRanker(Ranker):
 
             module, info = load_supernet(self.supernet)
             hp = module.hparams
+            trained_on = hp.get("space", "nb201")
+            from nasrank.registry import SPACES
+
+            if SPACES.get(trained_on) is not type(self.space):
+                raise NasrankError(f"supernet {self.supernet} was trained on space {trained_on!r}, but the run's "
+                                   f"space is {self.space.registry_name!r}")
             if hp.dataset != self.context.dataset:
                 raise NasrankError(f"supernet {self.supernet} was trained on {hp.dataset!r}, but the run's dataset "
                                    f"is {self.context.dataset!r}")

@@ -51,20 +51,50 @@ class TabularRanker(Ranker):
             raise NasrankError(f"tabular: benchmark {bench.source} has no {metric_key(self.metric, self.epochs)} "
                                f"accuracy on {self.context.dataset}; it has: {', '.join(have)}")
 
-    def cost(self, arch: Arch) -> tuple[float, str]:
-        """``(seconds, "recorded" | "modelled" | "per query")`` charged for ``arch``."""
-        recorded = self.context.benchmark.training_seconds(arch, self.context.dataset, self.epochs, self.metric)
+    def cost(self, arch: Arch, epochs: int | None = None) -> tuple[float, str]:
+        """``(seconds, "recorded" | "modelled" | "per query")`` charged for ``arch`` after ``epochs``
+        (default: this ranker's ``epochs``)."""
+        epochs = self.epochs if epochs is None else epochs
+        recorded = self.context.benchmark.training_seconds(arch, self.context.dataset, epochs, self.metric)
         if recorded is not None:
             return recorded, "recorded"
-        modelled = self.space.modelled_training_seconds(arch, self.epochs)
+        modelled = self.space.modelled_training_seconds(arch, epochs)
         return (self.seconds_per_query, "per query") if modelled is None else (modelled, "modelled")
 
     def evaluate_one(self, arch: Arch) -> Evaluation:
-        acc = self.context.benchmark.metric_accuracy(arch, self.context.dataset, self.metric, self.epochs)
+        return self._evaluate(arch, self.epochs)
+
+    def _evaluate(self, arch: Arch, epochs: int, start: int = 0) -> Evaluation:
+        acc = self.context.benchmark.metric_accuracy(arch, self.context.dataset, self.metric, epochs)
         score = float("nan") if acc is None else float(acc)
-        c, how = self.cost(arch)
+        c, how = self.cost(arch, epochs)
+        if start:
+            c = max(0.0, c - self.cost(arch, start)[0])
         info: dict[str, Any] = {"source": self.context.benchmark.source,
-                                "metric": metric_key(self.metric, self.epochs), "cost": how}
+                                "metric": metric_key(self.metric, epochs), "cost": how}
         if not math.isfinite(score):
             info["invalid"] = "not in benchmark"
         return Evaluation(score, c, c, info)
+
+    # -- fidelities (nasrank.rankers.fidelity) ----------------------------------
+    def fidelity_grid(self) -> tuple[int, ...]:
+        """The schedules (epochs) the benchmark records for ``metric``, up to ``epochs``."""
+        prefix = f"{self.metric}@"
+        have = {int(k[len(prefix):]) for k in self.context.benchmark.metric_keys(self.context.dataset)
+                if k.startswith(prefix)}
+        return tuple(sorted(e for e in have | {self.epochs} if e <= self.epochs))
+
+    def max_fidelity(self) -> int:
+        return self.epochs
+
+    def evaluate_at(self, arch: Arch, budget: int, start: int = 0) -> Evaluation:
+        """The ``metric`` accuracy after ``budget`` epochs, charged T(budget) − T(start) (see the module docstring)."""
+        if budget not in self.fidelity_grid():
+            raise NasrankError(f"tabular: benchmark {self.context.benchmark.source} records no {self.metric} accuracy "
+                               f"after {budget} epochs; fidelities: {', '.join(map(str, self.fidelity_grid()))}")
+        ev = self._evaluate(arch, budget, start if 0 < start < budget else 0)
+        ev.info.update({"fidelity": budget, "continued_from": start if 0 < start < budget else 0})
+        return ev
+
+    def release(self, arch: Arch) -> None:
+        """Nothing to release: the table keeps no state."""

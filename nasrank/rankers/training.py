@@ -25,6 +25,7 @@ from nasrank.lightning_modules.data import ImageDataModule
 from nasrank.lightning_modules.settings import TrainerSettings
 from nasrank.options import number_in, option, optional_positive_int, positive_int, subset, truthy
 from nasrank.rankers.base import Evaluation, Ranker, RunContext
+from nasrank.rankers.training_fidelity import ContinuedTraining
 from nasrank.registry import RANKERS
 from nasrank.spaces.base import Arch, SearchSpace
 
@@ -133,7 +134,7 @@ class TrainOptions(TrainingOptions):
 
 
 @RANKERS.register("train")
-class TrainRanker(TrainingRankerBase):
+class TrainRanker(ContinuedTraining, TrainingRankerBase):
     """Regular training for ``epochs`` (cosine over ``schedule_epochs``, default ``epochs``), then a score.
 
     ``score`` names the scoring protocol (see :mod:`nasrank.rankers.training_scores` for each one and

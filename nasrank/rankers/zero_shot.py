@@ -109,8 +109,9 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     try:  # weights_only: tensors and plain containers only, a planted pickle cannot run code
         obj = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise NasrankError(f"cannot read weights file {p} as a state dict (weights_only=True): {first}") from None
+        from nasrank.errors import unreadable_pickle
+
+        raise NasrankError(f"cannot read weights file {p} as a state dict: {unreadable_pickle(exc)}") from None
     if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict):

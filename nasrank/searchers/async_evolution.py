@@ -129,6 +129,7 @@ class AsyncRegularizedEvolution(Searcher):
                         self._duplicates += 1
                         if self._duplicates > self.max_duplicate_proposals:
                             stopping = True
+                            self.note_stopped_early()
                         continue
                     self._duplicates = 0
                     pending[key] = arch

@@ -25,8 +25,12 @@ class Budget:
     def __post_init__(self) -> None:
         if self.queries is None and self.seconds is None:
             raise NasrankError("empty budget: give --budget-queries N or --budget-seconds S")
-        if self.queries is not None and (not isinstance(self.queries, (int, np.integer)) or self.queries <= 0):
-            raise NasrankError(f"budget of queries must be a positive integer, got {self.queries!r}")
+        from nasrank.limits import MAX_QUERIES
+
+        if self.queries is not None and (not isinstance(self.queries, (int, np.integer)) or
+                                         not 0 < self.queries <= MAX_QUERIES):
+            raise NasrankError(f"budget of queries (--budget-queries, --candidates) must be an integer from 1 to "
+                               f"{MAX_QUERIES:,}, got {str(self.queries)[:40]}")
         if self.seconds is not None and not (isinstance(self.seconds, (int, float)) and self.seconds > 0 and math.isfinite(self.seconds)):
             raise NasrankError(f"budget of seconds must be a positive number, got {self.seconds!r}")
 
@@ -83,11 +87,21 @@ class Searcher:
         self.history = history if history is not None else History()
         self._on_record = on_record
         self._duplicates = 0
+        self.stopped_early: str | None = None
         try:
             self.search()
         except BudgetSpent:
             pass
         return self.history
+
+    def note_stopped_early(self) -> None:
+        """Record (in :attr:`stopped_early`) that the search ended before its budget: it proposed
+        :attr:`max_duplicate_proposals` known architectures in a row."""
+        asked = self.budget.queries if self.budget is not None else None
+        self.stopped_early = (f"stopped after {self.n_queries:,} evaluations"
+                              f"{f' of the {asked:,} asked' if asked is not None else ''}: the searcher proposed "
+                              f"{self.max_duplicate_proposals:,} already-evaluated architectures in a row (the "
+                              "space is used up, or the search has converged)")
 
     def search(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -134,6 +148,7 @@ class Searcher:
         if not fresh:
             self._duplicates += 1
             if self._duplicates > self.max_duplicate_proposals:
+                self.note_stopped_early()
                 raise BudgetSpent  # the searcher keeps proposing known architectures
         while todo:
             self._check_budget()

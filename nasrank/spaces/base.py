@@ -41,6 +41,9 @@ class SearchSpace(ABC):
     num_classes: int = 10
     #: the op vocabulary of the space's architectures (features ``n_<op>`` count them); () if none
     ops: tuple[str, ...] = ()
+    #: ``"pkg.module:Class"`` of the space's :class:`~nasrank.spaces.supernet_contract.SupernetProvider`
+    #: (one-shot estimation), or None; read by :meth:`supernet` and, without importing, by ``nasrank spaces``
+    supernet_provider: str | None = None
 
     # -- required -----------------------------------------------------------
     @abstractmethod
@@ -101,6 +104,25 @@ class SearchSpace(ABC):
         The default here: every child module is a cell, nothing else, one by default.
         """
         return TailCells(list(model.children()), [], 1)
+
+    def supernet(self) -> Any:
+        """The space's :class:`~nasrank.spaces.supernet_contract.SupernetProvider` (weight-sharing
+        network, samplers, partition rules), or None when the space has no supernet. The default
+        instantiates :attr:`supernet_provider`; a user's space may override this instead."""
+        if not self.supernet_provider:
+            return None
+        import importlib
+
+        module, _, attr = self.supernet_provider.partition(":")
+        return getattr(importlib.import_module(module), attr)(self)
+
+    def capability(self, name: str) -> Any:
+        """The provider of an optional capability (``"supernet"``), or None: what
+        :attr:`Ranker.requires <nasrank.rankers.base.Ranker.requires>` is checked against."""
+        method = getattr(type(self), name, None)
+        if name.startswith("_") or not callable(method):
+            return None
+        return getattr(self, name)()
 
     def modelled_training_seconds(self, arch: Arch, epochs: int = 200) -> float | None:
         """A model of the time the space's benchmark took to train ``arch`` for ``epochs`` (seconds),

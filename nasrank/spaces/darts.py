@@ -206,6 +206,7 @@ class DartsSpace(SearchSpace):
     """
 
     size = CELLS_PER_TYPE**2
+    supernet_provider = "nasrank.spaces.darts_supernet:DartsSupernetProvider"
     ops = OPS
     size_is_estimate = False
 

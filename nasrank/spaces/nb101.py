@@ -237,6 +237,7 @@ class Nb101Space(SearchSpace):
     """
 
     size = 423_624
+    supernet_provider = "nasrank.spaces.nb101_supernet:Nb101SupernetProvider"
     ops = OPS
     size_is_estimate = False
 

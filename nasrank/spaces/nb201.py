@@ -144,6 +144,7 @@ class Nb201Space(SearchSpace):
     """
 
     size = 5**6
+    supernet_provider = "nasrank.spaces.nb201_supernet:Nb201SupernetProvider"
     ops = OPS
     canonical_classes = 6466
 

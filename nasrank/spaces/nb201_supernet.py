@@ -29,6 +29,7 @@ from torch import nn
 from nasrank.errors import NasrankError
 from nasrank.spaces.nb201 import Nb201Arch, live_edges, unique_string
 from nasrank.spaces.nb201_ops import EDGES, OPS, build_skeleton, make_op
+from nasrank.spaces.supernet_contract import SupernetProvider
 
 SAMPLINGS: tuple[str, ...] = ("uniform", "fair", "deiso")
 
@@ -212,3 +213,30 @@ class Nb201Supernet(nn.Module):
                     continue
             out.append(p)
         return out
+
+
+# --------------------------------------------------------------------------
+# the space's supernet contract
+# --------------------------------------------------------------------------
+class Nb201SupernetProvider(SupernetProvider):
+    """NB201's side of the supernet contract: :class:`Nb201Supernet`, the uniform / fair / deiso
+    samplers and the ``edge`` / ``hash`` partition rules (:data:`PARTITION_RULES`)."""
+
+    samplings = SAMPLINGS
+    partition_rules = PARTITION_RULES
+
+    def build(self, channels: int, cells_per_stage: int, num_classes: int) -> nn.Module:
+        return Nb201Supernet(channels, cells_per_stage, num_classes)
+
+    def sampler(self, mode: str, rng: np.random.Generator, num_parts: int = 1, part: int = 0,
+                rule: str | None = None) -> ArchSampler:
+        return ArchSampler(mode, rng, num_parts, part, rule or "edge")
+
+    def representative(self, arch: Nb201Arch) -> Nb201Arch:
+        return representative(arch)
+
+    def partition_of(self, arch: Nb201Arch, num_parts: int, rule: str | None = None) -> int:
+        return partition_of(arch, num_parts, rule or "edge")
+
+    def check_partition(self, num_parts: int, rule: str | None) -> None:
+        check_partition(num_parts, rule or "edge")
