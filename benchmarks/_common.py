@@ -14,7 +14,7 @@ SHARED = Path(os.environ.get("NASRANK_SHARED_DATA", REPO.parent / "shared" / "da
 RESULTS = REPO / "benchmarks" / "results"
 
 sys.path.insert(0, str(REPO))
-from nasrank.provenance import cpu_model, result_provenance  # noqa: E402  (one reader of the CPU model)
+from nasrank.runs.provenance import cpu_model, result_provenance  # noqa: E402  (one reader of the CPU model)
 
 
 def machine() -> dict:
@@ -34,7 +34,7 @@ def machine() -> dict:
 
 def write_result(name: str, payload: dict, seeds=None, sample=None) -> Path:
     """Write ``benchmarks/results/<name>.json``: ``machine``, ``provenance`` (command, git, machine and
-    load, date, ``seeds``, ``sample``; :func:`nasrank.provenance.result_provenance`) and ``payload``."""
+    load, date, ``seeds``, ``sample``; :func:`nasrank.runs.provenance.result_provenance`) and ``payload``."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     payload = dict(payload)

@@ -76,7 +76,7 @@ class CpuCharged:
 
 def _run_one(seed: int, label: str, out: Path) -> None:
     from nasrank.experiments.build import make_context, make_ranker, make_space
-    from nasrank.history import History
+    from nasrank.runs.history import History
     from nasrank.registry import SEARCHERS
     from nasrank.searchers.base import Budget
 
@@ -126,7 +126,7 @@ def _regret_at(h, optimum: float, c: float) -> float | None:
 
 
 def _load(out: Path, seed: int, label: str):
-    from nasrank.history import History
+    from nasrank.runs.history import History
 
     folder = out / f"seed{seed}" / label
     if not (folder / "history.jsonl").exists():

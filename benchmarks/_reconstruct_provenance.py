@@ -1,5 +1,5 @@
 """Add a ``provenance`` block, marked ``"reconstructed": true``, to result files written before
-``nasrank.provenance.result_provenance`` existed (issue 25). Run once from the repository root:
+``nasrank.runs.provenance.result_provenance`` existed (issue 25). Run once from the repository root:
 
     python benchmarks/_reconstruct_provenance.py
 

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, SHARED  # noqa: E402
 
 from nasrank.evaluation.analysis_plots import plot_complexity_bias, plot_op_bias, plot_variance  # noqa: E402
-from nasrank.provenance import script_command_line  # noqa: E402
+from nasrank.runs.provenance import script_command_line  # noqa: E402
 
 TITLES = {
     "sample": "Complexity bias of zero-shot estimators and #params/#FLOPs on the same NB201 sample cells.",

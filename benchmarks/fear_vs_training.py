@@ -83,7 +83,7 @@ def rankers_and_cfg(preset: dict, family: dict[str, int]) -> tuple[list[str], di
 def record_cpu_seconds() -> None:
     """Benchmark instrumentation: every history record gets ``info["process_cpu_seconds"]``, this process's
     CPU time since the previous record (one thread: what the candidate costs on a core of its own)."""
-    from nasrank.history import History
+    from nasrank.runs.history import History
 
     init, append = History.__init__, History.append
 
@@ -242,7 +242,7 @@ def main() -> int:
     ap.add_argument("--smoke", action="store_true", help="tiny networks, 1 epoch, 3 candidates (checks the script)")
     args = ap.parse_args()
     from nasrank.experiments.sweep import parse_seeds
-    from nasrank.provenance import provenance
+    from nasrank.runs.provenance import provenance
 
     args.seeds, args.calibration_seeds = parse_seeds(args.seeds), parse_seeds(args.calibration_seeds)
     if set(args.seeds) & set(args.calibration_seeds):

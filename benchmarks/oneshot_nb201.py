@@ -55,7 +55,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks._common import RESULTS, SHARED, machine  # noqa: E402
-from nasrank.provenance import result_provenance  # noqa: E402
+from nasrank.runs.provenance import result_provenance  # noqa: E402
 from nasrank.evaluation.bias import complexity_bias  # noqa: E402
 from nasrank.evaluation.criteria import criteria_by_mode, kendall_tau  # noqa: E402
 from nasrank.lightning_modules.supernet_scoring import scores_from_batches  # noqa: E402

@@ -28,7 +28,7 @@ import numpy as np
 from benchmarks.oneshot_nb201 import BINS, METRICS, load_truth, quality
 from nasrank.evaluation.criteria import kendall_tau
 from nasrank.lightning_modules.supernet_scoring import scores_from_batches
-from nasrank.provenance import result_provenance
+from nasrank.runs.provenance import result_provenance
 from nasrank.spaces.nb201 import Nb201Space
 
 COLORS = {"deiso-k1": "tab:orange", "uniform-k1": "tab:blue", "deiso-k5": "tab:green", "uniform-k5": "tab:red",

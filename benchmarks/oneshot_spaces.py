@@ -90,7 +90,7 @@ def _read(path: Path) -> dict:
 
 def _write(path: Path, payload: dict) -> None:
     """Write ``payload`` with the provenance of this step (earlier steps: ``machines``)."""
-    from nasrank.provenance import result_provenance
+    from nasrank.runs.provenance import result_provenance
 
     payload["provenance"] = result_provenance(seeds=[0], sample="the shared tables' cells in the fixed order "
                                               "default_rng(0).permutation(N); per checkpoint n_cells of them")

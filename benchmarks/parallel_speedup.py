@@ -105,7 +105,7 @@ def main() -> None:
     ap.add_argument("--name", default="parallel_speedup", help="result file benchmarks/results/NAME.json")
     args = ap.parse_args()
 
-    from nasrank.parallel import RayExecutor
+    from nasrank.execution.ray_executor import RayExecutor
 
     load_before = os.getloadavg()
     torch.set_num_threads(args.serial_threads)

@@ -23,7 +23,7 @@ from typing import Any
 
 from nasrank.experiments.config import (CompareConfig, EvaluateConfig, ExecutorConfig, Output,  # noqa: F401
                                         RankerSpec, Scale, SearchConfig)
-from nasrank.history import History, require_pandas
+from nasrank.runs.history import History, require_pandas
 
 
 def _space_and_context(space: Any, context: Any, context_options: dict[str, Any]):

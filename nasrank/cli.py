@@ -11,7 +11,7 @@ COMMAND_MODULES = ("search", "spaces", "evaluate", "compare", "supernet", "analy
 
 
 def _version() -> str:
-    from nasrank.provenance import version
+    from nasrank.runs.provenance import version
 
     return version()
 
@@ -102,8 +102,8 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
 def main(argv: Sequence[str] | None = None) -> int:
     from nasrank.commands.config import CONFIG_COMMANDS, apply_config, command_words, leaf_parser, write_run_config
     from nasrank.errors import NasrankError
-    from nasrank.provenance import set_command
-    from nasrank.quiet import silence_third_party
+    from nasrank.runs.provenance import set_command
+    from nasrank.runtime.quiet import silence_third_party
 
     silence_third_party()
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     set_command(argv)
     try:
         if hasattr(args, "threads"):  # commands that run torch: no oversubscribed cores
-            from nasrank.threads import limit_torch_threads
+            from nasrank.runtime.threads import limit_torch_threads
 
             limit_torch_threads(args.threads)
         rc = int(args.func(args) or 0)

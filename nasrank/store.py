@@ -64,7 +64,6 @@ reads and writes the store is :class:`nasrank.rankers.stored.StoredRanker`.
 """
 from __future__ import annotations
 
-import argparse
 import functools
 import hashlib
 import json
@@ -433,23 +432,3 @@ def default_store_path() -> str | None:
     if env.lower() in ("none", "off", "0", "false"):
         return None
     return env or DEFAULT_STORE
-
-
-def add_store_args(p: argparse.ArgumentParser) -> None:
-    """``--store PATH`` and ``--no-store``."""
-    p.add_argument("--store", default=None, metavar="PATH",
-                   help=f"result store (SQLite); default ${ENV_VAR} or {DEFAULT_STORE}")
-    p.add_argument("--no-store", action="store_true", help="neither read nor write the result store")
-
-
-def store_path(args: argparse.Namespace) -> str | None:
-    """The store path the options select (None when disabled)."""
-    if getattr(args, "no_store", False):
-        return None
-    return getattr(args, "store", None) or default_store_path()
-
-
-def make_store(args: argparse.Namespace, create: bool = True) -> ResultStore | None:
-    """The :class:`ResultStore` the options select, or None with ``--no-store``."""
-    path = store_path(args)
-    return None if path is None else ResultStore(path, create=create)

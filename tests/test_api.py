@@ -9,7 +9,7 @@ import pytest
 
 import nasrank
 from nasrank import CompareConfig, EvaluateConfig, SearchConfig
-from nasrank.history import History
+from nasrank.runs.history import History
 
 
 def test_search_result(tmp_path, nb201_csv):

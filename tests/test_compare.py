@@ -11,7 +11,7 @@ from nasrank.experiments.build import parse_ranker_list
 from nasrank.experiments.compare import ranker_dirname
 from nasrank.experiments.config import RankerSpec, Scale, assign_options, resolve_options
 from nasrank.errors import NasrankError
-from nasrank.history import History
+from nasrank.runs.history import History
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -13,7 +13,7 @@ import pytest
 from nasrank.cli import main
 from nasrank.errors import NasrankError
 from nasrank.experiments.sweep import family_labels, missed_threshold, parse_seeds
-from nasrank.history import History, HistoryRecord
+from nasrank.runs.history import History, HistoryRecord
 
 RANKERS = "params,t12=tabular,t50=tabular,t200=tabular"
 CFG = "t12.epochs=12,t50.epochs=50,t200.epochs=200"

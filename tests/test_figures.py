@@ -11,7 +11,7 @@ from nasrank.cli import main
 from nasrank.evaluation.figures import palette, short_number
 from nasrank.evaluation.plots import curves, plot_trajectories
 from nasrank.evaluation.ranking_report import plot_criteria, plot_scatter
-from nasrank.history import History
+from nasrank.runs.history import History
 
 
 def _manifest(path) -> dict:

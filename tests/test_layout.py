@@ -133,3 +133,60 @@ def test_the_checks_can_fail():
     cascade = imported_modules(PACKAGE / "rankers" / "cascade.py", {m for m in _graph()})
     assert "nasrank.registry" in cascade and "nasrank.rankers.base" in cascade and "nasrank.rankers" in cascade
     assert "nasrank.commands.common" in imported_modules(PACKAGE / "commands" / "compare.py", set(_graph()))
+
+
+# -- the package root and its map ------------------------------------------------------------------
+MAX_ROOT_MODULES = 10
+
+
+def test_the_package_root_holds_at_most_10_modules():
+    root = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(root) <= MAX_ROOT_MODULES, root
+
+
+def map_paths(text: str) -> list[Path]:
+    """Every path DEVELOPERS.md's layout map names: the first word of an entry (``cli.py``, ``runs/``,
+    ``utils/complexity.py``, nested by indentation) and each ``*.py`` its description mentions."""
+    import re
+
+    start = text.index("```\nnasrank/")
+    block = text[start + 4:text.index("```", start + 4)]
+    stack: list[tuple[int, Path]] = [(-1, REPO)]
+    here, out = REPO, []
+    for line in block.splitlines():
+        m = re.match(r"( *)(\S+)", line)
+        if not m:
+            continue
+        indent, first = len(m.group(1)), m.group(2)
+        rest = line[m.end():]
+        if (first.endswith("/") or first.endswith(".py")) and indent <= stack[-1][0] + 4:
+            while stack[-1][0] >= indent:
+                stack.pop()
+            path = stack[-1][1] / first
+            out.append(path)
+            here = path if first.endswith("/") else path.parent
+            if first.endswith("/"):
+                stack.append((indent, path))
+        else:
+            rest = line
+        out += [here / name for name in re.findall(r"(?<![\w./])([\w/]+\.py)\b", rest)]
+    return out
+
+
+def test_every_module_in_the_layout_map_exists():
+    named = map_paths((REPO / "DEVELOPERS.md").read_text())
+    assert len(named) > 60 and REPO / "nasrank" / "runs" / "history.py" in named
+    assert [str(p.relative_to(REPO)) for p in named if not p.exists()] == []
+
+
+def test_the_map_check_can_fail():
+    text = "```\nnasrank/\n  cli.py   x\n  runs/    run safety\n    lock.py   uses atomic.py\n  config.py  gone\n```\n"
+    got = [str(p.relative_to(REPO)) for p in map_paths(text)]
+    assert got == ["nasrank", "nasrank/cli.py", "nasrank/runs", "nasrank/runs/lock.py", "nasrank/runs/atomic.py",
+                   "nasrank/config.py"]
+
+
+def test_one_device_name_mapping():
+    """Device names map to what runs there in one place (runtime/devices.py), not one copy per module."""
+    holders = sorted(str(p.relative_to(REPO)) for p in _package_files() if '"cuda": "gpu"' in p.read_text())
+    assert holders == ["nasrank/runtime/devices.py"]

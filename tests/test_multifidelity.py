@@ -12,7 +12,7 @@ import pytest
 
 from nasrank.benchmarks import load_benchmark
 from nasrank.errors import NasrankError
-from nasrank.history import History
+from nasrank.runs.history import History
 from nasrank.rankers.base import Evaluation, Ranker, RunContext
 from nasrank.rankers.fidelity import rung_budgets
 from nasrank.registry import RANKERS, SEARCHERS

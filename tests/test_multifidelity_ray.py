@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from nasrank.cli import main
-from nasrank.history import History
+from nasrank.runs.history import History
 
 pytestmark = pytest.mark.ray
 

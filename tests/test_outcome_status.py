@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from nasrank.history import History, HistoryRecord
+from nasrank.runs.history import History, HistoryRecord
 from nasrank.rankers.base import Evaluation
 from nasrank.rankers.outcomes import STATUSES, Outcomes, infer_status, outcome_counts
 

@@ -50,7 +50,7 @@ def ray_ex():
     import ray  # the [ray] extra is part of `make test`'s install
 
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the test rankers live here
-    from nasrank.parallel import RayExecutor
+    from nasrank.execution.ray_executor import RayExecutor
 
     ex = RayExecutor(workers=2, max_retries=2).start()
     yield ex
@@ -62,7 +62,7 @@ def tabular(bench):
 
 
 def test_missing_ray_is_a_clear_error(monkeypatch):
-    from nasrank.parallel import RayExecutor
+    from nasrank.execution.ray_executor import RayExecutor
 
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(NasrankError, match=r"pip install \"nasrank\[ray\]\""):
@@ -70,14 +70,14 @@ def test_missing_ray_is_a_clear_error(monkeypatch):
 
 
 def test_bad_workers():
-    from nasrank.parallel import RayExecutor
+    from nasrank.execution.ray_executor import RayExecutor
 
     with pytest.raises(NasrankError, match="workers"):
         RayExecutor(workers=0)
 
 
 def test_random_search_identical_to_serial(ray_ex, nb201_bench):
-    from nasrank.parallel import searcher_for_executor
+    from nasrank.execution.ray_executor import searcher_for_executor
 
     ranker = tabular(nb201_bench)
     serial = SEARCHERS.create("random", nb201_bench.space, ranker, seed=7).run(Budget(queries=40))
@@ -153,7 +153,7 @@ def test_async_evolution_budgets_without_ray(nb201_bench):
 
 
 def test_async_evolution_resume(nb201_bench, tmp_path):
-    from nasrank.history import History
+    from nasrank.runs.history import History
 
     ranker = tabular(nb201_bench)
     space = nb201_bench.space
@@ -179,7 +179,7 @@ def test_cli_search_with_ray(ray_ex, tmp_path, nb201_csv, searcher):
 
 
 def test_gpu_request_per_task(ray_ex, nb201_bench):
-    from nasrank.parallel import RayExecutor
+    from nasrank.execution.ray_executor import RayExecutor
 
     space = nb201_bench.space
     ex = RayExecutor(workers=2, gpus_per_task=0.5).start()  # attaches to the running instance
@@ -204,7 +204,7 @@ def test_dead_worker_is_retried(ray_ex, nb201_bench, tmp_path):
 
 
 def test_dead_worker_without_retries_is_a_clear_error(ray_ex, nb201_bench, tmp_path):
-    from nasrank.parallel import RayExecutor
+    from nasrank.execution.ray_executor import RayExecutor
 
     space = nb201_bench.space
     no_retry = RayExecutor(workers=2, max_retries=0)  # attaches to the running instance
@@ -213,7 +213,7 @@ def test_dead_worker_without_retries_is_a_clear_error(ray_ex, nb201_bench, tmp_p
 
 
 def test_searcher_for_executor():
-    from nasrank.parallel import searcher_for_executor
+    from nasrank.execution.ray_executor import searcher_for_executor
 
     assert searcher_for_executor("random", {}, 4) == ("random", {"batch_size": 4})
     assert searcher_for_executor("random", {"batch_size": 8}, 4) == ("random", {"batch_size": 8})
@@ -250,7 +250,7 @@ def test_evaluate_on_ray_equals_serial(ray_ex, nb201_csv, tmp_path):
 @pytest.mark.usefixtures("one_thread")
 def test_compare_on_ray_equals_serial(ray_ex, nb201_csv, tmp_path):
     """``nasrank compare --executor ray --workers 2``: the same candidates, scores and outcome as serially."""
-    from nasrank.history import History
+    from nasrank.runs.history import History
 
     argv = ["compare", "--rankers", "synflow,params", "--candidates", "7", "--seed", "3",
             "--benchmark", f"csv:{nb201_csv}", "--channels", "4", "--cells-per-stage", "1",

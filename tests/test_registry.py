@@ -120,7 +120,7 @@ def test_builtin_options_and_declared_training_scale():
 
 
 def test_parallel_variant_is_asked_of_the_searcher():
-    from nasrank.parallel import searcher_for_executor
+    from nasrank.execution.ray_executor import searcher_for_executor
 
     assert searcher_for_executor("random", {}, 4) == ("random", {"batch_size": 4})
     assert searcher_for_executor("random", {"batch_size": 2}, 4) == ("random", {"batch_size": 2})

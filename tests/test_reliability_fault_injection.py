@@ -13,7 +13,7 @@ import random
 import signal
 import time
 
-from nasrank.history import History, HistoryRecord
+from nasrank.runs.history import History, HistoryRecord
 
 N_LINES = 6_000
 ROUNDS = 60

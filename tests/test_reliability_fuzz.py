@@ -148,14 +148,14 @@ def test_fuzz_csv_tables(tmp_path, space, source, n):
 
 
 def _history_sample(n: int = 12) -> bytes:
-    from nasrank.history import HistoryRecord
+    from nasrank.runs.history import HistoryRecord
 
     return "".join(HistoryRecord(i, f"a{i}", float(i), 1.0, 1.0, i + 1.0, 90.0, "r", {"k": i}).to_json() + "\n"
                    for i in range(n)).encode()
 
 
 def test_fuzz_histories(tmp_path):
-    from nasrank.history import History
+    from nasrank.runs.history import History
 
     folder = tmp_path / "run"
     folder.mkdir()
@@ -174,7 +174,7 @@ def test_fuzz_run_configs(tmp_path):
     """A run folder's config.yaml, and the legacy config.json that --resume still reads."""
     import yaml
 
-    from nasrank.trust import code_references, read_run_config
+    from nasrank.runs.trust import code_references, read_run_config
 
     cfg = {"space": "nb201", "space_cfg": ["channels=8"], "searcher": "evolution", "searcher_cfg": None,
            "ranker": "tabular", "ranker_cfg": ["epochs=12"], "benchmark": "csv:x.csv", "dataset": "cifar10",

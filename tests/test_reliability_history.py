@@ -1,6 +1,6 @@
 """Issue 15 items 2-4: run files survive kills and corruption; one process per run folder.
 
-* every rewrite is temp-then-``os.replace`` (``nasrank.atomic``);
+* every rewrite is temp-then-``os.replace`` (``nasrank.runs.atomic``);
 * a corrupt line in the middle of ``history.jsonl`` is skipped, reported and kept
   in ``history.jsonl.bad``; only a truncated LAST line is dropped;
 * a second process on a locked run folder gets one error naming the holder's PID.
@@ -15,10 +15,10 @@ import time
 
 import pytest
 
-from nasrank.atomic import atomic_write, atomic_write_text
+from nasrank.runs.atomic import atomic_write, atomic_write_text
 from nasrank.cli import main
 from nasrank.errors import NasrankError
-from nasrank.history import History
+from nasrank.runs.history import History
 
 
 def _run(tmp_path, nb201_csv, out, n: int, resume: bool = False) -> int:
@@ -121,7 +121,7 @@ def test_deleted_history_on_resume_is_an_error(tmp_path, nb201_csv, capsys):
 def test_second_process_gets_one_error_naming_the_pid(tmp_path, nb201_csv, capsys):
     out = tmp_path / "run"
     assert _run(tmp_path, nb201_csv, out, 10) == 0
-    code = ("import sys, time\nfrom nasrank.history import History\n"
+    code = ("import sys, time\nfrom nasrank.runs.history import History\n"
             f"h = History({str(out)!r}, resume=True)\nprint('locked', flush=True)\ntime.sleep(60)\n")
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from nasrank.errors import NasrankError
-from nasrank.threads import available_cores, choose_threads, limit_torch_threads
+from nasrank.runtime.threads import available_cores, choose_threads, limit_torch_threads
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from nasrank.provenance import result_provenance
+from nasrank.runs.provenance import result_provenance
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 JSONS = sorted(RESULTS.glob("*.json"))

@@ -8,7 +8,7 @@ import pytest
 
 from nasrank.cli import main
 from nasrank.errors import NasrankError
-from nasrank.history import History
+from nasrank.runs.history import History
 from nasrank.rankers.base import Evaluation, Ranker, RunContext
 from nasrank.registry import RANKERS, SEARCHERS
 from nasrank.searchers import Budget

@@ -18,8 +18,8 @@ import pytest
 
 from nasrank.cli import main
 from nasrank.errors import NasrankError
-from nasrank.store import (DEFAULT_STORE, ResultStore, StoreScope, add_store_args, dataset_fingerprint,
-                           make_store, ranker_scope, space_id)
+from nasrank.store import DEFAULT_STORE, ResultStore, StoreScope, dataset_fingerprint, ranker_scope, space_id
+from nasrank.commands.common import add_store_args, make_store
 
 
 def _counting_class():

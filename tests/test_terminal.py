@@ -47,7 +47,7 @@ def test_third_party_warnings_filtered():
     import logging
     import warnings
 
-    from nasrank.quiet import RAY_AUTH_LOGGER, silence_third_party
+    from nasrank.runtime.quiet import RAY_AUTH_LOGGER, silence_third_party
 
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")

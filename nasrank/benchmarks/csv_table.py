@@ -19,7 +19,7 @@ from pathlib import Path
 
 from nasrank.benchmarks.base import Benchmark, Record
 from nasrank.errors import NasrankError, existing_file
-from nasrank.limits import bounded_lines, short
+from nasrank.runs.limits import bounded_lines, short
 from nasrank.spaces.base import SearchSpace
 
 ACC_COLUMNS = ("test_acc", "val_acc", "accuracy")

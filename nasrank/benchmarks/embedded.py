@@ -20,7 +20,7 @@ from typing import Any
 
 from nasrank.benchmarks.base import Benchmark, Record
 from nasrank.errors import NasrankError
-from nasrank.safe_pickle import AllowListUnpickler
+from nasrank.runs.safe_pickle import AllowListUnpickler
 from nasrank.spaces.base import SearchSpace
 
 SOURCE = "embedded: AnalogNAS-Bench baseline_accuracy (IBM, not the official NB201 table)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from nasrank.experiments.build import make_context, make_space, parse_cfg
+from nasrank.store import DEFAULT_STORE, ENV_VAR, default_store_path
 
 
 def add_space_args(p: argparse.ArgumentParser) -> None:
@@ -27,7 +28,7 @@ def add_context_args(p: argparse.ArgumentParser) -> None:
 def device_choice(text: str) -> str:
     """argparse type of ``--device``: one of auto, cpu, gpu (with a "did you mean" hint)."""
     from nasrank.errors import did_you_mean
-    from nasrank.devices import DEVICES
+    from nasrank.runtime.devices import DEVICES
 
     if text not in DEVICES:
         raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(DEVICES)}{did_you_mean(text, DEVICES)}")
@@ -87,9 +88,9 @@ def add_executor_args(p: argparse.ArgumentParser, what: str = "evaluations") -> 
 
 def executor_config(args: argparse.Namespace):
     """The :class:`~nasrank.experiments.config.ExecutorConfig` of ``--executor`` ... ``--gpus-per-task``
-    (``--workers`` checked against :data:`nasrank.limits.MAX_WORKERS`)."""
+    (``--workers`` checked against :data:`nasrank.runs.limits.MAX_WORKERS`)."""
     from nasrank.experiments.config import ExecutorConfig
-    from nasrank.limits import MAX_WORKERS, count
+    from nasrank.runs.limits import MAX_WORKERS, count
 
     count(args.workers, "--workers", MAX_WORKERS)
     return ExecutorConfig(args.executor, args.workers, args.ray_address, args.gpus_per_task)
@@ -179,3 +180,25 @@ def declared_values(args: argparse.Namespace, decl: type) -> dict:
             out[f.name] = getattr(args, f.name)
     return out
 
+
+# -- the result store ---------------------------------------------------------------------------
+def add_store_args(p: argparse.ArgumentParser) -> None:
+    """``--store PATH`` and ``--no-store``."""
+    p.add_argument("--store", default=None, metavar="PATH",
+                   help=f"result store (SQLite); default ${ENV_VAR} or {DEFAULT_STORE}")
+    p.add_argument("--no-store", action="store_true", help="neither read nor write the result store")
+
+
+def store_path(args: argparse.Namespace) -> str | None:
+    """The store path the options select (None when disabled)."""
+    if getattr(args, "no_store", False):
+        return None
+    return getattr(args, "store", None) or default_store_path()
+
+
+def make_store(args: argparse.Namespace, create: bool = True) -> "ResultStore | None":
+    """The :class:`ResultStore` the options select, or None with ``--no-store``."""
+    from nasrank.store import ResultStore
+
+    path = store_path(args)
+    return None if path is None else ResultStore(path, create=create)

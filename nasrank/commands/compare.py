@@ -14,7 +14,7 @@ from nasrank.experiments.build import parse_cfg, parse_ranker_list
 from nasrank.experiments.compare import __doc__ as COMPARE_DOC
 from nasrank.experiments.compare import SCALE_OPTIONS, compare, prepare_output
 from nasrank.experiments.sweep import MISSED_WARN_FRACTION
-from nasrank.store import add_store_args, make_store
+from nasrank.commands.common import add_store_args, make_store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -133,7 +133,7 @@ def run_sweep(args: argparse.Namespace, rankers: list[str]) -> int:
     """``--seeds`` / ``--frontier``: :func:`nasrank.experiments.sweep.compare_seeds` with live progress."""
     args.interrupt_note = lambda: interrupt_note(args.output)
     from nasrank.experiments.sweep import Sweep, compare_seeds, family_labels, parse_seeds
-    from nasrank.limits import MAX_BOOT, count
+    from nasrank.runs.limits import MAX_BOOT, count
 
     seeds = parse_seeds(args.seeds) if args.seeds is not None else [args.seed]
     family = family_labels(args.frontier, rankers) if args.frontier is not None else None

@@ -9,7 +9,7 @@ override the file (``--ranker-cfg`` flags are applied after the file's).
 
 Every run folder receives a ``config.yaml`` (:func:`write_run_config`): the run's configuration
 as data. It reproduces the run when passed back with ``--config`` (give a new ``--output``), and
-``nasrank search --resume DIR`` reads it (:mod:`nasrank.trust`; it is the folder's only config file).
+``nasrank search --resume DIR`` reads it (:mod:`nasrank.runs.trust`; it is the folder's only config file).
 
 Read with PyYAML's ``safe_load`` (already a dependency of Lightning): the
 options stay argparse's, so ``--help``, defaults, choices and error messages are
@@ -43,10 +43,10 @@ def add_config_arg(p: argparse.ArgumentParser) -> None:
 
 def load_config(path: str | Path) -> dict[str, Any]:
     """The mapping in a YAML experiment file; one clear error for a missing or malformed file, a file
-    that is binary or over the size limit, or one that uses YAML aliases (:mod:`nasrank.safe_yaml`)."""
+    that is binary or over the size limit, or one that uses YAML aliases (:mod:`nasrank.runs.safe_yaml`)."""
     import yaml
 
-    from nasrank.safe_yaml import load_yaml, read_text
+    from nasrank.runs.safe_yaml import load_yaml, read_text
 
     path = Path(path)
     if not path.is_file():
@@ -161,7 +161,7 @@ def config_name(args: argparse.Namespace) -> str:
 
 def write_run_config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Path | None:
     """Write the run's ``config.yaml`` (temp file, then replace); ``None`` when the run has no folder."""
-    from nasrank.trust import write_run_config as write
+    from nasrank.runs.trust import write_run_config as write
 
     folder = run_folder(args)
     if folder is None:

@@ -25,7 +25,7 @@ from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg, parse_ranker_list
 from nasrank.experiments.config import EvaluateConfig, Output, Scale, assign_options
 from nasrank.experiments.evaluate import check_selection, claim_output, evaluate, parse_modes
-from nasrank.store import add_store_args, store_path
+from nasrank.commands.common import add_store_args, store_path
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -12,7 +12,7 @@ from nasrank.commands.common import (add_context_args, add_executor_args, add_fo
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg
 from nasrank.experiments.search import search
-from nasrank.store import add_store_args, store_path
+from nasrank.commands.common import add_store_args, store_path
 
 #: config.yaml's record of the benchmark's content (:meth:`Benchmark.fingerprint`), checked on --resume
 FINGERPRINT_KEY = "benchmark_fingerprint"
@@ -89,7 +89,7 @@ def _same(key: str, given: Any, saved: Any) -> bool:
 
 
 def _resume_args(args: argparse.Namespace) -> argparse.Namespace:
-    from nasrank.trust import check_config_trust, read_run_config, run_config_path
+    from nasrank.runs.trust import check_config_trust, read_run_config, run_config_path
 
     run_dir = Path(args.resume)
     if not run_dir.is_dir():

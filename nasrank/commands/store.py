@@ -9,9 +9,10 @@ import sys
 import time
 from typing import Any
 
-from nasrank.atomic import atomic_write
+from nasrank.runs.atomic import atomic_write
 from nasrank.errors import NasrankError
-from nasrank.store import COLUMNS, ResultStore, add_store_args, store_path
+from nasrank.store import COLUMNS, ResultStore
+from nasrank.commands.common import add_store_args, store_path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -65,7 +66,7 @@ def run_ls(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from nasrank.terminal import fit_columns
+    from nasrank.commands.terminal import fit_columns
 
     store = _open(args)
     counts = store.counts(**_filters(args))

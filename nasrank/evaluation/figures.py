@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator  # noqa: E402
 
-from nasrank.atomic import atomic_write, atomic_write_text  # noqa: E402
+from nasrank.runs.atomic import atomic_write, atomic_write_text  # noqa: E402
 from nasrank.evaluation.formats import FORMATS, parse_formats, short_number  # noqa: E402,F401  (re-exported)
 
 DPI = 150

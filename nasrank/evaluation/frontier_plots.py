@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 from typing import Any, Mapping
 
-from nasrank.atomic import atomic_write
+from nasrank.runs.atomic import atomic_write
 from nasrank.evaluation.frontier import bound_symbol, pareto_front
 
 #: y metric -> (axis label, matched-ratio key)

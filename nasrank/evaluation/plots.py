@@ -24,7 +24,7 @@ import numpy as np
 
 from nasrank.evaluation.figures import compact_ticks, palette, plt, save_figure
 from nasrank.evaluation.seeds import mean_ci_curve
-from nasrank.history import History
+from nasrank.runs.history import History
 
 PANELS = (("selected", "true acc. of the best-scored arch. (%)",
            "selected: true acc. of the best-scored arch. (what the search returns)"),

@@ -21,7 +21,7 @@ from typing import Any, Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from nasrank.atomic import atomic_write, strict_json
+from nasrank.runs.atomic import atomic_write, strict_json
 from nasrank.evaluation.criteria import K_FRACTIONS, criteria_by_mode, spearman
 
 SCORES_COLUMNS = ("arch", "ranker", "repeat", "score", "seconds", "device_seconds", "true_acc")
@@ -44,7 +44,7 @@ def write_scores_csv(path: str | Path, archs: Sequence[str], true_acc: Sequence[
     ``results[ranker]`` holds ``score``, ``seconds`` and ``device_seconds``
     arrays of shape ``(repeats, len(archs))``.
     """
-    from nasrank.atomic import atomic_write
+    from nasrank.runs.atomic import atomic_write
 
     path = Path(path)
     with atomic_write(path, "w", newline="", what="scores file") as fh:
@@ -66,7 +66,7 @@ class PartialScores:
     """
 
     def __init__(self, path: str | Path) -> None:
-        from nasrank.atomic import check_writable, open_run_file
+        from nasrank.runs.atomic import check_writable, open_run_file
 
         self.path = check_writable(path, "scores file")
         self.n_rows = 0

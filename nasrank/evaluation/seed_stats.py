@@ -64,7 +64,7 @@ class RunTable:
 
     @classmethod
     def from_records(cls, records: Iterable[Any], cost: Callable[[Mapping[str, Any]], Any] | None = None) -> "RunTable":
-        """From :class:`~nasrank.history.HistoryRecord` objects or their JSON dicts.
+        """From :class:`~nasrank.runs.history.HistoryRecord` objects or their JSON dicts.
 
         ``cost(record_dict)`` gives a candidate's cost (default: its charged ``seconds``).
         """

@@ -267,7 +267,7 @@ def analyze(scores: str | Path, output: str | Path, space, benchmark=None, datas
         "rankers": rankers,
         "cautions": small_bin_cautions(rankers),
     }
-    from nasrank.provenance import provenance
+    from nasrank.runs.provenance import provenance
 
     result["provenance"] = provenance()
     out = Path(output)

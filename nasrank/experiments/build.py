@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from nasrank.devices import DEVICES, check_device  # noqa: F401  (DEVICES re-exported)
+from nasrank.runtime.devices import DEVICES, check_device  # noqa: F401  (DEVICES re-exported)
 from nasrank.errors import NasrankError
 
 
@@ -50,7 +50,7 @@ def _value(raw: str, where: str) -> Any:
     if raw.strip()[:1] in ("[", "{"):
         import yaml
 
-        from nasrank.safe_yaml import load_yaml
+        from nasrank.runs.safe_yaml import load_yaml
 
         try:
             return load_yaml(raw, where)
@@ -139,7 +139,7 @@ def make_context(space, benchmark: str | None = None, dataset: str = "cifar10", 
 
     check_device(device)
     seed = validate.integer(seed, "seed", "the run (--seed)", minimum=0)  # numpy refuses negative seeds
-    from nasrank.limits import MAX_SEED, count
+    from nasrank.runs.limits import MAX_SEED, count
 
     count(seed, "--seed", MAX_SEED, minimum=0)  # the result store keeps it as a 64-bit integer
     bench = load_benchmark(benchmark, space)
@@ -157,7 +157,7 @@ def make_ranker(name: str, space, context, cfg: dict[str, Any] | None = None):
 
 def make_executor(executor: Any = "serial", workers: int = 2, ray_address: str | None = None,
                   gpus_per_task: float = 1.0):
-    """``(executor, owned)``: None for ``"serial"``; a :class:`~nasrank.parallel.RayExecutor` for ``"ray"``
+    """``(executor, owned)``: None for ``"serial"``; a :class:`~nasrank.execution.ray_executor.RayExecutor` for ``"ray"``
     (``owned``: the caller closes it); an executor object is used as it is (not owned).
 
     ``gpus_per_task`` is what each evaluation asks of a cluster with GPUs (1: one candidate per GPU);
@@ -166,7 +166,7 @@ def make_executor(executor: Any = "serial", workers: int = 2, ray_address: str |
     if executor is None or executor == "serial":
         return None, False
     if executor == "ray":
-        from nasrank.parallel import RayExecutor
+        from nasrank.execution.ray_executor import RayExecutor
 
         return RayExecutor(workers=workers, address=ray_address, gpus_per_task=gpus_per_task), True
     if isinstance(executor, str):
@@ -185,6 +185,6 @@ def open_store(store):
 
 def write_json(path: str | Path, obj: Any) -> None:
     """Write ``obj`` as indented strict JSON (NaN/inf as null): temp file, fsync, ``os.replace``."""
-    from nasrank.atomic import write_json_atomic
+    from nasrank.runs.atomic import write_json_atomic
 
     write_json_atomic(path, obj)

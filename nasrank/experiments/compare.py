@@ -83,13 +83,13 @@ def summarize_run(spec: str, history, space, context, wall: float, config: dict[
 def _run_all(built: dict[str, Any], space, context, config: CompareConfig, budget, executor,
              callbacks: CompareCallbacks) -> tuple[dict[str, Any], dict[str, Any]]:
     """One search per ranker (through ``executor`` when given); ``(summaries, histories)`` by label."""
-    from nasrank.history import History
+    from nasrank.runs.history import History
     from nasrank.rankers.stored import with_store
     from nasrank.registry import SEARCHERS
 
     name, cfg = config.searcher, dict(config.searcher_options)
     if executor is not None:
-        from nasrank.parallel import searcher_for_executor
+        from nasrank.execution.ray_executor import searcher_for_executor
 
         name, cfg = searcher_for_executor(name, cfg, getattr(executor, "workers", 1))
     store = open_store(config.output.store)
@@ -164,7 +164,7 @@ def compare(space, context, config: CompareConfig, callbacks: CompareCallbacks |
     ex, owned = config.executor.make()
     ran_as = config.searcher  # the name of what ran: e.g. evolution_async for evolution with an executor
     if ex is not None:
-        from nasrank.parallel import searcher_for_executor
+        from nasrank.execution.ray_executor import searcher_for_executor
 
         ran_as = searcher_for_executor(config.searcher, dict(config.searcher_options), getattr(ex, "workers", 1))[0]
     try:
@@ -199,7 +199,7 @@ def _write_result(space, context, config: CompareConfig, runs: dict[str, Any], h
             result["benchmark_size"] = len(context.benchmark.archs(context.dataset))
         except NasrankError:
             pass
-    from nasrank.provenance import provenance
+    from nasrank.runs.provenance import provenance
 
     result["provenance"] = provenance(context.device)
     write_json(out_dir / "compare.json", result)

@@ -72,7 +72,7 @@ def sample_archs(bench, dataset: str, n: int | None, seed: int) -> list:
 def read_archs_file(path: str | Path, space, bench, dataset: str) -> list:
     """Architectures listed in ``path``; each must parse and be in the benchmark (errors name the line)."""
     path = existing_file(path, "--archs file", f"--archs {path} is a folder; give a file with one architecture per line")
-    from nasrank.limits import bounded_lines, short
+    from nasrank.runs.limits import bounded_lines, short
 
     try:
         with path.open(encoding="utf-8-sig") as fh:  # a byte-order mark is not part of the first line
@@ -176,7 +176,7 @@ def score_all(rankers: dict[str, Any], archs: list, repeats: int, seed: int, qui
 # --------------------------------------------------------------------------
 def check_output_folder(output: str | Path) -> Path:
     """``output`` as a folder that exists (created) and accepts files: checked before any scoring."""
-    from nasrank.atomic import check_writable, output_folder
+    from nasrank.runs.atomic import check_writable, output_folder
 
     out = output_folder(output, "scores.csv and report.json")
     check_writable(out / SCORES_FILE, "scores file")
@@ -208,7 +208,7 @@ def _refuse_foreign(out: Path) -> None:
 def claim_output(output: str | Path):
     """``(folder, lock)``: ``output`` locked for this process (the run-folder lock ``search`` and
     ``compare`` take), after checking it is empty or holds only an earlier evaluate's files."""
-    from nasrank.run_lock import lock_run_folder
+    from nasrank.runs.lock import lock_run_folder
 
     out = Path(output)
     _refuse_foreign(out)  # before the lock: a foreign folder is left untouched
@@ -220,7 +220,7 @@ def claim_output(output: str | Path):
 def check_selection(sample: int | str | None, archs_file: str | Path | None, repeats: int) -> int | None:
     """Check what to evaluate (exactly one of ``sample``/``archs_file``) and ``repeats``; the sample size
     (None: every architecture, or the file's)."""
-    from nasrank.limits import MAX_REPEATS, count
+    from nasrank.runs.limits import MAX_REPEATS, count
 
     count(repeats, "--repeats", MAX_REPEATS)
     if archs_file is not None and sample is not None:
@@ -297,9 +297,9 @@ def evaluate(space, context, config: EvaluateConfig, status: dict[str, Any] | No
 def _report(space, context, config: EvaluateConfig, built: dict[str, Any], results: dict[str, dict], truth,
             selection: dict[str, Any], store) -> dict[str, Any]:
     """Write and return ``report.json`` (and ``criteria.csv``): every criterion per ranker and mode."""
-    from nasrank.atomic import write_json_atomic
+    from nasrank.runs.atomic import write_json_atomic
     from nasrank.evaluation.ranking_report import json_safe, ranker_report, write_criteria_csv
-    from nasrank.provenance import provenance
+    from nasrank.runs.provenance import provenance
     from nasrank.store import space_id
 
     out = Path(config.output.folder)

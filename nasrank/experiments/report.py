@@ -24,9 +24,9 @@ import math
 from pathlib import Path
 from typing import Any, Iterable
 
-from nasrank.atomic import atomic_write, output_folder, write_json_atomic
+from nasrank.runs.atomic import atomic_write, output_folder, write_json_atomic
 from nasrank.errors import NasrankError
-from nasrank.history import History, HistoryRecord
+from nasrank.runs.history import History, HistoryRecord
 
 KIND = "nasrank report"
 #: columns first in the table and CSV (others follow in alphabetical order)
@@ -54,7 +54,7 @@ def _read_object(path: Path) -> dict[str, Any]:
 
 def _run_config(d: Path) -> dict[str, Any]:
     """A search folder's configuration (config.yaml, or a legacy config.json); {} when it has none."""
-    from nasrank.trust import read_run_config, run_config_path
+    from nasrank.runs.trust import read_run_config, run_config_path
 
     path = run_config_path(d)
     if path is None:
@@ -352,7 +352,7 @@ def write_report(rows: list[dict[str, Any]], curves: list[tuple[str, History]], 
                    "x": "cumulative ranker cost; one row of panels per kind of cost (recorded/modelled "
                         "benchmark time, measured wall time)",
                    "groups": "runs that differ only in their seed: mean with a 95% confidence band"}}
-    from nasrank.provenance import provenance
+    from nasrank.runs.provenance import provenance
 
     payload["provenance"] = provenance()
     write_json_atomic(d / "report.json", payload, what="report")

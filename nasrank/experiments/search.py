@@ -21,7 +21,7 @@ def search(space, context, config: SearchConfig) -> tuple[dict[str, Any], Any]:
     and, with logs, training logs to ``OUT/logs``. A benchmark that covers less of the space
     than it has is named once on stderr.
     """
-    from nasrank.history import History
+    from nasrank.runs.history import History
     from nasrank.registry import SEARCHERS
     from nasrank.searchers.base import Budget
     from nasrank.rankers.stored import with_store
@@ -36,7 +36,7 @@ def search(space, context, config: SearchConfig) -> tuple[dict[str, Any], Any]:
     ex, _ = config.executor.make()
     searcher_name, s_cfg = config.searcher, dict(config.searcher_options)
     if ex is not None:  # random: batches of workers; evolution: evolution_async
-        from nasrank.parallel import searcher_for_executor
+        from nasrank.execution.ray_executor import searcher_for_executor
 
         searcher_name, s_cfg = searcher_for_executor(searcher_name, s_cfg,
                                                      getattr(ex, "workers", config.executor.workers))
@@ -44,7 +44,7 @@ def search(space, context, config: SearchConfig) -> tuple[dict[str, Any], Any]:
     out = Path(output) if output else None
     history = History(out, resume=config.resume)
     if out is not None and config.record is not None:
-        from nasrank.trust import RUN_CONFIG, write_run_config
+        from nasrank.runs.trust import RUN_CONFIG, write_run_config
 
         write_run_config(out, RUN_CONFIG, "search", config.record)
     history = _run_with_progress(s, budget, history, quiet=config.output.quiet)
@@ -112,7 +112,7 @@ def summarize(history, space, context, searcher: str, ranker: str) -> dict[str, 
             out["benchmark_size"] = len(bench.archs(context.dataset))
         except NasrankError:
             pass
-    from nasrank.provenance import provenance
+    from nasrank.runs.provenance import provenance
 
     out["provenance"] = provenance(context.device)
     return out

@@ -29,7 +29,7 @@ _SEEDS = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 
 def parse_seeds(text: str) -> list[int]:
     """``"0-4"`` -> ``[0, 1, 2, 3, 4]``; ``"0,3,7"``; ``"0-2,5"``. Anything else is one clear error."""
-    from nasrank.limits import MAX_SEED, MAX_SEEDS, quote
+    from nasrank.runs.limits import MAX_SEED, MAX_SEEDS, quote
 
     seeds: list[int] = []
     for part in str(text)[:10_000].split(","):
@@ -173,7 +173,7 @@ def _run_seeds(space, context, config: CompareConfig, sweep: Sweep, progress: Pr
     Returns (per-seed compare results, per-seed RunTables, warnings, the run's space/searcher/data/scale)."""
     from nasrank.evaluation.seed_stats import RunTable
     from nasrank.experiments.compare import CompareCallbacks, compare, ranker_dirname
-    from nasrank.history import History
+    from nasrank.runs.history import History
 
     out = Path(config.output.folder)
     labels = config.labels

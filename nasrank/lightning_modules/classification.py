@@ -27,9 +27,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from nasrank.errors import NasrankError
+from nasrank.runtime.devices import accelerator
 from nasrank.lightning_modules.settings import TrainerSettings
 
-ACCELERATORS = {"auto": "auto", "cpu": "cpu", "gpu": "gpu", "cuda": "gpu", "mps": "mps"}
 
 
 class ClassificationModule(L.LightningModule):
@@ -192,16 +192,14 @@ def make_trainer(context: Any = None, max_epochs: int | None = None, settings: T
     settings = settings or TrainerSettings()
     kwargs.setdefault("log_every_n_steps", 50)
     quiet_lightning()
-    device = getattr(context, "device", "auto") or "auto"
-    if device not in ACCELERATORS:
-        raise NasrankError(f"unknown device {device!r}; expected auto, cpu or gpu")
+    device = accelerator(getattr(context, "device", "auto"))
     cbs = list(callbacks)
     if checkpoint_dir is not None:
         from lightning.pytorch.callbacks import ModelCheckpoint
 
         cbs.append(ModelCheckpoint(dirpath=str(checkpoint_dir), save_last=True))
     return L.Trainer(
-        accelerator=ACCELERATORS[device], devices=1, precision=settings.precision, max_epochs=max_epochs,
+        accelerator=device, devices=1, precision=settings.precision, max_epochs=max_epochs,
         max_steps=max_steps,
         enable_progress_bar=bool(getattr(context, "progress", False)), logger=logger,
         enable_checkpointing=checkpoint_dir is not None, enable_model_summary=False,

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from nasrank.safe_pickle import load_numpy_pickle
+from nasrank.runs.safe_pickle import load_numpy_pickle
 from nasrank.errors import MissingFileError, NasrankError
 
 

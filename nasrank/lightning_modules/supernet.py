@@ -45,26 +45,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from nasrank.errors import MissingFileError, NasrankError
+from nasrank.runtime.devices import accelerator, torch_device  # noqa: F401 (torch_device re-exported)
 from nasrank.lightning_modules.supernet_options import SupernetOptions
 from nasrank.options import as_dict, make_options
 from nasrank.spaces.base import Arch
 from nasrank.spaces.supernet_contract import SupernetProvider, load_provider
 
 CKPT_KEY = "nasrank_supernet"
-ACCELERATORS = {"auto": "auto", "cpu": "cpu", "gpu": "gpu", "cuda": "gpu"}
-
-
-def torch_device(device: str = "auto") -> torch.device:
-    """``auto`` | ``cpu`` | ``gpu`` -> a ``torch.device`` (``gpu`` without CUDA is an error)."""
-    if device not in ACCELERATORS:
-        raise NasrankError(f"unknown device {device!r}; expected auto, cpu or gpu")
-    if device == "cpu":
-        return torch.device("cpu")
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if device in ("gpu", "cuda"):
-        raise NasrankError("device 'gpu' requested but no CUDA GPU is available")
-    return torch.device("cpu")
 
 
 class SupernetModule(L.LightningModule):
@@ -255,7 +242,7 @@ def train_supernet(output: str | Path, *, data_dir: str | Path | None, epochs: i
     """
     from nasrank.lightning_modules.data import ImageDataModule
 
-    from nasrank.atomic import check_writable
+    from nasrank.runs.atomic import check_writable
 
     if not isinstance(epochs, int) or epochs < 1:
         raise NasrankError(f"epochs must be a positive integer, got {epochs!r}")
@@ -271,14 +258,14 @@ def train_supernet(output: str | Path, *, data_dir: str | Path | None, epochs: i
     module = SupernetModule(**{**config, "epochs": epochs, "num_classes": dm.num_classes})
     pattern = str(output.with_name(f"{output.stem}-ep{{epoch}}{output.suffix or '.ckpt'}"))
     saver = SaveAtEpochs([e for e in save_epochs if 0 < int(e) < epochs], pattern)
-    from nasrank.devices import check_device
+    from nasrank.runtime.devices import check_device
 
     check_device(device)  # gpu without a GPU: one clear line, not Lightning's traceback
     _quiet_lightning()
     from nasrank.lightning_modules.logs import make_loggers
 
     logger = make_loggers(log_dir, "supernet", output.stem)
-    trainer = L.Trainer(accelerator=ACCELERATORS[device], devices=1, max_epochs=epochs,
+    trainer = L.Trainer(accelerator=accelerator(device), devices=1, max_epochs=epochs,
                         gradient_clip_val=module.hparams.grad_clip, logger=logger, enable_checkpointing=False,
                         enable_model_summary=False, enable_progress_bar=progress, callbacks=[saver],
                         num_sanity_val_steps=0, limit_val_batches=0)
@@ -301,7 +288,7 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=".*GPU available but not used.*")
     warnings.filterwarnings("ignore", message=".*no `validation_step`.*")
-    from nasrank.quiet import silence_third_party
+    from nasrank.runtime.quiet import silence_third_party
 
     silence_third_party()
 
@@ -373,7 +360,7 @@ def export_supernet(src: str | Path, dst: str | Path, packed: bool = False) -> d
     """
     import json
 
-    from nasrank.atomic import atomic_write, atomic_write_text
+    from nasrank.runs.atomic import atomic_write, atomic_write_text
 
     module, info = load_supernet(src)
     dst = Path(dst)

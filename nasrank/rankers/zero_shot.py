@@ -80,23 +80,10 @@ WeightsFrom = str | Path | Callable[[Arch, nn.Module], Any] | None
 # device and weights helpers
 # --------------------------------------------------------------------------
 def resolve_device(name: str | torch.device | None) -> torch.device:
-    """``"auto"`` → cuda if available else cpu; ``"gpu"`` → cuda; anything else as torch reads it.
+    """The ``torch.device`` zero-shot scoring runs on (no Trainer): :func:`nasrank.runtime.devices.torch_device`."""
+    from nasrank.runtime.devices import torch_device
 
-    Zero-shot scoring has no Trainer, so this is the one place where rankers
-    choose a device.
-    """
-    if isinstance(name, torch.device):
-        return name
-    if name in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "gpu":
-        if not torch.cuda.is_available():
-            raise NasrankError("device 'gpu' was asked for but no CUDA GPU is available")
-        return torch.device("cuda")
-    try:
-        return torch.device(name)
-    except (RuntimeError, TypeError) as exc:
-        raise NasrankError(f"unknown device {name!r}; expected auto, cpu, gpu or a torch device string") from exc
+    return torch_device(name)
 
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:

@@ -7,7 +7,7 @@ and a new child is proposed from the population as it is at that moment. No
 worker waits for a whole generation.
 
 ``nasrank search --executor ray --searcher evolution`` runs this searcher
-(registered as ``evolution_async``; see :func:`nasrank.parallel.searcher_for_executor`).
+(registered as ``evolution_async``; see :func:`nasrank.execution.ray_executor.searcher_for_executor`).
 With one worker (or a serial executor) it proposes exactly what
 ``evolution`` proposes for the same seed.
 

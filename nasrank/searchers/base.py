@@ -9,8 +9,8 @@ import numpy as np
 
 from nasrank import validate
 from nasrank.errors import NasrankError
-from nasrank.executors import Executor, SerialExecutor
-from nasrank.history import History, HistoryRecord
+from nasrank.execution.serial import Executor, SerialExecutor
+from nasrank.runs.history import History, HistoryRecord
 from nasrank.rankers.base import Ranker
 from nasrank.spaces.base import Arch, SearchSpace
 
@@ -25,7 +25,7 @@ class Budget:
     def __post_init__(self) -> None:
         if self.queries is None and self.seconds is None:
             raise NasrankError("empty budget: give --budget-queries N or --budget-seconds S")
-        from nasrank.limits import MAX_QUERIES
+        from nasrank.runs.limits import MAX_QUERIES
 
         if self.queries is not None and (not isinstance(self.queries, (int, np.integer)) or
                                          not 0 < self.queries <= MAX_QUERIES):

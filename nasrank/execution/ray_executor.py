@@ -1,6 +1,6 @@
 """``RayExecutor``: evaluate architectures on a Ray cluster (optional extra ``nasrank[ray]``).
 
-The executor contract is the one of :class:`nasrank.executors.SerialExecutor`:
+The executor contract is the one of :class:`nasrank.execution.serial.SerialExecutor`:
 ``evaluate(ranker, archs)`` returns one :class:`~nasrank.rankers.base.Evaluation`
 per architecture, in order. The ranker is shipped once (``ray.put``), not per
 architecture, and one Ray task runs per architecture. Later batches with the
@@ -122,7 +122,7 @@ class RayExecutor:
         """Start a local Ray instance (or attach to ``address``) unless Ray is already running."""
         ray = self._ray
         if not ray.is_initialized():
-            from nasrank.quiet import silence_third_party
+            from nasrank.runtime.quiet import silence_third_party
 
             silence_third_party()
             if self.address is None:

@@ -53,7 +53,7 @@ def _load(p: Path) -> Any:
             raise NasrankError(f"cannot resume: {p} is not valid JSON ({msg}); was it edited or truncated?") from None
     import yaml
 
-    from nasrank.safe_yaml import load_yaml, read_text
+    from nasrank.runs.safe_yaml import load_yaml, read_text
 
     try:  # bounded UTF-8, no aliases: a run folder may come from someone else
         return load_yaml(read_text(p, "cannot resume:"), f"cannot resume: {p}")
@@ -98,7 +98,7 @@ def write_run_config(folder: str | Path, name: str, command: str, options: dict[
     saying how to pass it back (atomic: temp file, fsync, replace)."""
     import yaml
 
-    from nasrank.atomic import atomic_write_text
+    from nasrank.runs.atomic import atomic_write_text
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -128,7 +128,7 @@ def _decoded(value: str) -> list[str]:
         if value.strip()[:1] in ("[", "{"):
             import yaml
 
-            from nasrank.safe_yaml import load_yaml
+            from nasrank.runs.safe_yaml import load_yaml
 
             try:
                 out += _strings(load_yaml(value, "a run option"))

@@ -1,7 +1,8 @@
 """An advisory lock on a run folder, so two processes never write one history.
 
 :func:`lock_run_folder` takes ``fcntl.flock(LOCK_EX | LOCK_NB)`` on
-``DIR/.nasrank.lock`` and writes the holder's PID into it. A second process
+``DIR/.nasrank.lock`` and writes the holder's PID into it (one fixed-width ``pwrite``, so a
+process reading it never sees a partial PID). A second process
 gets one :class:`NasrankError` naming that PID. The lock is released when the
 holder calls :meth:`RunLock.release`, when the object is garbage-collected, or
 when the process ends (even by SIGKILL: the kernel drops it). Within one
@@ -84,7 +85,8 @@ def lock_run_folder(folder: str | Path) -> RunLock:
         os.close(fd)
         raise NasrankError(f"run folder {d} is in use by {who}; wait for it to finish "
                            "(or stop it) before resuming or writing there") from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    pid = f"{os.getpid():>20}\n".encode()  # one fixed-width write: a reader never sees a half-written PID
+    os.pwrite(fd, pid, 0)
+    os.ftruncate(fd, len(pid))  # only trims what an older, longer file held beyond it
     _HELD[key] = [fd, 1]
     return RunLock(key)

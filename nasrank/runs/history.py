@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from nasrank.atomic import atomic_write, open_run_file
+from nasrank.runs.atomic import atomic_write, open_run_file
 from nasrank.errors import NasrankError
 from nasrank.rankers.outcomes import STATUSES, check_status, infer_status
 
@@ -157,7 +157,7 @@ class History:
         self.path: Path | None = None
         self._lock = None
         if directory is not None:
-            from nasrank.run_lock import lock_run_folder
+            from nasrank.runs.lock import lock_run_folder
 
             d = Path(directory)
             self._lock = lock_run_folder(d)  # one process per run folder

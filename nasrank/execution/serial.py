@@ -1,7 +1,7 @@
 """Executors evaluate a batch of architectures through a ranker.
 
 ``SerialExecutor`` (the default) runs in this process. The Ray executor
-(``nasrank.parallel``, optional extra ``nasrank[ray]``) runs the same contract
+(``nasrank.execution.ray_executor``, optional extra ``nasrank[ray]``) runs the same contract
 on a Ray cluster.
 """
 from __future__ import annotations

@@ -3,7 +3,7 @@
 ``yaml.safe_load`` builds no objects, but an alias (``*name``) reuses a node, so a few hundred bytes
 of nested aliases expand to gigabytes (the "billion laughs"). nasrank's experiment files never need
 one, so :func:`load_yaml` refuses every alias with one :class:`NasrankError`, and :func:`read_text`
-refuses a file over :data:`nasrank.limits.MAX_CONFIG_BYTES` or one that is not UTF-8 text.
+refuses a file over :data:`nasrank.runs.limits.MAX_CONFIG_BYTES` or one that is not UTF-8 text.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from nasrank.errors import NasrankError
-from nasrank.limits import MAX_CONFIG_BYTES
+from nasrank.runs.limits import MAX_CONFIG_BYTES
 
 
 def read_text(path: str | Path, what: str) -> str:
