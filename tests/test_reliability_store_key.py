@@ -33,7 +33,7 @@ def test_edited_table_at_same_path_is_a_new_key(tmp_path, nb201_csv, capsys):
     store = tmp_path / "store.sqlite"
     _small_table(nb201_csv, table)
     first = _search(f"csv:{table}", store, tmp_path / "run1")
-    _small_table(nb201_csv, table, bump=-30.0)  # same path, different accuracies
+    _small_table(nb201_csv, table, bump=5.0)  # same path, different accuracies (still in [0, 100])
     second = _search(f"csv:{table}", store, tmp_path / "run2")
     scored = [r for r in second if r["true_acc"] is not None]
     assert len(scored) == 15 and all(r["score"] == pytest.approx(r["true_acc"]) for r in scored)
@@ -46,7 +46,7 @@ def test_edited_table_at_same_path_is_a_new_key(tmp_path, nb201_csv, capsys):
 
 def test_same_relative_path_in_two_folders(tmp_path, nb201_csv, monkeypatch, capsys):
     store = tmp_path / "store.sqlite"
-    for name, bump in (("a", 0.0), ("b", -20.0)):
+    for name, bump in (("a", 0.0), ("b", 3.0)):
         (tmp_path / name).mkdir()
         _small_table(nb201_csv, tmp_path / name / "bench.csv", bump=bump)
     monkeypatch.chdir(tmp_path / "a")

@@ -9,7 +9,7 @@ FIGURES = sorted(p for ext in ("png", "pdf", "svg") for p in RESULTS.glob(f"*.{e
 
 #: issue 22 (the lead's FEAR seed sweep) replaces these two with figures copied with their manifests
 #: (benchmarks/fear_vs_training.py now copies the .figure.json too); the README names them by suffix
-PENDING_ISSUE_22 = {"fear_vs_training_seeds_frontier.png", "fear_vs_training_seeds_regret.png"}
+PENDING_ISSUE_22: set[str] = set()
 
 
 def cited(readme: str) -> set[str]:

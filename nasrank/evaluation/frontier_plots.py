@@ -15,7 +15,6 @@ import math
 from pathlib import Path
 from typing import Any, Mapping
 
-from nasrank.runs.atomic import atomic_write
 from nasrank.evaluation.frontier import bound_symbol, pareto_front
 
 #: y metric -> (axis label, matched-ratio key)
@@ -61,6 +60,8 @@ def _minor_label(x: float, _pos: int) -> str:
 
 def _ratio_text(summary: Mapping[str, Any], label: str, key: str) -> str:
     r = (summary.get("matched") or {}).get(label, {}).get(key)
+    if r and r.get("na"):
+        return f" ({r['na']})"
     if not r or not _ok(r.get("mean")):
         return ""
     ci = f" [{r['ci_low']:.1f}, {r['ci_high']:.1f}]" if _ok(r.get("ci_low")) and _ok(r.get("ci_high")) else ""
@@ -155,7 +156,10 @@ def plot_sweep(summary: Mapping[str, Any], path: str | Path, metric: str = "spea
     n_seeds = len(((summary.get("frontier") or {}).get("seeds")) or []) or None
     seeds_text = "the seeds" if not n_seeds else "1 seed" if n_seeds == 1 else f"{n_seeds} seeds"
     what = "ranking quality" if metric != "regret" else "winner's regret"
-    ax.set_title(title or f"{what} vs cost: means over {seeds_text}, 95% bootstrap CIs", fontsize=11)
+    n_cand = max((a.get("n_candidates") or 0 for a in agg.values()), default=0)
+    per = f" × {n_cand // n_seeds} candidates" if n_seeds and n_cand else ""
+    ax.set_title(title or f"{what.capitalize()} against cost per candidate:\nmeans over {seeds_text}{per}, "
+                 "with 95% bootstrap CIs.", fontsize=10)
     handles, labels = ax.get_legend_handles_labels()
     notes = list(missing) + (["tied points offset sideways by 6% of cost per tie"] if tied else [])
     for n in notes:
@@ -164,10 +168,10 @@ def plot_sweep(summary: Mapping[str, Any], path: str | Path, metric: str = "spea
     ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=1, fontsize=8.5,
               frameon=False)
     fig.tight_layout()
+    from nasrank.evaluation.figures import save_figure
+
     out = Path(path)
-    with atomic_write(out, "wb", what="figure") as fh:
-        fig.savefig(fh, dpi=200, bbox_inches="tight", format=out.suffix.lstrip(".") or "png")
-    plt.close(fig)
+    save_figure(fig, out.with_suffix(""), (out.suffix.lstrip(".") or "png",), notes=notes)
     return out
 
 
