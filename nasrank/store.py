@@ -335,7 +335,7 @@ class ResultStore:
     def _evaluation(score: float | None, invalid: str | None, seconds: float, device_seconds: float,
                     info: str) -> "Evaluation":
         from nasrank.rankers.base import Evaluation
-        from nasrank.rankers.outcomes import infer_status
+        from nasrank.runs.outcomes import infer_status
 
         d = json.loads(info) if info else {}
         if score is None:

@@ -9,7 +9,7 @@ import pytest
 
 from nasrank.runs.history import History, HistoryRecord
 from nasrank.rankers.base import Evaluation
-from nasrank.rankers.outcomes import STATUSES, Outcomes, infer_status, outcome_counts
+from nasrank.runs.outcomes import STATUSES, Outcomes, infer_status, outcome_counts
 
 
 def test_evaluation_status_defaults_to_ok_and_a_nan_score_is_invalid():

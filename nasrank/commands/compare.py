@@ -181,7 +181,7 @@ def _cell(key: str, v: Any) -> str:
 def print_table(result: dict[str, Any]) -> None:
     from rich.console import Console
 
-    from nasrank.rankers.outcomes import Outcomes
+    from nasrank.runs.outcomes import Outcomes
     from rich.table import Table
 
     t = Table(title=f"nasrank compare: {result['searcher']} search, {result['candidates']} candidates, "

@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from nasrank.evaluation import criteria
-from nasrank.rankers.outcomes import status_of
+from nasrank.runs.outcomes import status_of
 
 #: the metrics computed per seed and ranker, in the bootstrap's order
 METRICS = ("cost_per_candidate", "spearman", "kendall", "winner_true_acc", "regret")

@@ -49,7 +49,7 @@ def ranker_dirname(spec: str) -> str:
 
 # -- metrics -----------------------------------------------------------------------------
 def summarize_run(spec: str, history, space, context, wall: float, config: dict[str, Any]) -> dict[str, Any]:
-    from nasrank.rankers.outcomes import outcome_counts
+    from nasrank.runs.outcomes import outcome_counts
 
     best = history.best()
     bench = context.benchmark

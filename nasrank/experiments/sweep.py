@@ -132,10 +132,10 @@ def _check_output(out: Path, seeds: list[int], resume: bool, overwrite: bool = F
 def missed_threshold(records: Sequence[Any]) -> tuple[int, int] | None:
     """(candidates that missed a threshold, candidates trained) when any missed one, else None.
 
-    Read from the records' statuses (:func:`~nasrank.rankers.outcomes.outcome_counts`): missed = not
+    Read from the records' statuses (:func:`~nasrank.runs.outcomes.outcome_counts`): missed = not
     reached or rejected; trained = all but those a cascade filtered.
     """
-    from nasrank.rankers.outcomes import outcome_counts
+    from nasrank.runs.outcomes import outcome_counts
 
     counts = outcome_counts(records)
     return (counts.missed, counts.trained) if counts.missed else None

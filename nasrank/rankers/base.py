@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, ClassVar, Sequence
 
 from nasrank.errors import NasrankError
-from nasrank.rankers.outcomes import check_status
+from nasrank.runs.outcomes import check_status
 from nasrank.spaces.base import Arch, SearchSpace
 
 
@@ -37,7 +37,7 @@ class Evaluation:
     accelerator (or CPU, when none) was held, times the number of devices.
     ``score`` may be NaN: the ranker could not score the architecture; it is
     kept and reported, never raised. ``status`` says what happened (one of
-    :data:`~nasrank.rankers.outcomes.STATUSES`); a non-finite score is ``invalid``.
+    :data:`~nasrank.runs.outcomes.STATUSES`); a non-finite score is ``invalid``.
     """
 
     score: float

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 
 from nasrank.runs.atomic import atomic_write, open_run_file
 from nasrank.errors import NasrankError
-from nasrank.rankers.outcomes import STATUSES, check_status, infer_status
+from nasrank.runs.outcomes import STATUSES, check_status, infer_status
 
 
 @dataclass
@@ -34,7 +34,7 @@ class HistoryRecord:
     true_acc: float | None = None
     ranker: str = ""
     info: dict[str, Any] = field(default_factory=dict)
-    #: one of nasrank.rankers.outcomes.STATUSES; None (a record written before statuses): read from ``info``
+    #: one of nasrank.runs.outcomes.STATUSES; None (a record written before statuses): read from ``info``
     status: str | None = None
     #: the budget (e.g. training epochs) this evaluation ran at, for multi-fidelity searchers; None otherwise
     fidelity: float | None = None
@@ -266,7 +266,7 @@ class History:
                true_acc: float | None = None, ranker: str = "", info: dict[str, Any] | None = None,
                **fields: Any) -> HistoryRecord:
         """Append one evaluation (fsynced); ``fields`` are the record's optional ones: ``status``
-        (one of :data:`~nasrank.rankers.outcomes.STATUSES`; default: read from ``info``) and ``fidelity``."""
+        (one of :data:`~nasrank.runs.outcomes.STATUSES`; default: read from ``info``) and ``fidelity``."""
         unknown = sorted(set(fields) - {"status", "fidelity"})
         if unknown:
             raise TypeError(f"History.append() got unexpected field(s) {', '.join(unknown)}")
