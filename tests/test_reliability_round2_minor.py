@@ -181,8 +181,10 @@ def test_interrupted_compare_counts_and_says_how_to_resume(tmp_path, nb201_csv, 
     out = tmp_path / "cmp"
     args = ["compare", "--benchmark", f"csv:{nb201_csv}", "--candidates", "20000", "--rankers", "params,tabular",
             "--quiet", "--no-store", "--output", str(out)] + (["--seeds", "0-1"] if sweep else [])
+    # the child must see SIGINT as a user's terminal delivers it: an earlier test in the same pytest process
+    # (Ray) may leave SIGINT ignored, and an ignored disposition is inherited and kept by Python at start-up
     p = subprocess.Popen([sys.executable, "-m", "nasrank.cli", *args], env=_env(), stderr=subprocess.PIPE,
-                         text=True)
+                         text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not any(h.stat().st_size > 2000 for h in out.rglob("history.jsonl")):
