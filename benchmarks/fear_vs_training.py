@@ -91,9 +91,9 @@ def record_cpu_seconds() -> None:
         init(self, *a, **k)
         self._cpu_mark = time.process_time()
 
-    def new_append(self, arch, score, seconds, device_seconds, true_acc=None, ranker="", info=None):
+    def new_append(self, arch, score, seconds, device_seconds, true_acc=None, ranker="", info=None, **fields):
         info = {**(info or {}), "process_cpu_seconds": time.process_time() - self._cpu_mark}
-        rec = append(self, arch, score, seconds, device_seconds, true_acc, ranker, info)
+        rec = append(self, arch, score, seconds, device_seconds, true_acc, ranker, info, **fields)
         self._cpu_mark = time.process_time()
         return rec
 
