@@ -149,3 +149,24 @@ def subset(options: Any, decl: type) -> Any:
 def describe(decl: type | None) -> list[dict[str, Any]]:
     """``[{"name", "default", "help", "choices"}]`` of a declaration (``[]`` for none)."""
     return [] if decl is None else [dataclasses.asdict(s) for s in specs(decl)]
+
+
+def split_top_level(text: str, sep: str = ",") -> list[str]:
+    """``'a=1,b={"x":1,"y":2}'`` -> ``['a=1', 'b={"x":1,"y":2}']`` (no split inside brackets or quotes)."""
+    parts, depth, quote, cur = [], 0, None, []
+    for ch in text:
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{(":
+            depth += 1
+        elif ch in "]})":
+            depth = max(0, depth - 1)
+        elif ch == sep and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+            continue
+        cur.append(ch)
+    parts.append("".join(cur))
+    return parts

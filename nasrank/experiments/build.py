@@ -14,6 +14,7 @@ from typing import Any
 
 from nasrank.runtime.devices import DEVICES, check_device  # noqa: F401  (DEVICES re-exported)
 from nasrank.errors import NasrankError
+from nasrank.options import split_top_level
 
 
 # --------------------------------------------------------------------------
@@ -58,26 +59,6 @@ def _value(raw: str, where: str) -> Any:
             raise NasrankError(f"{where}: {raw!r} is neither JSON nor YAML") from None
     return raw
 
-
-def split_top_level(text: str, sep: str = ",") -> list[str]:
-    """``'a=1,b={"x":1,"y":2}'`` -> ``['a=1', 'b={"x":1,"y":2}']`` (no split inside brackets or quotes)."""
-    parts, depth, quote, cur = [], 0, None, []
-    for ch in text:
-        if quote:
-            quote = None if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "[{(":
-            depth += 1
-        elif ch in "]})":
-            depth = max(0, depth - 1)
-        elif ch == sep and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-            continue
-        cur.append(ch)
-    parts.append("".join(cur))
-    return parts
 
 
 _LABEL = re.compile(r"[A-Za-z0-9_-]+")

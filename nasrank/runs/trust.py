@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from nasrank.errors import NasrankError
+from nasrank.options import split_top_level
 
 _IMPORT_PATH = re.compile(r"^\s*[A-Za-z_][\w.]*\s*:\s*[A-Za-z_]\w*\s*$")
 #: benchmark kinds whose reader unpickles files from the folder named
@@ -145,22 +146,7 @@ def _option_values(item: str) -> list[tuple[str, str]]:
     """``(part, value)`` for each ``KEY=VALUE`` of ``item`` (split as the option parser splits it,
     and also on every comma, so that no splitting trick hides a value)."""
     parts = set(item.split(","))
-    depth_split, depth, quote, cur = [], 0, None, []
-    for ch in item:  # the parser's split: commas outside brackets and quotes
-        if quote:
-            quote = None if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "[{(":
-            depth += 1
-        elif ch in "]})":
-            depth = max(0, depth - 1)
-        elif ch == "," and depth == 0:
-            depth_split.append("".join(cur))
-            cur = []
-            continue
-        cur.append(ch)
-    depth_split.append("".join(cur))
+    depth_split = split_top_level(item)  # the parser's split: commas outside brackets and quotes
     return [(part, part.partition("=")[2]) for part in sorted(parts | set(depth_split))]
 
 
