@@ -151,11 +151,7 @@ class Searcher:
                 self.note_stopped_early()
                 raise BudgetSpent  # the searcher keeps proposing known architectures
         while todo:
-            self._check_budget()
-            left = self.budget.remaining_queries(self.n_queries)
-            batch = todo if left is None else todo[:left]
-            if self.budget.seconds is not None and not self.executor_is_parallel:
-                batch = batch[:1]  # a time budget is checked after every evaluation
+            batch = self.next_batch(todo)
             todo = todo[len(batch):]
             results = self.executor.evaluate(self.ranker, batch)
             for arch, ev in zip(batch, results):
@@ -167,6 +163,16 @@ class Searcher:
     @property
     def executor_is_parallel(self) -> bool:
         return not isinstance(self.executor, SerialExecutor)
+
+    def next_batch(self, todo: list) -> list:
+        """The next jobs of ``todo`` that the budget allows (one at a time under a time budget on a serial
+        executor, so that the budget is checked after every evaluation); raises ``BudgetSpent`` when spent."""
+        self._check_budget()
+        left = self.budget.remaining_queries(self.n_queries)
+        batch = todo if left is None else todo[:left]
+        if self.budget.seconds is not None and not self.executor_is_parallel:
+            batch = batch[:1]
+        return batch
 
     def _record(self, arch: Arch, ev) -> None:
         bench = self.ranker.context.benchmark

@@ -150,11 +150,7 @@ class MultiFidelitySearcher(Searcher):
             pending.add(key)
             todo.append(self.job(arch, budget))
         while todo:
-            self._check_budget()
-            left = self.budget.remaining_queries(self.n_queries)
-            batch = todo if left is None else todo[:left]
-            if self.budget.seconds is not None and not self.executor_is_parallel:
-                batch = batch[:1]  # a time budget is checked after every evaluation
+            batch = self.next_batch(todo)
             todo = todo[len(batch):]
             for job, ev in zip(batch, self.executor.evaluate(self._view, batch)):
                 self.record_at(job, ev)
