@@ -23,15 +23,9 @@ COSTS = {"cpu": lambda r: (r.get("info") or {}).get("process_cpu_seconds"), "cha
 
 def load(folder: Path, seeds: list[int], labels: list[str]) -> dict[int, dict[str, list[dict]]]:
     """Every seed's records per label (labels without a history are absent)."""
-    out: dict[int, dict[str, list[dict]]] = {}
-    for s in seeds:
-        runs = {}
-        for lab in labels:
-            p = folder / f"seed{s}" / ranker_dirname(lab) / "history.jsonl"
-            if p.exists():
-                runs[lab] = [json.loads(x) for x in p.read_text().splitlines() if x.strip()]
-        out[s] = runs
-    return out
+    from fear_calibration import read_history
+
+    return {s: {lab: recs for lab in labels if (recs := read_history(folder, s, lab))} for s in seeds}
 
 
 def _tables(records, seeds, labels, n: dict[int, int], cost: str) -> dict[int, dict[str, RunTable]]:
