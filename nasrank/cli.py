@@ -7,7 +7,7 @@ import sys
 from typing import Sequence
 
 #: modules under nasrank.commands that define ``register(subparsers)``
-COMMAND_MODULES = ("search", "spaces", "evaluate", "compare", "supernet", "analyze", "store", "report")
+COMMAND_MODULES = ("search", "spaces", "evaluate", "compare", "supernet", "analyze", "store", "report", "data")
 
 
 def _version() -> str:

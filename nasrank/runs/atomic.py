@@ -78,25 +78,40 @@ def refuse_special(path: str | Path, what: str = "output file") -> None:
         raise NasrankError(f"{what} {p} is not a regular file (a device, FIFO or socket); give a new path or a file")
 
 
+def _open_no_follow(path: Path, append: bool, what: str) -> int:
+    """A descriptor of ``path`` opened for writing (created if missing), never through a symbolic link
+    and never onto a device or FIFO: a planted link is one :class:`NasrankError`."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | (os.O_APPEND if append else 0)
+    try:
+        fd = os.open(str(path), flags, 0o666)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or path.is_symlink():
+            raise NasrankError(f"{what} {path} is a symbolic link; nasrank does not write through links "
+                               "(remove the link)") from None
+        raise NasrankError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NasrankError(f"{what} {path} is not a regular file (a device, FIFO or socket); remove it")
+    os.set_blocking(fd, True)
+    return fd
+
+
 def open_run_file(path: str | Path, mode: str = "a", what: str = "run file") -> IO:
     """``path`` opened for appending (``"a"``) or rewriting (``"w"``) in place, as UTF-8 text, never
     through a symbolic link and never onto a device or FIFO: a planted link is one :class:`NasrankError`."""
-    p = Path(path)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | (os.O_APPEND if mode == "a" else 0)
-    try:
-        fd = os.open(str(p), flags, 0o666)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP or p.is_symlink():
-            raise NasrankError(f"{what} {p} is a symbolic link; nasrank does not write through links in a run "
-                               "folder (remove the link)") from None
-        raise NasrankError(f"cannot write {what} {p}: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise NasrankError(f"{what} {p} is not a regular file (a device, FIFO or socket); remove it")
-    os.set_blocking(fd, True)
+    fd = _open_no_follow(Path(path), mode == "a", what)
     if mode == "w":
         os.ftruncate(fd, 0)
     return os.fdopen(fd, "a" if mode == "a" else "w", encoding="utf-8", newline="" if mode == "w" else None)
+
+
+def open_partial_file(path: str | Path, restart: bool = False, what: str = "partial download") -> IO[bytes]:
+    """``path`` opened to append bytes (emptied first when ``restart``), with the same refusals as
+    :func:`open_run_file`: a resumable download grows its ``.part`` file through this."""
+    fd = _open_no_follow(Path(path), True, what)
+    if restart:
+        os.ftruncate(fd, 0)
+    return os.fdopen(fd, "ab")
 
 
 def output_folder(path: str | Path, holds: str) -> Path:
