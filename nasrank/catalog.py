@@ -89,3 +89,34 @@ SEARCHERS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "asha": ("nasrank.searchers.asha",
              "Asynchronous successive halving: promote as soon as an architecture is in its rung's top 1/``eta``.", {}),
 }
+
+#: name -> (the architecture string's format, its ops (or per-stage choices), an example string) of each
+#: built-in space, for ``nasrank spaces NAME``; tests/test_registry.py checks them against the classes
+SPACE_FORMATS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "nb201": ("|op~0|+|op~0|op~1|+|op~0|op~1|op~2|: the op on each of the cell's 6 edges; node j's "
+              "group lists its inputs from nodes 0..j-1",
+              ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"),
+              "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|"),
+    "nb101": ("MATRIX|OPS: the upper-triangular adjacency matrix as 49 bits, row-major (bit i*7+j: an edge "
+              "from node i to node j), then the node labels, comma-separated, from input to output",
+              ("conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3"),
+              "0110000001111100011100000110000001000000000000000|input,conv1x1-bn-relu,maxpool3x3,"
+              "conv1x1-bn-relu,conv1x1-bn-relu,maxpool3x3,output"),
+    "darts": ("Genotype(normal=[(op, input), ...], normal_concat=[2, 3, 4, 5], reduce=[...], reduce_concat=[2, 3, "
+              "4, 5]): 8 (op, input node) pairs per cell, two per intermediate node; nodes 0 and 1 are the two "
+              "previous cells' outputs",
+              ("max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3",
+               "dil_conv_5x5"),
+              "Genotype(normal=[('sep_conv_3x3', 0), ('avg_pool_3x3', 1), ('max_pool_3x3', 0), ('avg_pool_3x3', 2), "
+              "('sep_conv_3x3', 2), ('sep_conv_5x5', 3), ('sep_conv_3x3', 3), ('sep_conv_3x3', 4)], "
+              "normal_concat=[2, 3, 4, 5], reduce=[('dil_conv_3x3', 0), ('sep_conv_5x5', 1), ('sep_conv_3x3', 0), "
+              "('max_pool_3x3', 1), ('avg_pool_3x3', 2), ('max_pool_3x3', 3), ('max_pool_3x3', 0), "
+              "('skip_connect', 3)], reduce_concat=[2, 3, 4, 5])"),
+    "nds_resnet": ("ds=D1,D2,D3|ws=W1,W2,W3: the depth (blocks) and width of each of the 3 stages (basic blocks)",
+                   ("ds: 1, 2, 3, 4, 6, 8, 12, 16, 24", "ws: 16, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 256"),
+                   "ds=16,8,6|ws=40,40,16"),
+    "nds_resnexta": ("ds=D1,D2,D3|ws=W1,W2,W3|bs=B1,B2,B3|gs=G1,G2,G3: depth, width, bottleneck ratio and groups "
+                     "of each of the 3 stages (bottleneck blocks)",
+                     ("ds: 1, 2, 4, 8, 16", "ws: 16, 32, 64, 128, 256", "bs: 0.25, 0.5, 1.0", "gs: 1, 2, 4"),
+                     "ds=16,8,4|ws=32,32,16|bs=0.25,0.25,0.25|gs=4,2,4"),
+}

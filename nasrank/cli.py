@@ -33,7 +33,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Descriptions as written, and every option's default in --help."""
+    """Descriptions as written (reST markup removed), and every option's default in --help."""
+
+    def _format_text(self, text: str) -> str:
+        from nasrank.commands.help_text import plain
+
+        return super()._format_text(plain(text))
+
+    def _expand_help(self, action: argparse.Action) -> str:
+        from nasrank.commands.help_text import plain
+
+        return plain(super()._expand_help(action))
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
@@ -43,11 +53,13 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescript
 
 
 def _show_defaults(parser: argparse.ArgumentParser) -> None:
-    """Every (sub-)parser shows defaults; every sub-command takes --config where it applies."""
+    """Every (sub-)parser shows defaults and its examples; every sub-command takes --config where it applies."""
     from nasrank.commands.config import CONFIG_COMMANDS, add_config_arg
+    from nasrank.commands.help_text import epilog
 
     def walk(p: argparse.ArgumentParser, words: tuple[str, ...]) -> None:
         p.formatter_class = HelpFormatter
+        p.epilog = p.epilog or epilog(words)
         if words in CONFIG_COMMANDS:
             add_config_arg(p)
         for a in p._actions:

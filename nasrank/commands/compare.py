@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any, Sequence
 
+from nasrank.commands.help_text import searcher_help
 from nasrank.commands.common import (add_context_args, add_executor_args, add_format_arg, add_logs_arg,
                                      add_scale_args, add_space_args, context_from_args, executor_config,
                                      space_from_args)
@@ -21,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compare", help="run the same search with several rankers and compare cost and outcome",
                        description=COMPARE_DOC, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_space_args(p)
-    p.add_argument("--searcher", default="random", help="random | evolution | local | pkg.module:Class")
+    p.add_argument("--searcher", default="random", help=searcher_help())
     p.add_argument("--searcher-cfg", action="append", metavar="KEY=VALUE", help="searcher options")
     p.add_argument("--rankers", required=True, help="comma-separated rankers; 'a>b' is a cascade, LABEL=NAME a labelled run, e.g. fear,synflow>fear,train20=train")
     p.add_argument("--ranker-cfg", action="append", metavar="NAME.KEY=VALUE",

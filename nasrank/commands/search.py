@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nasrank.commands.help_text import searcher_help
 from nasrank.commands.common import (add_context_args, add_executor_args, add_format_arg, add_logs_arg,
                                      add_ranker_cfg_arg, add_scale_args, add_space_args, context_from_args,
                                      executor_config, scale_from_args, space_from_args)
@@ -27,7 +28,7 @@ _CFGS = ("space_cfg", "searcher_cfg", "ranker_cfg")
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("search", help="run an architecture search", description=__doc__)
     add_space_args(p)
-    p.add_argument("--searcher", default="random", help="random | evolution | local | pkg.module:Class")
+    p.add_argument("--searcher", default="random", help=searcher_help())
     p.add_argument("--searcher-cfg", action="append", metavar="KEY=VALUE",
                    help="searcher options, e.g. population_size=20,sample_size=5")
     p.add_argument("--ranker", default="tabular", help="ranker name (see `nasrank rankers`)")
