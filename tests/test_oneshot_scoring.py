@@ -133,7 +133,7 @@ def test_committed_checkpoint_loads_with_weights_only_and_reproduces_its_scores(
 
 
 def test_ranker_defaults_are_the_protocol_measured_best():
-    """The oneshot ranker's defaults are the benchmark's chosen protocol (README, one-shot section)."""
+    """The oneshot ranker's defaults are the benchmark's chosen protocol (docs/results.md, one-shot section)."""
     from nasrank.registry import accepted_options
 
     results = json.loads((COMMITTED.parent / "oneshot_nb201.json").read_text())

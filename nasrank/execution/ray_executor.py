@@ -102,7 +102,7 @@ class RayExecutor:
             raise NasrankError(f"gpus_per_task must be positive, got {gpus_per_task!r}")
         if gpus_per_task < 1:
             warnings.warn(f"gpus_per_task={gpus_per_task:g}: several evaluations share a GPU in separate processes; "
-                          "without NVIDIA MPS they take turns on it (no throughput gain; see the README on MPS)",
+                          "without NVIDIA MPS they take turns on it (no throughput gain; see docs/guide.md on MPS)",
                           UserWarning, stacklevel=2)
         self.workers = workers
         self.address = address

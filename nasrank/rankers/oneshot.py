@@ -17,7 +17,7 @@ the run's seed) and the held-out images are scored in eval mode;
 ``bn_recalibrate_batches=0`` uses batch statistics (train mode) instead.
 
 The defaults are the protocol measured best in ``benchmarks/oneshot_nb201.py``
-(README, one-shot section): on 200-epoch supernets, recalibrated BN with the
+(docs/results.md, one-shot section): on 200-epoch supernets, recalibrated BN with the
 negative loss on all 508 held-out images of the reduced CIFAR-10 subset
 (batches of 254) ranked better than batch-statistics BN, than accuracy and
 than 192 images, at about twice the scoring cost of batch statistics.

@@ -1,4 +1,4 @@
-"""The bounds on sizes and counts read from the user, in one place (the README's "Trust and safety"
+"""The bounds on sizes and counts read from the user, in one place (docs/security.md, "Trust and safety"
 quotes them). Each guards memory or time that would otherwise grow with one typed number or one
 line of a file, so that a typo or a hostile input is one clear error, not an OOM kill.
 """
