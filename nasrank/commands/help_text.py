@@ -21,7 +21,8 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
         "nasrank evaluate --space nb201 --benchmark embedded --rankers params,flops,synflow --sample 50 "
         "--channels 8 --cells-per-stage 1 --output runs/ev",
         "nasrank evaluate --space nb201 --benchmark csv:../shared/data/nb201/nb201_cifar10.csv "
-        "--rankers jacob_cov,relu_logdet --sample 20 --data-dir ../shared/data/cifar10 --output runs/ev2"),
+        "--rankers jacob_cov,relu_logdet --sample 20 --channels 8 --cells-per-stage 1 --data-dir ../shared/data/cifar10 "
+        "--output runs/ev2"),
     ("compare",): (
         "nasrank compare --space nb201 --benchmark embedded --rankers params,synflow,tabular --candidates 50 "
         "--output runs/cmp",
