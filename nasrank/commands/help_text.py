@@ -41,6 +41,10 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("spaces",): ("nasrank spaces", "nasrank spaces nb201"),
     ("rankers",): ("nasrank rankers", "nasrank rankers fear            # its options (--ranker-cfg KEY=VALUE)"),
     ("data",): ("nasrank data", "nasrank data check ../shared/data", "nasrank data download cifar10 data"),
+    ("data", "sources"): ("nasrank data sources nats_tss", "nasrank data sources --json"),
+    ("data", "check"): ("nasrank data check ../shared/data", "nasrank data check data --only cifar10 --only cifar100"),
+    ("data", "download"): ("nasrank data download cifar10 data          # then: --data-dir data",
+                           "nasrank data download cifar100 data --remove-archive"),
 }
 
 _ROLE = re.compile(r":(?:mod|func|class|meth|attr|data|obj|exc|ref|doc):`~?([^`]+)`")
