@@ -229,3 +229,16 @@ def test_no_write_through_a_symbolic_link(tmp_path):
         with pytest.raises(NasrankError, match="symbolic link"):
             fetch(f"{srv.url}/g", tmp_path / "g", _md5(payload))
     assert elsewhere.read_bytes() == b"keep"
+
+
+def test_a_full_nats_folder_is_complete(tmp_path):
+    """15,625 records and meta: complete, counted once each (and quickly: no md5 of 15,626 files)."""
+    folder = tmp_path / "NATS-tss-v1_0-3ffb9-simple"
+    folder.mkdir()
+    for name in ["meta.pickle.pbz2"] + [f"{i:06d}.pickle.pbz2" for i in range(15625)]:
+        (folder / name).touch()
+    st = check_dir(tmp_path, ["nats_tss"])[0]
+    assert st.complete and not st.partial and len(st.files) == 15626 and st.files[0].md5 is None
+    (folder / "000123.pickle.pbz2").unlink()
+    st = check_dir(tmp_path, ["nats_tss"])[0]
+    assert st.partial and "15,624 of 15,625 records" in st.note
