@@ -86,6 +86,7 @@ def _run_all(built: dict[str, Any], space, context, config: CompareConfig, budge
     from nasrank.runs.history import History
     from nasrank.rankers.stored import with_store
     from nasrank.registry import SEARCHERS
+    from nasrank.runtime.progress import run_search
 
     name, cfg = config.searcher, dict(config.searcher_options)
     if executor is not None:
@@ -104,8 +105,8 @@ def _run_all(built: dict[str, Any], space, context, config: CompareConfig, budge
             history.subscribe(lambda rec, replayed, spec=spec: callbacks.on_history_record(spec, rec, replayed))
         t0 = time.perf_counter()
         on_record = callbacks.on_record
-        history = s.run(budget, history, on_record=None if on_record is None else
-                        (lambda rec, spec=spec, h=history: on_record(spec, len(h))))
+        history = run_search(s, budget, history, config.output.quiet, spec, None if on_record is None else
+                             (lambda rec, spec=spec, h=history: on_record(spec, len(h))))  # runtime.progress
         histories[spec] = history
         runs[spec] = summarize_run(spec, history, space, context, time.perf_counter() - t0, ranker.config())
         if callbacks.on_done:
