@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import matplotlib
 
@@ -46,6 +46,66 @@ def compact_ticks(ax: Any, axis: str = "x") -> None:
     else:  # log: 1-2-5 ticks so that a range under a decade still has labels
         target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         target.set_minor_formatter(FuncFormatter(lambda v, p: ""))
+
+
+#: scale option -> how a caption writes its value
+SCALE_TEXT = (("channels", "C={}"), ("cells_per_stage", "N={}"), ("image_size", "{} px"),
+              ("train_fraction", "{:.0%} of the data"), ("epochs", "{} epochs"), ("batch_size", "batch {}"))
+
+
+def scale_text(scale: Mapping[str, Any] | None) -> str:
+    """``C=8, N=1, 16 px, 9 epochs`` from scale options (other keys ignored); ``defaults`` when none is set."""
+    scale = scale or {}
+    parts = [fmt.format(scale[k]) for k, fmt in SCALE_TEXT if scale.get(k) is not None]
+    return ", ".join(parts) or "defaults"
+
+
+def caption(n: int | None, unit: str, benchmark: str | None, dataset: str | None = None,
+            scale: Mapping[str, Any] | str | None = None) -> str:
+    """The line every command figure carries: ``n = 200 architectures · benchmark embedded (cifar10) · scale C=8``."""
+    bench = "no benchmark" if not benchmark else f"benchmark {benchmark}" + (f" ({dataset})" if dataset else "")
+    sc = scale if isinstance(scale, str) else scale_text(scale)
+    return " · ".join(([f"n = {n} {unit}"] if n is not None else []) + [bench, f"scale {sc}"])
+
+
+def set_suptitle(fig: Any, title: str | None, caption_line: str | None, fontsize: float = 10) -> None:
+    """``title`` over ``caption_line`` (either may be empty) as the figure's suptitle."""
+    text = "\n".join(t for t in (title, caption_line) if t)
+    if text:
+        fig.suptitle(text, fontsize=fontsize)
+
+
+def wrap(text: str | None, width_chars: float) -> str | None:
+    """``text`` broken into lines of at most ``width_chars`` characters (at its `` · `` and spaces)."""
+    import textwrap
+
+    if not text:
+        return text
+    return "\n".join(textwrap.wrap(text, max(40, int(width_chars)), break_on_hyphens=False))
+
+
+def squashed(values: Any, factor: float = 8.0) -> bool:
+    """Whether a few outliers squash the rest: the range exceeds ``factor`` times the interquartile range."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size < 8:
+        return False
+    q1, q3 = np.percentile(v, [25, 75])
+    return bool(q3 > q1 and (v.max() - v.min()) > factor * (q3 - q1))
+
+
+def percentile_ranks(values: Any) -> np.ndarray:
+    """Each finite value's rank as a percentile (0 = lowest, 100 = highest; ties share their mean rank)."""
+    v = np.asarray(values, dtype=float)
+    out = np.full(v.shape, np.nan)
+    ok = np.isfinite(v)
+    if ok.sum() == 0:
+        return out
+    from scipy.stats import rankdata
+
+    r = rankdata(v[ok])
+    out[ok] = 100.0 * (r - 1) / max(ok.sum() - 1, 1)
+    return out
 
 
 def _finite_points(artist: Any) -> int:
@@ -90,7 +150,7 @@ def figure_manifest(fig: Any) -> dict[str, Any]:
         panels.append({"title": ax.get_title(), "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
                        "n_points": int(drawn),
                        "legend": [{"label": lab, "n_points": _finite_points(h)} for h, lab in zip(handles, labels)],
-                       "identical": identical_series(ax)})
+                       "identical": identical_series(ax), "texts": [t.get_text() for t in ax.texts if t.get_text()]})
     title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
     return {"title": title, "panels": panels}
 

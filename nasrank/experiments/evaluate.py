@@ -321,12 +321,12 @@ def _plot(out: Path, report: dict[str, Any], results: dict[str, dict], truth, na
     import numpy as np
 
     from nasrank.evaluation.criteria import spearman
-    from nasrank.evaluation.ranking_report import mean_over_repeats, plot_criteria, plot_scatter
+    from nasrank.evaluation.ranking_report import evaluate_caption, mean_over_repeats, plot_criteria, plot_scatter
 
     modes = report["modes"]
     means = {n: mean_over_repeats(results[n]["score"]) for n in names}
     plot_scatter(out / "scatter.png", {n: (means[n], truth) for n in names},
                  {n: spearman(means[n], truth) if np.isfinite(means[n]).sum() > 1 else None for n in names},
-                 truth_label=f"true accuracy ({dataset})", formats=formats)
+                 truth_label=f"true accuracy ({dataset})", formats=formats, caption=evaluate_caption(report))
     plot_criteria(out / "criteria.png", {n: report["rankers"][n]["criteria"][modes[0]] for n in names}, modes[0],
-                  formats=formats)
+                  formats=formats, caption=evaluate_caption(report))
