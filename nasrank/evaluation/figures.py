@@ -23,6 +23,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator  # noqa: E4
 
 from nasrank.runs.atomic import atomic_write, atomic_write_text  # noqa: E402
 from nasrank.evaluation.formats import FORMATS, parse_formats, short_number  # noqa: E402,F401  (re-exported)
+from nasrank.evaluation.captions import caption, scale_text, set_suptitle, wrap  # noqa: E402,F401  (re-exported)
 
 DPI = 150
 
@@ -43,45 +44,11 @@ def compact_ticks(ax: Any, axis: str = "x") -> None:
     scale = ax.get_xscale() if axis == "x" else ax.get_yscale()
     if scale == "linear":
         target.set_major_locator(MaxNLocator(6))
-    else:  # log: 1-2-5 ticks so that a range under a decade still has labels
-        target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    else:  # log: 1-2-5 ticks over up to three decades (a short range still has labels), decades beyond
+        lo, hi = ax.get_xlim() if axis == "x" else ax.get_ylim()
+        wide = lo > 0 and hi / lo > 1e3 or lo <= 0 and hi > 1e3
+        target.set_major_locator(LogLocator(base=10, subs=(1.0,) if wide else (1.0, 2.0, 5.0), numticks=8))
         target.set_minor_formatter(FuncFormatter(lambda v, p: ""))
-
-
-#: scale option -> how a caption writes its value
-SCALE_TEXT = (("channels", "C={}"), ("cells_per_stage", "N={}"), ("image_size", "{} px"),
-              ("train_fraction", "{:.0%} of the data"), ("epochs", "{} epochs"), ("batch_size", "batch {}"))
-
-
-def scale_text(scale: Mapping[str, Any] | None) -> str:
-    """``C=8, N=1, 16 px, 9 epochs`` from scale options (other keys ignored); ``defaults`` when none is set."""
-    scale = scale or {}
-    parts = [fmt.format(scale[k]) for k, fmt in SCALE_TEXT if scale.get(k) is not None]
-    return ", ".join(parts) or "defaults"
-
-
-def caption(n: int | None, unit: str, benchmark: str | None, dataset: str | None = None,
-            scale: Mapping[str, Any] | str | None = None) -> str:
-    """The line every command figure carries: ``n = 200 architectures · benchmark embedded (cifar10) · scale C=8``."""
-    bench = "no benchmark" if not benchmark else f"benchmark {benchmark}" + (f" ({dataset})" if dataset else "")
-    sc = scale if isinstance(scale, str) else scale_text(scale)
-    return " · ".join(([f"n = {n} {unit}"] if n is not None else []) + [bench, f"scale {sc}"])
-
-
-def set_suptitle(fig: Any, title: str | None, caption_line: str | None, fontsize: float = 10) -> None:
-    """``title`` over ``caption_line`` (either may be empty) as the figure's suptitle."""
-    text = "\n".join(t for t in (title, caption_line) if t)
-    if text:
-        fig.suptitle(text, fontsize=fontsize)
-
-
-def wrap(text: str | None, width_chars: float) -> str | None:
-    """``text`` broken into lines of at most ``width_chars`` characters (at its `` · `` and spaces)."""
-    import textwrap
-
-    if not text:
-        return text
-    return "\n".join(textwrap.wrap(text, max(40, int(width_chars)), break_on_hyphens=False))
 
 
 def squashed(values: Any, factor: float = 8.0) -> bool:

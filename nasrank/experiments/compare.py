@@ -204,11 +204,14 @@ def _write_result(space, context, config: CompareConfig, runs: dict[str, Any], h
 
     result["provenance"] = provenance(context.device)
     write_json(out_dir / "compare.json", result)
+    from nasrank.evaluation.captions import caption
     from nasrank.evaluation.plots import plot_trajectories
 
     plot_trajectories([(spec, h) for spec, h in histories.items()], out_dir / "cost_vs_accuracy.png", optimum,
                       formats=config.output.formats, measured_on=result["provenance"]["device_used"],
-                      title=f"{ran_as} search, {config.candidates} candidates: true accuracy vs ranker cost")
+                      title=f"{ran_as} search, {config.candidates} candidates: true accuracy vs ranker cost",
+                      caption=caption(config.candidates, "candidates per ranker", result["benchmark"], context.dataset,
+                                      config.scale.given()))
     return result
 
 

@@ -24,6 +24,7 @@ import math
 from pathlib import Path
 from typing import Any, Iterable
 
+from nasrank.evaluation.captions import scale_text
 from nasrank.runs.atomic import atomic_write, output_folder, write_json_atomic
 from nasrank.errors import NasrankError
 from nasrank.runs.history import History, HistoryRecord
@@ -82,6 +83,7 @@ def read_search(d: Path) -> list[tuple[dict[str, Any], History]]:
     for k in ("space", "searcher", "ranker", "dataset", "benchmark", "seed"):
         if cfg.get(k) is not None:
             row[k] = cfg[k]
+    row["scale"] = scale_text({k.replace("-", "_"): v for k, v in cfg.items()})
     if (d / "summary.json").is_file():
         summary = _read_object(d / "summary.json")
         row.update({k: v for k, v in summary.items() if not isinstance(v, (dict, list))})
@@ -105,6 +107,7 @@ def read_compare(d: Path) -> list[tuple[dict[str, Any], History | None]]:
     data = _read_object(d / "compare.json")
     common = {k: data.get(k) for k in ("space", "searcher", "dataset", "benchmark", "seed", "optimum_true_acc")}
     common["device_used"] = (data.get("provenance") or {}).get("device_used")
+    common["scale"] = scale_text(data.get("scale") if isinstance(data.get("scale"), dict) else None)
     out: list[tuple[dict[str, Any], History | None]] = []
     rankers = data.get("rankers") or {}
     if isinstance(rankers, list) and all(isinstance(r, dict) for r in rankers):
@@ -190,6 +193,7 @@ def _evaluate_stats(data: Any) -> dict[str, dict[str, Any]]:
         if not isinstance(stats, dict):
             continue
         flat = {k: v for k, v in stats.items() if not isinstance(v, (dict, list))}
+        flat["scale"] = scale_text(stats.get("config") if isinstance(stats.get("config"), dict) else None)
         crit = stats.get("criteria")
         if isinstance(crit, dict) and crit:
             mode = next((m for m in list(modes) + ["iso"] if isinstance(crit.get(m), dict)), next(iter(crit)))
@@ -269,7 +273,7 @@ def merge(outputs: Iterable[str | Path]) -> tuple[list[dict[str, Any]], list[tup
                 seen[label] = 1
             row["run"] = label
             rows.append(row)
-            if history is not None and len(history):
+            if history is not None and len(history) and row["kind"] != "evaluate":  # a sample is no search
                 curves.append((label, history))
     return rows, curves
 
@@ -325,6 +329,7 @@ def write_report(rows: list[dict[str, Any]], curves: list[tuple[str, History]], 
     mean ± CI in ``report.json``'s ``groups``.
     """
     from nasrank.evaluation.plots import plot_trajectories
+    from nasrank.evaluation.report_figures import plot_evaluate_rows, report_caption
 
     d = Path(out_dir)
     theirs = [f for f in (History.FILENAME, "compare.json", "scores.csv") if (d / f).is_file()]
@@ -358,9 +363,11 @@ def write_report(rows: list[dict[str, Any]], curves: list[tuple[str, History]], 
     write_json_atomic(d / "report.json", payload, what="report")
     devices = {r.get("device_used") for r in rows if r.get("device_used")}
     fig = plot_trajectories(curves, d / "report.png", optimum, title=title or "true accuracy vs ranker cost",
-                            formats=list(formats), groups=groups,
-                            measured_on=devices.pop() if len(devices) == 1 else None)
+                            formats=list(formats), groups=groups, measured_on=devices.pop() if len(devices) == 1
+                            else None, caption=report_caption(rows, ("search", "compare")))
     figures = [d / f"report.{f}" for f in formats] if fig is not None else []
+    if plot_evaluate_rows(rows, d / "report_evaluate.png", list(formats), report_caption(rows, ("evaluate",))):
+        figures += [d / f"report_evaluate.{f}" for f in formats]
     return {"csv": d / "report.csv", "json": d / "report.json", "figures": figures, "groups": payload["groups"]}
 
 

@@ -59,12 +59,15 @@ def search(space, context, config: SearchConfig) -> tuple[dict[str, Any], Any]:
     if out is not None:
         write_json(out / SUMMARY_FILE, summary)
         if config.plot:
+            from nasrank.evaluation.captions import caption
             from nasrank.evaluation.plots import plot_trajectories
 
             fig = plot_trajectories([(f"{searcher_name}+{ranker}", history)], out / "trajectory.png",
                                     summary.get("optimum_true_acc"), formats=config.output.formats,
                                     title=f"{searcher_name} + {ranker} on {space.registry_name}",
-                                    measured_on=summary["provenance"]["device_used"])
+                                    measured_on=summary["provenance"]["device_used"], caption=caption(
+                                        len(history), "evaluations", summary["benchmark"], context.dataset,
+                                        config.scale.given()))
             if fig is None:
                 print("no trajectory figure: no evaluated architecture has a true accuracy (no benchmark?)")
     return summary, history
