@@ -33,9 +33,17 @@ def set_suptitle(fig: Any, title: str | None, caption_line: str | None, fontsize
 
 
 def wrap(text: str | None, width_chars: float) -> str | None:
-    """``text`` broken into lines of at most ``width_chars`` characters (at its `` · `` and spaces)."""
+    """``text`` in lines of at most ``width_chars`` characters, broken at its `` · `` first (a part
+    longer than a line at its spaces)."""
     import textwrap
 
     if not text:
         return text
-    return "\n".join(textwrap.wrap(text, max(40, int(width_chars)), break_on_hyphens=False))
+    width = max(40, int(width_chars))
+    lines: list[str] = []
+    for part in text.split(" · "):
+        if lines and len(lines[-1]) + 3 + len(part) <= width:
+            lines[-1] += " · " + part
+        else:
+            lines.extend(textwrap.wrap(part, width, break_on_hyphens=False) or [part])
+    return "\n".join(lines)
