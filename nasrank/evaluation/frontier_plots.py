@@ -66,16 +66,21 @@ def _minor_label(x: float, _pos: int) -> str:
     return f"{x:g}" if lead in (2, 5) else ""
 
 
+def _r(v: float) -> str:
+    """A ratio: one decimal from 1 up, two significant digits below (0.025, not 0.0)."""
+    return f"{v:.1f}" if abs(v) >= 1 else f"{v:.2g}"
+
+
 def _ratio_text(summary: Mapping[str, Any], label: str, key: str) -> str:
     r = (summary.get("matched") or {}).get(label, {}).get(key)
     if r and r.get("na"):
         return f" ({r['na']})"
     if not r or not _ok(r.get("mean")):
         return ""
-    ci = f" [{r['ci_low']:.1f}, {r['ci_high']:.1f}]" if _ok(r.get("ci_low")) and _ok(r.get("ci_high")) else ""
+    ci = f" [{_r(r['ci_low'])}, {_r(r['ci_high'])}]" if _ok(r.get("ci_low")) and _ok(r.get("ci_high")) else ""
     what = {"cost_ratio_at_equal_spearman": "Spearman", "cost_ratio_at_equal_kendall": "Kendall",
             "cost_ratio_at_equal_regret": "regret"}[key]
-    return f": {bound_symbol(r.get('extrapolated'))}{r['mean']:.1f}x{ci} cheaper than the family at equal {what}"
+    return f": {bound_symbol(r.get('extrapolated'))}{_r(r['mean'])}x{ci} cheaper than the family at equal {what}"
 
 
 def _draw_family(ax, summary: Mapping[str, Any], metric: str) -> list[str]:
