@@ -64,3 +64,14 @@ def test_log_ticks_over_seven_decades_do_not_crowd():
     boxes = [t.get_window_extent() for t in ax.get_xticklabels() if t.get_text()]
     assert all(a.x1 <= b.x0 for a, b in zip(boxes, boxes[1:])), "tick labels overlap"
     plt.close(fig)
+
+
+def test_search_and_compare_figures_carry_the_caption(tmp_path):
+    assert main(["search", "--benchmark", "embedded", "--budget-queries", "10", "--output", str(tmp_path / "s"),
+                 "--plot", "--quiet", "--no-store"]) == 0
+    title = _manifest(tmp_path / "s" / "trajectory.png")["title"]
+    assert "n = 10 evaluations" in title and "benchmark embedded" in title and "scale defaults" in title
+    assert main(["compare", "--benchmark", "embedded", "--rankers", "tabular,params", "--candidates", "4",
+                 "--channels", "8", "--output", str(tmp_path / "c"), "--quiet", "--no-store"]) == 0
+    title = _manifest(tmp_path / "c" / "cost_vs_accuracy.png")["title"]
+    assert "n = 4 candidates per ranker" in title and "scale C=8" in title
