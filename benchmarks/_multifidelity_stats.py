@@ -141,30 +141,63 @@ def plot(sim: dict[str, Any], path, grid_hours: Sequence[float]) -> None:
     save_figure(fig, path, ("png",), notes=notes)
 
 
+def _cpu_curves(cpu: dict[str, Any]) -> dict[str, tuple]:
+    """Per method with an answer: ``(xs, mean, lo, hi, runs, n_with_answer)`` of its seeds' regret curves."""
+    from nasrank.evaluation.seeds import mean_ci_curve
+
+    out = {}
+    for m, data in cpu["methods"].items():
+        curves = [[(x, r) for x, r in run["trajectory"] if r is not None] for run in data["runs"]]
+        curves = [cv for cv in curves if cv]
+        if curves:
+            out[m] = (*mean_ci_curve(curves), data["runs"], len(curves))
+    return out
+
+
 def plot_cpu(cpu: dict[str, Any], path) -> None:
-    """The CPU pilot: each seed's regret trajectory (step plot) per method against CPU seconds."""
+    """The CPU pilot, one panel per method: the mean regret over its seeds (a step curve from the cost
+    at which every seed has an answer) with the 95% t band over seeds clipped at 0, against CPU
+    seconds; the other methods' means in grey for reference."""
     import matplotlib.pyplot as plt
 
-    from nasrank.evaluation.figures import palette, save_figure
+    from nasrank.evaluation.captions import caption, wrap
+    from nasrank.evaluation.figures import palette, save_figure, set_suptitle
 
-    methods = [m for m in cpu["methods"] if cpu["methods"][m]["runs"]]
-    fig, ax = plt.subplots(figsize=(7.5, 4.6))
-    styles = ["-", "--", ":", "-."]
-    for c, m in zip(palette(len(methods)), methods):
-        for j, run in enumerate(cpu["methods"][m]["runs"]):
-            pts = [(x, r) for x, r in run["trajectory"] if r is not None]
-            if not pts:
-                continue
-            xs, ys = zip(*pts)
-            ax.step(xs, ys, where="post", color=c, ls=styles[j % len(styles)], marker="o", markersize=3,
-                    label=f"{m}, seed {run['seed']} ({run['n_evaluations']} evals"
-                          f"{'' if run.get('finished') else ', unfinished'})")
-    ax.axvline(cpu["budget_seconds"], color="grey", ls=":", lw=1)
-    ax.set_xlabel("search cost: CPU seconds of this process (budget %.0f s, dotted)" % cpu["budget_seconds"])
-    ax.set_ylabel("regret vs NB201 optimum (test-acc points)")
-    missing = [m for m in cpu["methods"] if not cpu["methods"][m]["runs"]]
-    ax.set_title(f"CPU pilot (C=8, N=1, 16 px, CIFAR-10 subset), seeds {cpu['seeds']}: each run"
-                 + (f"; not run: {', '.join(missing)}" if missing else ""), fontsize=9)
-    ax.legend(fontsize=6, ncol=2)
+    curves = _cpu_curves(cpu)
+    notes = list(cpu.get("notes", []))
+    cols = 2 if len(curves) > 1 else 1
+    rows = -(-len(curves) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.4 * rows + 0.8), sharex=True, sharey=True,
+                             squeeze=False)
+    for ax, (c, (m, (xs, mean, lo, hi, runs, n))) in zip(axes.flat, zip(palette(len(curves)), curves.items())):
+        for other, (oxs, omean, *_rest) in curves.items():
+            if other != m:
+                ax.step(oxs, omean, where="post", color="0.75", lw=1.0, label="_other methods' means")
+        evals = sum(run["n_evaluations"] for run in runs) / len(runs)
+        unfinished = sum(not run.get("finished") for run in runs)
+        ax.step(xs, mean, where="post", color=c, lw=2.0, label=f"mean of {n} seeds")
+        if np.isfinite(lo).any():
+            ax.fill_between(xs, np.clip(lo, 0, None), np.clip(hi, 0, None), step="post", color=c, alpha=0.25, lw=0,
+                            label="95% CI over seeds (t)")
+        ax.axvline(cpu["budget_seconds"], color="grey", ls=":", lw=1)
+        ax.set_title(f"{m} ({evals:.0f} evaluations per seed" + (f", {unfinished} unfinished" if unfinished else "")
+                     + ")", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper right")
+        if n < len(runs):
+            notes.append(f"{m}: {len(runs) - n} seed(s) without an answer are left out")
+    for ax in list(axes.flat)[len(curves):]:
+        ax.remove()
+    axes[0][0].set_ylim(bottom=0)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("regret vs NB201 optimum\n(test-acc points)", fontsize=9)
+    for ax in axes[-1]:
+        ax.set_xlabel("CPU seconds of this process (budget %.0f s, dotted)" % cpu["budget_seconds"], fontsize=9)
+    missing = [m for m in cpu["methods"] if m not in curves]
+    title = ("CPU pilot: regret of the returned cell against search cost (grey: the other methods' means)"
+             + (f"; not run: {', '.join(missing)}" if missing else ""))
+    cap = caption(f"{len(cpu['seeds'])} seeds", "per method", "NB201 CIFAR-10 table (nb201_cifar10.csv)", None,
+                  cpu.get("scale"))
+    set_suptitle(fig, title, wrap(cap, 12 * 5.2 * cols), fontsize=9)
     fig.tight_layout()
-    save_figure(fig, path, ("png",), notes=cpu.get("notes", []))
+    save_figure(fig, path, ("png",), notes=notes)

@@ -227,7 +227,8 @@ def family_wide_check(args, preset: dict, family: dict[str, int], items: list[st
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", choices=sorted(SCALES), default="cpu")
-    ap.add_argument("--phase", choices=("calibrate", "run", "analyze", "all"), default="all")
+    ap.add_argument("--phase", choices=("calibrate", "run", "analyze", "all", "figures"), default="all",
+                    help="figures: redraw the two figures from --results alone (no training)")
     ap.add_argument("--seeds", default="0-2", help="reporting seeds, e.g. 0-2 or 0,3,7")
     ap.add_argument("--candidates", type=int, default=10)
     ap.add_argument("--calibration-seeds", default="100,101", help="seeds for choosing protocols (never reported)")
@@ -241,6 +242,9 @@ def main() -> int:
     ap.add_argument("--note", action="append", default=[], help="a note for the results JSON (repeatable)")
     ap.add_argument("--smoke", action="store_true", help="tiny networks, 1 epoch, 3 candidates (checks the script)")
     args = ap.parse_args()
+    if args.phase == "figures":
+        redraw(Path(args.results))
+        return 0
     from nasrank.experiments.sweep import parse_seeds
     from nasrank.runs.provenance import provenance
 
@@ -281,6 +285,22 @@ def write_report(report: dict, res: Path, folder: Path) -> None:
         for ext in (".png", ".figure.json"):
             if (folder / "analysis" / f"{stem}{ext}").exists():
                 shutil.copy(folder / "analysis" / f"{stem}{ext}", res.with_name(res.stem + suffix + ext))
+
+
+def redraw(res: Path) -> None:
+    """``<stem>_frontier.png`` and ``<stem>_regret.png`` (with their manifests) again from the results JSON
+    alone: the reporting sweep's summary (``main``), with the caption n, benchmark, scale."""
+    from fear_sweep_analysis import COST_LABELS
+
+    from nasrank.evaluation.captions import caption
+    from nasrank.evaluation.frontier_plots import plot_sweep
+
+    report = json.loads(res.read_text())
+    cap = caption(f"{len(report['main_seeds'])} seeds ×", f"{report['candidates']} candidates",
+                  "NB201 CIFAR-10 table (nb201_cifar10.csv)", None, report["preset"]["scale"])
+    for metric, suffix in (("spearman", "_frontier"), ("regret", "_regret")):
+        plot_sweep(report["main"], res.with_name(res.stem + suffix + ".png"), metric,
+                   cost_label=COST_LABELS[report["preset"]["cost"]], caption=cap)
 
 
 if __name__ == "__main__":

@@ -148,9 +148,13 @@ def main() -> None:
     ap.add_argument("--target", type=float, default=0.5, help="regret target in accuracy points")
     ap.add_argument("--analyze", action="store_true", help="cpu: summarize the finished runs, train nothing")
     ap.add_argument("--run-seeds", default=None, help="cpu: run only these seeds (e.g. 1 or 0,2), then summarize")
+    ap.add_argument("--redraw", action="store_true", help="cpu: redraw the figure from the results JSON alone")
     args = ap.parse_args()
     path = RESULTS / f"{NAME}.json"
     payload = json.loads(path.read_text()) if path.exists() else {}
+    if args.redraw:
+        stats.plot_cpu(payload["cpu"], RESULTS / f"{NAME}_cpu.png")
+        return
     payload.pop("machine", None)
     if args.part == "sim":
         payload["simulation"] = run_sim(list(range(args.seeds)), args.budget_hours, args.target)

@@ -129,14 +129,25 @@ class CompareResult:
                 f"{self.result['space']}: {'; '.join(parts)})")
 
 
-def search(space: Any = "nb201", config: SearchConfig | None = None, context: Any = None,
+def _quieted(config: Any, quiet: bool | None) -> Any:
+    """``config`` with its output's ``quiet`` set (None: as it is; progress is on by default)."""
+    import dataclasses
+
+    if quiet is None:
+        return config
+    return dataclasses.replace(config, output=dataclasses.replace(config.output, quiet=bool(quiet)))
+
+
+def search(space: Any = "nb201", config: SearchConfig | None = None, context: Any = None, quiet: bool | None = None,
            **context_options: Any) -> SearchResult:
     """Run one search (``nasrank search``): ``config`` (a :class:`~nasrank.experiments.config.SearchConfig`)
     on ``space`` (a name or a :class:`~nasrank.spaces.base.SearchSpace`), in ``context`` (a
-    :class:`~nasrank.rankers.base.RunContext`, or built from ``benchmark=``, ``dataset=``, ``seed=`` ...)."""
+    :class:`~nasrank.rankers.base.RunContext`, or built from ``benchmark=``, ``dataset=``, ``seed=`` ...).
+    Progress goes to stderr (bars on a terminal, a timestamped line every 30 s elsewhere); ``quiet=True``
+    silences it."""
     from nasrank.experiments.search import search as run_search
 
-    config = config or SearchConfig()
+    config = _quieted(config or SearchConfig(), quiet)
     sp, ctx = _space_and_context(space, context, context_options)
     summary, history = run_search(sp, ctx, config)
     folder = config.output.folder
@@ -144,26 +155,29 @@ def search(space: Any = "nb201", config: SearchConfig | None = None, context: An
 
 
 def evaluate(space: Any = "nb201", config: EvaluateConfig | None = None, context: Any = None,
-             **context_options: Any) -> EvaluateResult:
+             quiet: bool | None = None, **context_options: Any) -> EvaluateResult:
     """Score benchmark architectures (``nasrank evaluate``) as ``config`` (an
-    :class:`~nasrank.experiments.config.EvaluateConfig`) says; files go to its output folder."""
+    :class:`~nasrank.experiments.config.EvaluateConfig`) says; files go to its output folder
+    (``quiet=True``: no progress)."""
     from nasrank.experiments.evaluate import evaluate as run_evaluate
 
-    config = config or EvaluateConfig(["params", "flops"])
+    config = _quieted(config or EvaluateConfig(["params", "flops"]), quiet)
     sp, ctx = _space_and_context(space, context, context_options)
     report = run_evaluate(sp, ctx, config)
     return EvaluateResult(report, Path(config.output.folder))
 
 
 def compare(space: Any = "nb201", config: CompareConfig | None = None, context: Any = None,
-            **context_options: Any) -> CompareResult:
+            quiet: bool | None = None, **context_options: Any) -> CompareResult:
     """The same search with several rankers (``nasrank compare``), as ``config`` (a
-    :class:`~nasrank.experiments.config.CompareConfig`) says; files go to its output folder."""
+    :class:`~nasrank.experiments.config.CompareConfig`) says; files go to its output folder
+    (``quiet=True``: no progress)."""
     from nasrank.experiments.compare import compare as run_compare
     from nasrank.experiments.compare import ranker_dirname
 
     if config is None:
         raise TypeError("compare needs a CompareConfig (rankers, candidates, output)")
+    config = _quieted(config, quiet)
     sp, ctx = _space_and_context(space, context, context_options)
     result = run_compare(sp, ctx, config)
     out = Path(config.output.folder)

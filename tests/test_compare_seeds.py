@@ -160,15 +160,16 @@ def test_table_fits_80_columns_and_warnings_are_printed(tmp_path, nb201_csv):
 
 
 def test_progress_counts_resumed_candidates_out_of_the_eta():
-    from nasrank.commands.compare_view import RichProgress
+    from nasrank.commands.compare_view import SweepProgress
 
-    p = RichProgress(n_seeds=1, n_rankers=2, candidates=3)
+    p = SweepProgress(n_seeds=1, n_rankers=2, candidates=3)
     p.start_seed(0, ["a", "b"], 3)
     p.record(0, "a", replayed=True)
     p.record(0, "a", replayed=False)
     assert p.totals[0, "a"] == 2 and p.overall == 5
-    task = {t.id: t for t in p.bars.tasks}[p.tasks[0, "a"]]
+    task = p.bars.tasks[p.tasks[0, "a"]]
     assert task.total == 2 and task.completed == 1
+    assert p.bars.tasks["all seeds"].total == 5
     p.finish_seed(0)
     p.stop()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from nasrank.commands.help_text import searcher_help
 from nasrank.commands.common import (add_context_args, add_executor_args, add_format_arg, add_logs_arg,
@@ -52,37 +52,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-class _Progress:
-    """A rich progress bar per ranker (``i/candidates``) unless ``quiet``; entering gives compare's callback."""
-
-    def __init__(self, rankers: Sequence[str], candidates: int, quiet: bool) -> None:
-        self.rankers, self.candidates, self.quiet = rankers, candidates, quiet
-        self.bar = None
-        self.tasks: dict[str, Any] = {}
-
-    def __enter__(self):
-        if self.quiet:
-            return None
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        from nasrank.experiments.build import ranker_label
-
-        self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                            TextColumn("{task.completed:.0f}/{task.total:.0f}"), TimeElapsedColumn())
-        self.bar.__enter__()
-        self.tasks = {ranker_label(r): self.bar.add_task(ranker_label(r), total=self.candidates)
-                      for r in self.rankers}
-        return self.update
-
-    def update(self, label: str, done: int) -> None:
-        if label in self.tasks:
-            self.bar.update(self.tasks[label], completed=min(done, self.candidates))
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
-
-
 def compare_config(args: argparse.Namespace, items: list[str]):
     """The :class:`~nasrank.experiments.config.CompareConfig` of the command line."""
     from nasrank.experiments.config import CompareConfig, Output, Scale, assign_options
@@ -97,8 +66,6 @@ def compare_config(args: argparse.Namespace, items: list[str]):
 
 
 def run(args: argparse.Namespace) -> int:
-    from nasrank.experiments.config import CompareCallbacks
-
     if args.candidates is None or args.candidates <= 0:
         raise NasrankError(f"--candidates must be a positive integer, got {args.candidates}")
     rankers = parse_ranker_list(args.rankers, cascades=True)
@@ -109,8 +76,7 @@ def run(args: argparse.Namespace) -> int:
     args.interrupt_note = lambda: interrupt_note(args.output)
     space = space_from_args(args)
     context = context_from_args(args, space)
-    with _Progress(rankers, args.candidates, args.quiet) as progress:
-        result = compare(space, context, config, CompareCallbacks(on_record=progress))
+    result = compare(space, context, config)  # progress: nasrank.runtime.progress, unless --quiet
     if not args.quiet:
         print_table(result)
     return 0
@@ -144,9 +110,9 @@ def run_sweep(args: argparse.Namespace, rankers: list[str]) -> int:
     context = context_from_args(args, space)
     progress = None
     if not args.quiet:
-        from nasrank.commands.compare_view import RichProgress
+        from nasrank.commands.compare_view import SweepProgress
 
-        progress = RichProgress(len(seeds), len(rankers), args.candidates)
+        progress = SweepProgress(len(seeds), len(rankers), args.candidates)
     try:
         result = compare_seeds(space, context, config, Sweep(seeds, family, args.n_boot), progress)
     finally:

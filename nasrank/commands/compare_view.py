@@ -9,31 +9,27 @@ from nasrank.experiments.sweep import Progress
 TABLE_WIDTH = 80
 
 
-class RichProgress(Progress):
-    """One bar per ranker of the running seed (with ETA) and one for the whole sweep.
+class SweepProgress(Progress):
+    """One task per ranker of the running seed and one for the whole sweep, reported through
+    :class:`nasrank.runtime.progress.Progress` (bars with ETA on a terminal, timestamped lines elsewhere).
 
-    Candidates read back from a resumed history shrink a bar's total instead of
+    Candidates read back from a resumed history shrink a task's total instead of
     advancing it, so the ETA only counts candidates actually being paid for.
     """
 
-    def __init__(self, n_seeds: int, n_rankers: int, candidates: int) -> None:
-        from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bars, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
+    def __init__(self, n_seeds: int, n_rankers: int, candidates: int, **progress: Any) -> None:
+        from nasrank.runtime.progress import Progress as Helper
 
-        self.console = Console(stderr=True)
-        self.bars = Bars(TextColumn("{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
-                         TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=self.console)
+        self.bars = Helper(**progress)
         self.overall = n_seeds * n_rankers * candidates
-        self.total = self.bars.add_task("all seeds", total=self.overall)
-        self.tasks: dict[tuple[int, str], Any] = {}
+        self.total = self.bars.add("all seeds", total=self.overall)
+        self.tasks: dict[tuple[int, str], str] = {}
         self.totals: dict[tuple[int, str], int] = {}
         self.replayed: dict[tuple[int, str], int] = {}
-        self.bars.start()
 
     def start_seed(self, seed: int, labels: Sequence[str], candidates: int) -> None:
         for label in labels:
-            self.tasks[seed, label] = self.bars.add_task(f"seed {seed} {label}", total=candidates)
+            self.tasks[seed, label] = self.bars.add(f"seed {seed} {label}", total=candidates)
             self.totals[seed, label] = candidates
             self.replayed[seed, label] = 0
 
@@ -43,18 +39,17 @@ class RichProgress(Progress):
             self.replayed[seed, label] += 1
             self.totals[seed, label] -= 1
             self.overall -= 1
-            self.bars.update(task, total=self.totals[seed, label],
-                             description=f"seed {seed} {label} ({self.replayed[seed, label]} resumed)")
+            self.bars.update(task, total=self.totals[seed, label], note=f"({self.replayed[seed, label]} resumed)")
             self.bars.update(self.total, total=self.overall)
         else:
-            self.bars.advance(task)
-            self.bars.advance(self.total)
+            self.bars.update(task, advance=1)
+            self.bars.update(self.total, advance=1)
 
     def finish_seed(self, seed: int) -> None:
         for (s, _), task in list(self.tasks.items()):
             if s == seed:
-                self.bars.remove_task(task)
-        self.bars.console.print(f"seed {seed} done")
+                self.bars.remove(task)
+        self.bars.message(f"seed {seed} done")
 
     def stop(self) -> None:
         self.bars.stop()

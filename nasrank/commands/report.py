@@ -6,17 +6,22 @@ Each OUT is recognised by its files:
   interrupted run without it is summarised from its history and ``config.yaml``);
 * a ``nasrank compare`` output: ``compare.json`` and one ``<ranker>/history.jsonl``
   per ranker (one row each);
+* a ``nasrank compare --seeds`` sweep: one row per seed and ranker, its seeds merged;
 * a ``nasrank evaluate`` output: ``report.json`` and/or ``scores.csv``
   (``arch,ranker,repeat,score,seconds,device_seconds,true_acc``), one row per
-  ranker. Its curve takes the architectures in file order, as a search that
-  proposed them in that order would (mean score over repeats, cost summed).
+  ranker, drawn as its Spearman and Kendall (``DIR/report_evaluate.png``), not as a search.
 
 Writes ``DIR/report.csv``, ``DIR/report.json`` and ``DIR/report.png`` (``--format
 png,pdf,svg``; what it shows is listed in ``DIR/report.figure.json``): per run, the
 true accuracy of the best-scored architecture so far and the best true accuracy
 found so far, against cumulative ranker cost, one row of panels per kind of cost.
 Runs that differ only in their seed are merged into one curve (mean, 95% band)
-and one ``groups`` entry (mean ± CI). Prints the table.
+and one ``groups`` entry (mean ± CI). Prints the table. ``--html`` adds
+``DIR/report.html``: one self-contained page (no server, no network) with the
+table, every figure, each input's configuration and provenance, and the seeds
+with their CIs.
+
+Example: ``nasrank report runs/sweep --html --output runs/sweep_report``
 """
 from __future__ import annotations
 
@@ -38,6 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output", default="nasrank_report", help="folder for report.csv, report.json, report.png")
     p.add_argument("--title", default=None, help="figure title")
     p.add_argument("--quiet", action="store_true", help="do not print the table")
+    p.add_argument("--html", action="store_true",
+                   help="also write DIR/report.html: one self-contained page (tables, every figure as inline SVG, "
+                        "configuration, provenance, seeds with CIs) that opens offline in any browser")
     add_format_arg(p)
     p.set_defaults(func=run)
 
@@ -96,11 +104,11 @@ def print_groups(groups: list[dict[str, Any]]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rows, paths = report(args.outputs, args.output, args.title, args.format)
+    rows, paths = report(args.outputs, args.output, args.title, args.format, html=args.html)
     if not args.quiet:
         print_table(rows)
         if paths["groups"]:
             print_groups(paths["groups"])
         figs = ", ".join(map(str, paths["figures"])) or "no figure (no run has a true accuracy)"
-        print(f"wrote {paths['csv']}, {paths['json']}, {figs}")
+        print(f"wrote {paths['csv']}, {paths['json']}, {figs}" + (f", {paths['html']}" if paths.get("html") else ""))
     return 0

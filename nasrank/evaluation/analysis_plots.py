@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from nasrank.evaluation.figures import save_figure, short_number  # noqa: E402
+from nasrank.evaluation.figures import save_figure, set_suptitle, short_number, wrap  # noqa: E402
 
 
 def _num(x: Any) -> float:
@@ -26,8 +26,18 @@ def _same_bins(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     return [[b_.get(k) for k in key] for b_ in a["bins"]] == [[b_.get(k) for k in key] for b_ in b["bins"]]
 
 
+def analysis_caption(result: Mapping[str, Any]) -> str:
+    """The caption of analyze's figures: the architectures scored, the benchmark, where the scores come from."""
+    from nasrank.evaluation.captions import caption
+
+    n = max((r.get("n_archs") or 0 for r in (result.get("rankers") or {}).values() if isinstance(r, Mapping)),
+            default=None)
+    return caption(n or None, "architectures", result.get("benchmark") or "true_acc of the scores file",
+                   result.get("dataset"), f"as scored in {'/'.join(Path(str(result.get('scores'))).parts[-2:])}")
+
+
 def plot_complexity_bias(results: Mapping[str, Mapping[str, Any]], path: str | Path,
-                         formats: Sequence[str] = ("png",), title: str = "") -> Path:
+                         formats: Sequence[str] = ("png",), title: str = "", caption: str | None = None) -> Path:
     """Left: rank shift per complexity bin, one line per ranker; right: Kendall tau inside each bin.
 
     Each legend entry gives the ranker's n (cells scored); a ranker whose curves are identical to an
@@ -65,8 +75,7 @@ def plot_complexity_bias(results: Mapping[str, Mapping[str, Any]], path: str | P
     ax2.set_ylabel("Kendall tau inside the bin")
     ax2.set_title("Ranking among cells of similar complexity.", fontsize=9)
     ax2.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))  # outside the data
-    if title:
-        fig.suptitle(title, fontsize=10)
+    set_suptitle(fig, title, wrap(caption, 12 * 13))
     path = Path(path)
     return save_figure(fig, path, formats, notes)[0]
 
@@ -83,30 +92,33 @@ def _heat(ax, table: Mapping[str, Mapping[str, Mapping[str, Any]]], title: str) 
     for i in range(len(rankers)):
         for j in range(len(feats)):
             v = mat[i, j]
-            ax.text(j, i, "" if np.isnan(v) else f"{v:+.2f}", ha="center", va="center", fontsize=6)
+            ax.text(j, i, "n/a" if np.isnan(v) else f"{v:+.2f}", ha="center", va="center", fontsize=6,
+                    color="0.5" if np.isnan(v) else "black")  # a missing value is a labelled gap
     ax.set_title(title, fontsize=9)
     plt.colorbar(im, ax=ax, fraction=0.04)
 
 
 def plot_op_bias(op_bias: Mapping[str, Mapping[str, Mapping[str, Any]]], path: str | Path,
                  feature_bias: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
-                 formats: Sequence[str] = ("png",)) -> Path:
+                 formats: Sequence[str] = ("png",), caption: str | None = None) -> Path:
     """Heatmaps of Spearman(feature, rank error) per ranker: op counts, then the other features."""
     panels = [(op_bias, "op count vs rank error (Spearman; > 0: over-rates that op)")]
     if feature_bias:
         panels.append((feature_bias, "feature vs rank error (Spearman)"))
     n_rank = max(len(op_bias), 1)
-    fig, axes = plt.subplots(1, len(panels), figsize=(6 + 5 * (len(panels) - 1), 1.2 + 0.45 * n_rank),
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 + 5 * (len(panels) - 1), 1.2 + 0.45 * n_rank
+                                                      + (0.6 if caption else 0.0)),
                              squeeze=False, gridspec_kw={"width_ratios": [1] + [2] * (len(panels) - 1)})
     for ax, (table, title) in zip(axes[0], panels):
         _heat(ax, table, title)
+    set_suptitle(fig, None, wrap(caption, 12 * fig.get_figwidth()), fontsize=9)
     fig.tight_layout()
     path = Path(path)
     return save_figure(fig, path, formats)[0]
 
 
 def plot_variance(variance: Mapping[str, Mapping[str, Mapping[str, Any]]], path: str | Path,
-                  formats: Sequence[str] = ("png",)) -> Path:
+                  formats: Sequence[str] = ("png",), caption: str | None = None) -> Path:
     """Per ranker and variant: mean pairwise Kendall tau between repeats (bar, min as whisker)
     and the median relative per-arch std of the rank percentiles."""
     labels, means, mins, rel = [], [], [], []
@@ -131,6 +143,7 @@ def plot_variance(variance: Mapping[str, Mapping[str, Mapping[str, Any]]], path:
     for ax in (ax1, ax2):
         ax.set_xticks(x)
         ax.set_xticklabels(labels, fontsize=7, rotation=30, ha="right")
+    set_suptitle(fig, None, wrap(caption, 12 * fig.get_figwidth()), fontsize=9)
     fig.tight_layout()
     path = Path(path)
     return save_figure(fig, path, formats)[0]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import matplotlib
 
@@ -23,6 +23,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator  # noqa: E4
 
 from nasrank.runs.atomic import atomic_write, atomic_write_text  # noqa: E402
 from nasrank.evaluation.formats import FORMATS, parse_formats, short_number  # noqa: E402,F401  (re-exported)
+from nasrank.evaluation.captions import caption, scale_text, set_suptitle, wrap  # noqa: E402,F401  (re-exported)
 
 DPI = 150
 
@@ -43,9 +44,35 @@ def compact_ticks(ax: Any, axis: str = "x") -> None:
     scale = ax.get_xscale() if axis == "x" else ax.get_yscale()
     if scale == "linear":
         target.set_major_locator(MaxNLocator(6))
-    else:  # log: 1-2-5 ticks so that a range under a decade still has labels
-        target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    else:  # log: 1-2-5 ticks over up to three decades (a short range still has labels), decades beyond
+        lo, hi = ax.get_xlim() if axis == "x" else ax.get_ylim()
+        wide = lo > 0 and hi / lo > 1e3 or lo <= 0 and hi > 1e3
+        target.set_major_locator(LogLocator(base=10, subs=(1.0,) if wide else (1.0, 2.0, 5.0), numticks=8))
         target.set_minor_formatter(FuncFormatter(lambda v, p: ""))
+
+
+def squashed(values: Any, factor: float = 8.0) -> bool:
+    """Whether a few outliers squash the rest: the range exceeds ``factor`` times the interquartile range."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size < 8:
+        return False
+    q1, q3 = np.percentile(v, [25, 75])
+    return bool(q3 > q1 and (v.max() - v.min()) > factor * (q3 - q1))
+
+
+def percentile_ranks(values: Any) -> np.ndarray:
+    """Each finite value's rank as a percentile (0 = lowest, 100 = highest; ties share their mean rank)."""
+    v = np.asarray(values, dtype=float)
+    out = np.full(v.shape, np.nan)
+    ok = np.isfinite(v)
+    if ok.sum() == 0:
+        return out
+    from scipy.stats import rankdata
+
+    r = rankdata(v[ok])
+    out[ok] = 100.0 * (r - 1) / max(ok.sum() - 1, 1)
+    return out
 
 
 def _finite_points(artist: Any) -> int:
@@ -90,7 +117,7 @@ def figure_manifest(fig: Any) -> dict[str, Any]:
         panels.append({"title": ax.get_title(), "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
                        "n_points": int(drawn),
                        "legend": [{"label": lab, "n_points": _finite_points(h)} for h, lab in zip(handles, labels)],
-                       "identical": identical_series(ax)})
+                       "identical": identical_series(ax), "texts": [t.get_text() for t in ax.texts if t.get_text()]})
     title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
     return {"title": title, "panels": panels}
 

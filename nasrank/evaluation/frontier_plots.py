@@ -19,10 +19,12 @@ from nasrank.evaluation.frontier import bound_symbol, pareto_front
 
 #: y metric -> (axis label, matched-ratio key)
 PANELS = {
-    "spearman": ("Spearman of score vs true accuracy (higher is better)", "cost_ratio_at_equal_spearman"),
-    "kendall": ("Kendall of score vs true accuracy (higher is better)", "cost_ratio_at_equal_kendall"),
-    "regret": ("winner's regret, accuracy points (lower is better)", "cost_ratio_at_equal_regret"),
+    "spearman": ("Spearman of score vs true accuracy\n(higher is better)", "cost_ratio_at_equal_spearman"),
+    "kendall": ("Kendall of score vs true accuracy\n(higher is better)", "cost_ratio_at_equal_kendall"),
+    "regret": ("winner's regret, accuracy points\n(lower is better)", "cost_ratio_at_equal_regret"),
 }
+#: y metric -> its feasible range (CI bands and whiskers are clipped to it)
+FEASIBLE = {"spearman": (-1.0, 1.0), "kendall": (-1.0, 1.0), "regret": (0.0, 100.0)}
 MARKERS = "osD^vP*Xhp<>"
 TIE_LOG_X = 0.03   # points closer than this in log10 cost ...
 TIE_Y = 0.02       # ... and this fraction of the y range count as tied
@@ -38,6 +40,12 @@ def _err(iv: Mapping[str, Any]) -> tuple[float, float] | None:
     if not (_ok(iv.get("mean")) and _ok(iv.get("ci_low")) and _ok(iv.get("ci_high"))):
         return None
     return max(iv["mean"] - iv["ci_low"], 0.0), max(iv["ci_high"] - iv["mean"], 0.0)
+
+
+def _clip(v: Any, metric: str) -> Any:
+    """``v`` inside the metric's feasible range (None stays None)."""
+    lo, hi = FEASIBLE[metric]
+    return min(hi, max(lo, v)) if _ok(v) else v
 
 
 def _dodge(points: list[tuple[str, float, float]], y_span: float) -> tuple[dict[str, float], bool]:
@@ -58,16 +66,21 @@ def _minor_label(x: float, _pos: int) -> str:
     return f"{x:g}" if lead in (2, 5) else ""
 
 
+def _r(v: float) -> str:
+    """A ratio: one decimal from 1 up, two significant digits below (0.025, not 0.0)."""
+    return f"{v:.1f}" if abs(v) >= 1 else f"{v:.2g}"
+
+
 def _ratio_text(summary: Mapping[str, Any], label: str, key: str) -> str:
     r = (summary.get("matched") or {}).get(label, {}).get(key)
     if r and r.get("na"):
         return f" ({r['na']})"
     if not r or not _ok(r.get("mean")):
         return ""
-    ci = f" [{r['ci_low']:.1f}, {r['ci_high']:.1f}]" if _ok(r.get("ci_low")) and _ok(r.get("ci_high")) else ""
+    ci = f" [{_r(r['ci_low'])}, {_r(r['ci_high'])}]" if _ok(r.get("ci_low")) and _ok(r.get("ci_high")) else ""
     what = {"cost_ratio_at_equal_spearman": "Spearman", "cost_ratio_at_equal_kendall": "Kendall",
             "cost_ratio_at_equal_regret": "regret"}[key]
-    return f": {bound_symbol(r.get('extrapolated'))}{r['mean']:.1f}x{ci} cheaper than the family at equal {what}"
+    return f": {bound_symbol(r.get('extrapolated'))}{_r(r['mean'])}x{ci} cheaper than the family at equal {what}"
 
 
 def _draw_family(ax, summary: Mapping[str, Any], metric: str) -> list[str]:
@@ -96,21 +109,40 @@ def _draw_family(ax, summary: Mapping[str, Any], metric: str) -> list[str]:
     if dominated:
         ax.plot([x for x, _ in dominated], [y for _, y in dominated], "s", mfc="white", mec="0.25", ms=6, zorder=3,
                 label="family member below the front (a cheaper member does as well)")
-    lo = [p[2]["ci_low"] if _ok(p[2]["ci_low"]) else p[2]["mean"] for p in pts]
-    hi = [p[2]["ci_high"] if _ok(p[2]["ci_high"]) else p[2]["mean"] for p in pts]
+    floor, ceil = FEASIBLE[metric]
+    lo = [max(floor, p[2]["ci_low"] if _ok(p[2]["ci_low"]) else p[2]["mean"]) for p in pts]
+    hi = [min(ceil, p[2]["ci_high"] if _ok(p[2]["ci_high"]) else p[2]["mean"]) for p in pts]
     ax.fill_between(xs, lo, hi, color="0.6", alpha=0.3, lw=0, zorder=1, label="family 95% CI")
-    for label, x, y in pts:
+    for i, (label, x, y) in enumerate(sorted(pts, key=lambda p: p[1]["mean"])):
         e = _err(x)
         if e:
             ax.errorbar([x["mean"]], [y["mean"]], xerr=[[e[0]], [e[1]]], fmt="none", ecolor="0.25", lw=1, zorder=3)
-        ax.annotate(label, (x["mean"], y["mean"]), textcoords="offset points", xytext=(4, -11), fontsize=8,
-                    color="0.2")
+        above = i % 2 == 1  # neighbours alternate above and below their point: labels never run together
+        ax.annotate(label, (x["mean"], y["mean"]), textcoords="offset points", xytext=(0, 9 if above else -9),
+                    ha="center", va="bottom" if above else "top", fontsize=8, color="0.2", zorder=5,
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
     return missing
 
 
+def sweep_caption(summary: Mapping[str, Any]) -> str | None:
+    """The caption of a sweep's figures from a compare.json of ``nasrank compare --seeds`` (None without
+    its ``benchmark`` and ``candidates``): ``n = 3 seeds × 10 candidates · benchmark ... · scale ...``."""
+    from nasrank.evaluation.captions import caption
+
+    if "candidates" not in summary or "seeds" not in summary:
+        return None
+    n = f"{len(summary['seeds'])} seed{'s' if len(summary['seeds']) != 1 else ''} ×"
+    return caption(n, f"{summary['candidates']} candidates", summary.get("benchmark"), summary.get("dataset"),
+                   summary.get("scale") if isinstance(summary.get("scale"), Mapping) else None)
+
+
 def plot_sweep(summary: Mapping[str, Any], path: str | Path, metric: str = "spearman",
-               title: str | None = None, cost_label: str = "cost per candidate, seconds") -> Path:
-    """Draw ``metric`` against cost per candidate for a :func:`summarize_sweep` result; write ``path``."""
+               title: str | None = None, cost_label: str = "cost per candidate, seconds",
+               caption: str | None = None) -> Path:
+    """Draw ``metric`` against cost per candidate for a :func:`summarize_sweep` result; write ``path``.
+
+    Whiskers and the family's band are clipped to the metric's feasible range; ``caption`` (n, the
+    benchmark, the scale; default :func:`sweep_caption`) is the figure's suptitle."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -120,7 +152,7 @@ def plot_sweep(summary: Mapping[str, Any], path: str | Path, metric: str = "spea
     ylabel, ratio_key = PANELS[metric]
     agg = summary.get("aggregate") or {}
     members = set(((summary.get("frontier") or {}).get("members")) or {})
-    fig, ax = plt.subplots(figsize=(7.0, 5.2))
+    fig, ax = plt.subplots(figsize=(7.4, 6.4), layout="constrained")
     missing = _draw_family(ax, summary, metric)
     others = []
     for label, a in agg.items():
@@ -139,7 +171,7 @@ def plot_sweep(summary: Mapping[str, Any], path: str | Path, metric: str = "spea
     cmap = plt.get_cmap("tab10")
     for i, (label, x, y) in enumerate(others):
         xm = x["mean"] * factor[label]
-        ex, ey = _err(x), _err(y)
+        ex, ey = _err(x), _err({**y, "ci_low": _clip(y.get("ci_low"), metric), "ci_high": _clip(y.get("ci_high"), metric)})
         ax.errorbar([xm], [y["mean"]], xerr=None if ex is None else [[ex[0] * factor[label]], [ex[1] * factor[label]]],
                     yerr=None if ey is None else [[ey[0]], [ey[1]]], fmt=MARKERS[i % len(MARKERS)], ms=8,
                     color=cmap(i % 10), capsize=3, lw=1.2, zorder=4,
@@ -165,10 +197,10 @@ def plot_sweep(summary: Mapping[str, Any], path: str | Path, metric: str = "spea
     for n in notes:
         handles.append(Line2D([], [], ls="none", marker=""))
         labels.append(n)
-    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=1, fontsize=8.5,
-              frameon=False)
-    fig.tight_layout()
-    from nasrank.evaluation.figures import save_figure
+    fig.legend(handles, labels, loc="outside lower center", ncol=1, fontsize=8.5, frameon=False)
+    from nasrank.evaluation.figures import save_figure, set_suptitle, wrap
+
+    set_suptitle(fig, None, wrap(caption or sweep_caption(summary), 12 * 7.4), fontsize=9)
 
     out = Path(path)
     save_figure(fig, out.with_suffix(""), (out.suffix.lstrip(".") or "png",), notes=notes)
@@ -176,8 +208,8 @@ def plot_sweep(summary: Mapping[str, Any], path: str | Path, metric: str = "spea
 
 
 def write_sweep_plots(summary: Mapping[str, Any], out_dir: str | Path,
-                      cost_label: str = "cost per candidate, seconds") -> list[Path]:
+                      cost_label: str = "cost per candidate, seconds", caption: str | None = None) -> list[Path]:
     """``frontier.png`` (Spearman) and ``regret_vs_cost.png`` in ``out_dir``."""
     d = Path(out_dir)
-    return [plot_sweep(summary, d / "frontier.png", "spearman", cost_label=cost_label),
-            plot_sweep(summary, d / "regret_vs_cost.png", "regret", cost_label=cost_label)]
+    return [plot_sweep(summary, d / "frontier.png", "spearman", cost_label=cost_label, caption=caption),
+            plot_sweep(summary, d / "regret_vs_cost.png", "regret", cost_label=cost_label, caption=caption)]

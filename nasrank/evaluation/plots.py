@@ -22,7 +22,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from nasrank.evaluation.figures import compact_ticks, palette, plt, save_figure
+from nasrank.evaluation.figures import compact_ticks, palette, plt, save_figure, set_suptitle, wrap
 from nasrank.evaluation.seeds import mean_ci_curve
 from nasrank.runs.history import History
 
@@ -93,8 +93,9 @@ def _key(s: Series) -> tuple:
     return tuple(np.round(s.xs, 9)), tuple(np.round(s.ys, 9))
 
 
-def _draw(ax, series: list[Series], colours: Mapping[str, object]) -> None:
-    """Step curves; identical curves are drawn dashed over a wider copy so that each stays visible."""
+def _draw(ax, series: list[Series], colours: Mapping[str, object], ceiling: float = 100.0) -> None:
+    """Step curves; identical curves are drawn dashed over a wider copy so that each stays visible.
+    Bands are clipped to the feasible range: 0 up to ``ceiling`` (the benchmark's optimum, else 100)."""
     first: dict[tuple, Series] = {}
     for s in series:
         if _key(s) in first:
@@ -111,7 +112,7 @@ def _draw(ax, series: list[Series], colours: Mapping[str, object]) -> None:
         ax.step(s.xs, s.ys, where="post", label=s.label, color=colour, lw=lw,
                 ls="--" if s.same_as else "-", zorder=3 + i)
         if s.lo is not None and np.isfinite(s.lo).any():
-            ax.fill_between(s.xs, np.clip(s.lo, 0, 100), np.clip(s.hi, 0, 100), step="post", color=colour,
+            ax.fill_between(s.xs, np.clip(s.lo, 0, ceiling), np.clip(s.hi, 0, ceiling), step="post", color=colour,
                             alpha=0.18, lw=0)
     lo = min(float(np.nanmin(s.ys)) for s in series)
     hi = max(float(np.nanmax(s.ys)) for s in series)
@@ -131,11 +132,14 @@ def _xscale(ax, series: list[Series]) -> None:
 
 def plot_trajectories(runs: Sequence[tuple[str, History]], path: str | Path, optimum: float | None = None,
                       title: str = "true accuracy vs cumulative cost", formats: Sequence[str] = ("png",),
-                      groups: Mapping[str, str] | None = None, measured_on: str | None = None) -> Path | None:
+                      groups: Mapping[str, str] | None = None, measured_on: str | None = None,
+                      caption: str | None = None) -> Path | None:
     """Write the trajectory figure (``path`` in each of ``formats``); ``None`` when no run has a true accuracy.
 
     ``groups`` maps a run label to its group (seeds of one configuration): a group is drawn as its
-    mean with a 95% confidence band. Returns the first file written.
+    mean with a 95% confidence band, clipped to what is feasible (0 to ``optimum``, else 100).
+    ``caption`` (n, the benchmark, the scale: :func:`~nasrank.evaluation.figures.caption`) is the
+    suptitle's last line. Returns the first file written.
     """
     groups = dict(groups or {})
     by_kind: dict[str, list[tuple[str, History]]] = {}
@@ -162,7 +166,7 @@ def plot_trajectories(runs: Sequence[tuple[str, History]], path: str | Path, opt
                 ax.remove()
                 continue
             _, ylabel, ttl, series = panels[c]
-            _draw(ax, series, colours)
+            _draw(ax, series, colours, 100.0 if optimum is None else min(100.0, optimum))
             if optimum is not None:
                 lo, hi = ax.get_ylim()
                 ax.set_ylim(lo, max(hi, optimum + 0.3))
@@ -173,6 +177,6 @@ def plot_trajectories(runs: Sequence[tuple[str, History]], path: str | Path, opt
             ax.set_title(ttl, fontsize=9)
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
-    fig.suptitle(title + (f"\n({notes[0]})" if notes else ""), fontsize=10)
+    set_suptitle(fig, title + (f"\n({notes[0]})" if notes else ""), wrap(caption, 12 * 6.0 * ncols))
     fig.tight_layout()
     return save_figure(fig, path, formats, notes)[0]

@@ -194,62 +194,122 @@ def _plt():
     return plt
 
 
+def _axis(values: np.ndarray, label: str) -> tuple[np.ndarray, str, str, str | None]:
+    """How one scatter axis draws ``values``: ``(drawn values, scale, label, note)``.
+
+    Log when every value is positive and they span more than two orders of magnitude (#params);
+    percentile ranks when a few outliers would still squash the rest (a 10%-accuracy cell); else linear.
+    """
+    from nasrank.evaluation.figures import percentile_ranks, short_number, squashed
+
+    ok = values[np.isfinite(values)]
+    log = ok.size > 0 and bool((ok > 0).all()) and ok.max() / ok.min() > 100
+    if squashed(np.log10(ok) if log else ok):
+        note = f"{label} ({short_number(ok.min())} to {short_number(ok.max())})"
+        return percentile_ranks(values), "rank", f"{label}, percentile rank", note
+    return values, "log" if log else "linear", label, None
+
+
+def _same_ranking(shown: Sequence[str], x_of: Mapping[str, np.ndarray]) -> dict[str, str]:
+    """``{ranker: earlier ranker}`` for panels whose scores order the architectures identically."""
+    from nasrank.evaluation.figures import percentile_ranks
+
+    out: dict[str, str] = {}
+    ranks = {n: np.round(percentile_ranks(x_of[n]), 9) for n in shown}
+    for i, n in enumerate(shown):
+        twin = next((m for m in shown[:i] if m not in out and np.array_equal(ranks[m], ranks[n], equal_nan=True)), None)
+        if twin is not None:
+            out[n] = twin
+    return out
+
+
 def plot_scatter(path: str | Path, panels: Mapping[str, tuple[np.ndarray, np.ndarray]],
                  rho: Mapping[str, float] | None = None, truth_label: str = "true accuracy (%)",
-                 formats: Sequence[str] = ("png",)) -> Path | None:
-    """One panel per ranker with a valid score: mean score (x) against the true accuracy (y).
+                 formats: Sequence[str] = ("png",), caption: str | None = None) -> Path | None:
+    """One panel per ranker with a valid score: its score (the mean over repeats, x) against the true accuracy (y).
 
-    The x axis is logarithmic when all valid scores are positive and span
-    more than two orders of magnitude (#params, #FLOPs); tick labels are short
-    (``120k``, ``1.2M``). Rankers without a valid score get no panel and are
-    named in the title. ``None`` when no ranker has one.
+    Each axis is logarithmic when its values are positive and span more than two orders of magnitude
+    (#params, #FLOPs), and percentile ranks when a few outliers would squash the rest (a 10%-accuracy
+    cell: the figure says so); tick labels are short (``120k``, ``1.2M``). Panels whose rankers order
+    the architectures identically are named ``(same ranking as X)``. Rankers without a valid score
+    get no panel and are named in the title; ``caption`` (n, benchmark, scale) is the suptitle's last
+    line. ``None`` when no ranker has one.
     """
-    from nasrank.evaluation.figures import compact_ticks, save_figure
+    from nasrank.evaluation.figures import compact_ticks, save_figure, set_suptitle, wrap
 
     plt = _plt()
-    ok_of = {n: np.isfinite(np.asarray(s, dtype=np.float64)) & np.isfinite(np.asarray(t, dtype=np.float64))
-             for n, (s, t) in panels.items()}
+    x_of = {n: np.asarray(s, dtype=np.float64) for n, (s, _) in panels.items()}
+    ok_of = {n: np.isfinite(x_of[n]) & np.isfinite(np.asarray(t, dtype=np.float64)) for n, (_, t) in panels.items()}
     shown = [n for n in panels if ok_of[n].any()]
     empty = [n for n in panels if n not in shown]
     if not shown:
         return None
     cols = min(3, len(shown))
     rows = math.ceil(len(shown) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows + 0.5), squeeze=False)
+    twins = _same_ranking(shown, {n: np.where(ok_of[n], x_of[n], np.nan) for n in shown})
+    notes: list[str] = []
     for ax, name in zip(axes.flat, shown):
-        s, t = (np.asarray(v, dtype=np.float64) for v in panels[name])
         ok = ok_of[name]
-        ax.scatter(s[ok], t[ok], s=6, alpha=0.5, linewidths=0)
-        if (s[ok] > 0).all() and s[ok].max() / s[ok].min() > 100:
+        s, t = x_of[name][ok], np.asarray(panels[name][1], dtype=np.float64)[ok]
+        xs, xscale, xlabel, xnote = _axis(s, f"{name} score")
+        ys, yscale, ylabel, ynote = _axis(t, truth_label)
+        notes += [n for n in (xnote, ynote) if n and n not in notes]
+        ax.scatter(xs, ys, s=6, alpha=0.5, linewidths=0)
+        if xscale == "log":
             ax.set_xscale("log")
-        compact_ticks(ax, "x")
-        title = name
+        if xscale != "rank":
+            compact_ticks(ax, "x")
+        title = name + (f" (same ranking as {twins[name]})" if name in twins else "")
         if rho is not None and rho.get(name) is not None and math.isfinite(rho[name]):
-            title += f"  (Spearman {rho[name]:.3f})"
+            title += f"\nSpearman {rho[name]:.3f}, n = {int(ok.sum())}"
+        else:
+            title += f"\nn = {int(ok.sum())}"
         if (~ok).any():
             title += f"  [{int((~ok).sum())} invalid]"
         ax.set_title(title, fontsize=9)
-        ax.set_xlabel(f"{name} score (mean over repeats)")
-        ax.set_ylabel(truth_label)
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.set_ylabel(ylabel, fontsize=8)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(shown):]:
         ax.remove()
-    notes = [f"no valid score: {', '.join(empty)}"] if empty else []
-    if notes:
-        fig.suptitle(notes[0], fontsize=9)
+    if empty:
+        notes.insert(0, f"no valid score: {', '.join(empty)}")
+    ranked = [n for n in notes if not n.startswith("no valid score")]
+    head = [n for n in notes if n.startswith("no valid score")]
+    if ranked:
+        head.append("percentile-rank axes where a few outliers would squash the rest: " + ", ".join(ranked))
+    notes += [f"{n} orders the architectures as {m} does (same ranking)" for n, m in twins.items()]
+    set_suptitle(fig, "; ".join(head), wrap(caption, 16 * 4.2 * cols), fontsize=9)
     fig.tight_layout()
     return save_figure(fig, path, formats, notes)[0]
 
 
+def _bars(ax, pos: np.ndarray, vals: np.ndarray, width: float, label: str, top: float, colour: Any) -> None:
+    """One criterion's bars: a value is a bar (a zero one drawn as an outlined stub labelled ``0``),
+    a missing one a dotted, labelled gap ``n/a`` (no bar)."""
+    ok = np.isfinite(vals)
+    ax.bar(pos[ok], vals[ok], width, label=label, color=colour, edgecolor="black", linewidth=0.4)
+    stub = 0.025 * top
+    for p, v in zip(pos[ok], vals[ok]):
+        if v == 0:
+            ax.bar([p], [stub], width, color=colour, edgecolor="black", linewidth=1.0, hatch="////")
+            ax.text(p, stub, "0", ha="center", va="bottom", fontsize=8, fontweight="bold")
+    for p in pos[~ok]:
+        ax.bar([p], [top], width, bottom=0, fill=False, edgecolor="0.6", linestyle=":", linewidth=0.8)
+        ax.text(p, top / 2, "n/a", ha="center", va="center", fontsize=7, color="0.35", rotation=90)
+
+
 def plot_criteria(path: str | Path, criteria: Mapping[str, Mapping[str, float]], mode: str = "iso",
-                  formats: Sequence[str] = ("png",)) -> Path | None:
+                  formats: Sequence[str] = ("png",), caption: str | None = None) -> Path | None:
     """Bar chart of the main criteria per ranker (``criteria[ranker]`` = that ranker's criteria in ``mode``).
 
-    Left: Spearman, Kendall tau and P@top5% (higher is better); right: BR@1%
-    and BR@5% as fractions of N (lower is better). A missing value is marked
-    "n/a", never drawn as a zero bar; a criterion no ranker has gets no legend entry.
+    Left: Spearman, Kendall tau and P@top5% (higher is better); right: BR@1% and BR@5% as fractions
+    of N (lower is better). A zero is a visible outlined stub labelled "0"; a missing value is a
+    dotted, labelled gap "n/a", never a bar; a criterion no ranker has gets no legend entry.
+    ``caption`` (n, benchmark, scale) is the suptitle's second line.
     """
-    from nasrank.evaluation.figures import save_figure
+    from nasrank.evaluation.figures import palette, save_figure, set_suptitle, wrap
 
     plt = _plt()
     names = list(criteria)
@@ -264,24 +324,40 @@ def plot_criteria(path: str | Path, criteria: Mapping[str, Mapping[str, float]],
     groups = tuple(g for g in groups if g)
     if not groups:
         return None
-    fig, axes = plt.subplots(1, len(groups), figsize=(max(6.0, 1.6 * len(names) + 4.0), 3.8), squeeze=False,
+    fig, axes = plt.subplots(1, len(groups), figsize=(max(6.0, 1.6 * len(names) + 4.0), 4.2), squeeze=False,
                              gridspec_kw={"width_ratios": [len(g) for g in groups]})
     x = np.arange(len(names))
-    ylabels = {0: "higher is better", 1: "lower is better (fraction of N)"}
+    higher = ("spearman", "kendall_tau", "p_at_top_0.05")
+    colours = {key: c for g in groups for (key, _), c in zip(g, palette(len(g)))}
+    missing = [f"{n}: {lab}" for g in groups for key, lab in g for n in names if not np.isfinite(value(n, key))]
     for ax, group in zip(axes[0], groups):
         width = 0.8 / len(group)
+        vals_all = np.array([[value(n, k) for n in names] for k, _ in group])
+        fin = vals_all[np.isfinite(vals_all)]
+        top = max(1.0 if group[0][0] in higher else float(fin.max()) if fin.size else 1.0, 1e-9)
         for j, (key, label) in enumerate(group):
-            vals = np.array([value(n, key) for n in names])
-            pos = x + (j - (len(group) - 1) / 2) * width
-            ax.bar(pos[np.isfinite(vals)], vals[np.isfinite(vals)], width, label=label)
-            for p in pos[~np.isfinite(vals)]:
-                ax.text(p, 0, "n/a", ha="center", va="bottom", fontsize=7, rotation=90)
+            _bars(ax, x + (j - (len(group) - 1) / 2) * width, vals_all[j], width, label, top, colours[key])
         ax.set_xticks(x)
         ax.set_xticklabels(names, rotation=30 if len(names) > 4 else 0, ha="right" if len(names) > 4 else "center")
-        ax.set_ylabel(ylabels[0 if group[0][0] in ("spearman", "kendall_tau", "p_at_top_0.05") else 1])
+        ax.set_ylabel("higher is better" if group[0][0] in higher else "lower is better (fraction of N)")
         ax.axhline(0, color="black", linewidth=0.6)
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle(f"ranking criteria ({mode})", fontsize=10)
+    set_suptitle(fig, f"ranking criteria ({mode})" + ("; dotted n/a: no value" if missing else ""),
+                 wrap(caption, 12 * fig.get_figwidth()))
     fig.tight_layout()
-    return save_figure(fig, path, formats)[0]
+    return save_figure(fig, path, formats, [f"n/a (no value): {', '.join(missing)}"] if missing else [])[0]
+
+
+def evaluate_caption(report: Mapping[str, Any]) -> str:
+    """The caption of an evaluate's figures: n architectures, the benchmark, the rankers' scale."""
+    from nasrank.evaluation.figures import caption, scale_text
+
+    by_text: dict[str, list[str]] = {}
+    for name, rep in (report.get("rankers") or {}).items():
+        by_text.setdefault(scale_text(rep.get("config") or {}), []).append(name)
+    if len(by_text) == 1:
+        scale = next(iter(by_text))
+    else:
+        scale = "; ".join(f"{', '.join(names)}: {text}" for text, names in by_text.items())
+    return caption(report.get("n_archs"), "architectures", report.get("benchmark"), report.get("dataset"), scale)

@@ -274,7 +274,7 @@ def analyze(scores: str | Path, output: str | Path, space, benchmark=None, datas
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "analysis.json", nan_to_none(result))
     if formats:
-        _plot(rankers, out, formats)
+        _plot(rankers, out, formats, result)
     return result
 
 
@@ -295,13 +295,15 @@ def small_bin_cautions(rankers: dict[str, Any]) -> list[str]:
     return out
 
 
-def _plot(rankers: dict[str, Any], out: Path, formats: Sequence[str] = ("png",)) -> None:
-    from nasrank.evaluation.analysis_plots import plot_complexity_bias, plot_op_bias, plot_variance
+def _plot(rankers: dict[str, Any], out: Path, formats: Sequence[str] = ("png",), result: Any = None) -> None:
+    from nasrank.evaluation.analysis_plots import analysis_caption, plot_complexity_bias, plot_op_bias, plot_variance
 
+    cap = analysis_caption(result or {"rankers": rankers})  # n, benchmark, scores file: every figure's caption
     done = {k: v for k, v in rankers.items() if "skipped" not in v}
-    plot_complexity_bias({k: v["complexity_bias"] for k, v in done.items()}, out / "bias_complexity.png", formats)
+    plot_complexity_bias({k: v["complexity_bias"] for k, v in done.items()}, out / "bias_complexity.png", formats,
+                         caption=cap)
     plot_op_bias({k: v["op_bias"] for k, v in done.items()}, out / "bias_ops.png",
-                 {k: v["feature_bias"] for k, v in done.items()}, formats)
+                 {k: v["feature_bias"] for k, v in done.items()}, formats, caption=cap)
     var = {k: v["variance"] for k, v in rankers.items() if "variance" in v}
     if var:
-        plot_variance(var, out / "variance.png", formats)
+        plot_variance(var, out / "variance.png", formats, caption=cap)

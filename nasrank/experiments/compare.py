@@ -86,6 +86,7 @@ def _run_all(built: dict[str, Any], space, context, config: CompareConfig, budge
     from nasrank.runs.history import History
     from nasrank.rankers.stored import with_store
     from nasrank.registry import SEARCHERS
+    from nasrank.runtime.progress import run_search
 
     name, cfg = config.searcher, dict(config.searcher_options)
     if executor is not None:
@@ -104,8 +105,8 @@ def _run_all(built: dict[str, Any], space, context, config: CompareConfig, budge
             history.subscribe(lambda rec, replayed, spec=spec: callbacks.on_history_record(spec, rec, replayed))
         t0 = time.perf_counter()
         on_record = callbacks.on_record
-        history = s.run(budget, history, on_record=None if on_record is None else
-                        (lambda rec, spec=spec, h=history: on_record(spec, len(h))))
+        history = run_search(s, budget, history, config.output.quiet, spec, None if on_record is None else
+                             (lambda rec, spec=spec, h=history: on_record(spec, len(h))))  # runtime.progress
         histories[spec] = history
         runs[spec] = summarize_run(spec, history, space, context, time.perf_counter() - t0, ranker.config())
         if callbacks.on_done:
@@ -203,11 +204,14 @@ def _write_result(space, context, config: CompareConfig, runs: dict[str, Any], h
 
     result["provenance"] = provenance(context.device)
     write_json(out_dir / "compare.json", result)
+    from nasrank.evaluation.captions import caption
     from nasrank.evaluation.plots import plot_trajectories
 
     plot_trajectories([(spec, h) for spec, h in histories.items()], out_dir / "cost_vs_accuracy.png", optimum,
                       formats=config.output.formats, measured_on=result["provenance"]["device_used"],
-                      title=f"{ran_as} search, {config.candidates} candidates: true accuracy vs ranker cost")
+                      title=f"{ran_as} search, {config.candidates} candidates: true accuracy vs ranker cost",
+                      caption=caption(config.candidates, "candidates per ranker", result["benchmark"], context.dataset,
+                                      config.scale.given()))
     return result
 
 

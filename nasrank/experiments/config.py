@@ -122,13 +122,14 @@ class ExecutorConfig:
 @dataclass(frozen=True)
 class Output:
     """Where a run writes and how: ``folder`` (None: nothing written), ``formats`` of its figures,
-    ``logs`` (training logs under the folder), ``store`` (a result store, a path to one, or None)."""
+    ``logs`` (training logs under the folder), ``store`` (a result store, a path to one, or None),
+    ``quiet`` (no progress)."""
 
     folder: str | Path | None = None
     formats: Sequence[str] = ("png",)
     logs: bool = True
     store: Any = None
-    quiet: bool = True
+    quiet: bool = False  # True: no progress (nasrank.runtime.progress)
 
 
 def _spec(value: Any) -> RankerSpec:

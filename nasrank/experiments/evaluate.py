@@ -125,21 +125,15 @@ def score_all(rankers: dict[str, Any], archs: list, repeats: int, seed: int, qui
 
     ``on_row(ranker, repeat, i, evaluation)`` is called as each result arrives. Returns ``{name: {"score", "seconds", "device_seconds": (repeats, n) arrays, "stats": {...}}}``.
     """
-    import contextlib
-
     import numpy as np
+
+    from nasrank.runtime.progress import Progress
 
     n = len(archs)
     results: dict[str, dict] = {}
-    progress = contextlib.nullcontext(None)
-    if not quiet:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("{task.fields[note]}"), TimeElapsedColumn())
-    with progress as prog:
+    with Progress(quiet) as prog:
         for name, ranker in rankers.items():
-            task = None if prog is None else prog.add_task(name, total=n * repeats, note="")
+            task = prog.add(name, total=n * repeats)
             res = {k: np.full((repeats, n), np.nan) for k in ("score", "seconds", "device_seconds")}
             cached = [0]
             t0 = time.perf_counter()
@@ -153,8 +147,7 @@ def score_all(rankers: dict[str, Any], archs: list, repeats: int, seed: int, qui
                     cached[0] += bool(ev.info.get("cached"))
                     if on_row is not None:
                         on_row(name, r, i, ev)
-                    if prog is not None:
-                        prog.update(task, advance=1, note=f"{cached[0]} from store" if cached[0] else "")
+                    prog.update(task, advance=1, note=f"{cached[0]} from store" if cached[0] else "")
 
                 evs = _run_ranker(ranker, archs, on_result, executor)
                 for i, ev in enumerate(evs):  # in case a ranker's evaluate skipped the callback
@@ -328,12 +321,12 @@ def _plot(out: Path, report: dict[str, Any], results: dict[str, dict], truth, na
     import numpy as np
 
     from nasrank.evaluation.criteria import spearman
-    from nasrank.evaluation.ranking_report import mean_over_repeats, plot_criteria, plot_scatter
+    from nasrank.evaluation.ranking_report import evaluate_caption, mean_over_repeats, plot_criteria, plot_scatter
 
     modes = report["modes"]
     means = {n: mean_over_repeats(results[n]["score"]) for n in names}
     plot_scatter(out / "scatter.png", {n: (means[n], truth) for n in names},
                  {n: spearman(means[n], truth) if np.isfinite(means[n]).sum() > 1 else None for n in names},
-                 truth_label=f"true accuracy ({dataset})", formats=formats)
+                 truth_label=f"true accuracy ({dataset})", formats=formats, caption=evaluate_caption(report))
     plot_criteria(out / "criteria.png", {n: report["rankers"][n]["criteria"][modes[0]] for n in names}, modes[0],
-                  formats=formats)
+                  formats=formats, caption=evaluate_caption(report))

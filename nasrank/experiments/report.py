@@ -6,9 +6,9 @@ Each output folder is recognised by its files:
   without it is summarised from its history and ``config.yaml``);
 * a compare output: ``compare.json`` and one ``<ranker>/history.jsonl`` per
   ranker (one row each);
+* a seed sweep (``compare --seeds``): one row per seed and ranker (its seeds merged);
 * an evaluate output: ``report.json`` and/or ``scores.csv`` (one row per
-  ranker). Its curve takes the architectures in file order, as a search that
-  proposed them in that order would (mean score over repeats, cost summed).
+  ranker), drawn as its criteria (``report_evaluate.png``), never as a search curve.
 
 :func:`report` writes ``report.csv``, ``report.json`` and ``report.png`` (any of png, pdf,
 svg; what it shows is listed in ``report.figure.json``): per run, the true accuracy of the
@@ -24,8 +24,10 @@ import math
 from pathlib import Path
 from typing import Any, Iterable
 
+from nasrank.evaluation.captions import scale_text
 from nasrank.runs.atomic import atomic_write, output_folder, write_json_atomic
 from nasrank.errors import NasrankError
+from nasrank.experiments.report_groups import GROUP_KEYS, group_rows, seed_groups  # noqa: F401
 from nasrank.runs.history import History, HistoryRecord
 
 KIND = "nasrank report"
@@ -82,6 +84,7 @@ def read_search(d: Path) -> list[tuple[dict[str, Any], History]]:
     for k in ("space", "searcher", "ranker", "dataset", "benchmark", "seed"):
         if cfg.get(k) is not None:
             row[k] = cfg[k]
+    row["scale"] = scale_text({k.replace("-", "_"): v for k, v in cfg.items()})
     if (d / "summary.json").is_file():
         summary = _read_object(d / "summary.json")
         row.update({k: v for k, v in summary.items() if not isinstance(v, (dict, list))})
@@ -105,6 +108,7 @@ def read_compare(d: Path) -> list[tuple[dict[str, Any], History | None]]:
     data = _read_object(d / "compare.json")
     common = {k: data.get(k) for k in ("space", "searcher", "dataset", "benchmark", "seed", "optimum_true_acc")}
     common["device_used"] = (data.get("provenance") or {}).get("device_used")
+    common["scale"] = scale_text(data.get("scale") if isinstance(data.get("scale"), dict) else None)
     out: list[tuple[dict[str, Any], History | None]] = []
     rankers = data.get("rankers") or {}
     if isinstance(rankers, list) and all(isinstance(r, dict) for r in rankers):
@@ -190,6 +194,7 @@ def _evaluate_stats(data: Any) -> dict[str, dict[str, Any]]:
         if not isinstance(stats, dict):
             continue
         flat = {k: v for k, v in stats.items() if not isinstance(v, (dict, list))}
+        flat["scale"] = scale_text(stats.get("config") if isinstance(stats.get("config"), dict) else None)
         crit = stats.get("criteria")
         if isinstance(crit, dict) and crit:
             mode = next((m for m in list(modes) + ["iso"] if isinstance(crit.get(m), dict)), next(iter(crit)))
@@ -224,6 +229,19 @@ def read_evaluate(d: Path) -> list[tuple[dict[str, Any], History | None]]:
     return out
 
 
+def read_sweep(d: Path) -> list[tuple[dict[str, Any], History | None]]:
+    """A seed sweep (``compare --seeds``): one row per seed and ranker, read from each ``seed<S>/``
+    compare (the seed groups then merge each ranker's seeds: mean curve, mean ± CI)."""
+    import re
+
+    subs = sorted((p for p in d.iterdir() if re.fullmatch(r"seed\d+", p.name) and (p / "compare.json").is_file()),
+                  key=lambda p: int(p.name[4:]))
+    rows = [({**row, "kind": "sweep"}, h) for sub in subs for row, h in read_compare(sub)]
+    if not rows:
+        raise NasrankError(f"{d} is a seed sweep without a finished seed (no seed<S>/compare.json)")
+    return rows
+
+
 def read_output(path: str | Path) -> list[tuple[dict[str, Any], History | None]]:
     """Rows (and histories) of one output folder, recognised by its files."""
     d = Path(path)
@@ -231,7 +249,9 @@ def read_output(path: str | Path) -> list[tuple[dict[str, Any], History | None]]
         raise NasrankError(f"{d} does not exist")
     if not d.is_dir():
         raise NasrankError(f"{d} is not a folder; give the output folder of nasrank search, evaluate or compare")
-    if (d / "compare.json").is_file():
+    if (d / "sweep.json").is_file() and (d / "compare.json").is_file():
+        rows = read_sweep(d)
+    elif (d / "compare.json").is_file():
         rows = read_compare(d)
     elif (d / History.FILENAME).is_file():
         rows = read_search(d)
@@ -251,6 +271,8 @@ def _label(row: dict[str, Any], folder: Path) -> str:
     if row["kind"] == "search":
         what = "+".join(str(row[k]) for k in ("searcher", "ranker") if row.get(k))
         return f"{folder.name}: {what}" if what else folder.name
+    if row["kind"] == "sweep":
+        return f"{folder.name}/seed{row.get('seed')}/{row.get('ranker')}"
     return f"{folder.name}/{row.get('ranker')}"
 
 
@@ -269,47 +291,9 @@ def merge(outputs: Iterable[str | Path]) -> tuple[list[dict[str, Any]], list[tup
                 seen[label] = 1
             row["run"] = label
             rows.append(row)
-            if history is not None and len(history):
+            if history is not None and len(history) and row["kind"] != "evaluate":  # a sample is no search
                 curves.append((label, history))
     return rows, curves
-
-
-#: what makes runs the same experiment but for their seed
-GROUP_KEYS = ("kind", "space", "searcher", "ranker", "dataset", "benchmark")
-
-
-def seed_groups(rows: list[dict[str, Any]]) -> dict[str, str]:
-    """``run label -> group name`` for runs that differ only in their seed (groups of two or more seeds)."""
-    by_key: dict[tuple, list[dict[str, Any]]] = {}
-    for r in rows:
-        by_key.setdefault(tuple(str(r.get(k)) for k in GROUP_KEYS), []).append(r)
-    names: dict[tuple, str] = {}
-    for key, members in by_key.items():
-        seeds = [m.get("seed") for m in members]
-        if len(members) < 2 or len(set(map(str, seeds))) < len(seeds):
-            continue  # one run, or repeated seeds: not a seed sweep
-        r = members[0]
-        name = "+".join(str(r[k]) for k in ("searcher", "ranker") if r.get(k)) or str(r.get("ranker"))
-        if name in names.values():
-            name += f" [{r.get('space')}, {r.get('dataset')}]"
-        names[key] = name
-    return {r["run"]: names[k] for k, members in by_key.items() if k in names for r in members}
-
-
-def group_rows(rows: list[dict[str, Any]], groups: dict[str, str]) -> list[dict[str, Any]]:
-    """Per seed group: the number of runs, their seeds, and mean ± 95% CI of the headline numbers."""
-    from nasrank.evaluation.seeds import mean_ci
-
-    out = []
-    for name in dict.fromkeys(groups.values()):
-        members = [r for r in rows if groups.get(r["run"]) == name]
-        g: dict[str, Any] = {"group": name, "n_runs": len(members), "seeds": [m.get("seed") for m in members]}
-        for k in ("best_true_acc", "true_rank_of_best", "total_cost_seconds", "spearman"):
-            mean, half, n = mean_ci([m.get(k) if isinstance(m.get(k), (int, float)) else None for m in members])
-            if n:
-                g[f"{k}_mean"], g[f"{k}_ci95"], g[f"{k}_n"] = mean, half, n
-        out.append(g)
-    return out
 
 
 def _columns(rows: list[dict[str, Any]]) -> list[str]:
@@ -318,13 +302,17 @@ def _columns(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def write_report(rows: list[dict[str, Any]], curves: list[tuple[str, History]], out_dir: str | Path,
-                 inputs: list[str], title: str | None = None, formats: Iterable[str] = ("png",)) -> dict[str, Any]:
-    """Write report.csv, report.json and the report figure (in each of ``formats``) into ``out_dir``.
+                 inputs: list[str], title: str | None = None, formats: Iterable[str] = ("png",),
+                 html: bool = False) -> dict[str, Any]:
+    """Write report.csv, report.json and the report figure (in each of ``formats``) into ``out_dir``,
+    and with ``html`` the self-contained ``report.html`` (figures as inline SVG).
 
     Runs that differ only in their seed are merged: one mean curve with a 95% band per group, and
     mean ± CI in ``report.json``'s ``groups``.
     """
+    formats = list(dict.fromkeys([*formats, *(["svg"] if html else [])]))
     from nasrank.evaluation.plots import plot_trajectories
+    from nasrank.evaluation.report_figures import plot_evaluate_rows, report_caption
 
     d = Path(out_dir)
     theirs = [f for f in (History.FILENAME, "compare.json", "scores.csv") if (d / f).is_file()]
@@ -358,19 +346,26 @@ def write_report(rows: list[dict[str, Any]], curves: list[tuple[str, History]], 
     write_json_atomic(d / "report.json", payload, what="report")
     devices = {r.get("device_used") for r in rows if r.get("device_used")}
     fig = plot_trajectories(curves, d / "report.png", optimum, title=title or "true accuracy vs ranker cost",
-                            formats=list(formats), groups=groups,
-                            measured_on=devices.pop() if len(devices) == 1 else None)
+                            formats=list(formats), groups=groups, measured_on=devices.pop() if len(devices) == 1
+                            else None, caption=report_caption(rows, ("search", "compare", "sweep")))
     figures = [d / f"report.{f}" for f in formats] if fig is not None else []
-    return {"csv": d / "report.csv", "json": d / "report.json", "figures": figures, "groups": payload["groups"]}
+    if plot_evaluate_rows(rows, d / "report_evaluate.png", list(formats), report_caption(rows, ("evaluate",))):
+        figures += [d / f"report_evaluate.{f}" for f in formats]
+    written = {"csv": d / "report.csv", "json": d / "report.json", "figures": figures, "groups": payload["groups"]}
+    if html:
+        from nasrank.experiments.report_html import write_html
+
+        written["html"] = write_html(d, rows, payload["groups"], inputs, figures, title)
+    return written
 
 
 def report(outputs: Iterable[str | Path], output: str | Path, title: str | None = None,
-           formats: Iterable[str] = ("png",)) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+           formats: Iterable[str] = ("png",), html: bool = False) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Merge ``outputs`` and write the report into ``output``; return ``(rows, what was written)``
-    (``csv``, ``json``, ``figures``, and the seed ``groups``)."""
+    (``csv``, ``json``, ``figures``, the seed ``groups``, and with ``html`` the page ``report.html``)."""
     outputs = [str(o) for o in outputs]
     out_dir = Path(output).resolve()
     if any(Path(o).resolve() == out_dir for o in outputs):
         raise NasrankError(f"--output {output} is one of the inputs; choose another folder")
     rows, curves = merge(outputs)
-    return rows, write_report(rows, curves, output, outputs, title, formats)
+    return rows, write_report(rows, curves, output, outputs, title, formats, html)

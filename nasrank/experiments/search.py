@@ -8,6 +8,7 @@ from typing import Any
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import open_store, write_json
 from nasrank.experiments.config import SearchConfig, build_ranker
+from nasrank.runtime.progress import run_search
 
 SUMMARY_FILE = "summary.json"
 
@@ -47,7 +48,7 @@ def search(space, context, config: SearchConfig) -> tuple[dict[str, Any], Any]:
         from nasrank.runs.trust import RUN_CONFIG, write_run_config
 
         write_run_config(out, RUN_CONFIG, "search", config.record)
-    history = _run_with_progress(s, budget, history, quiet=config.output.quiet)
+    history = run_search(s, budget, history, quiet=config.output.quiet)  # nasrank.runtime.progress
     ranker = config.ranker.label
     summary = summarize(history, space, context, searcher_name, ranker)  # e.g. evolution_async with ray
     if getattr(s, "stopped_early", None):
@@ -58,33 +59,18 @@ def search(space, context, config: SearchConfig) -> tuple[dict[str, Any], Any]:
     if out is not None:
         write_json(out / SUMMARY_FILE, summary)
         if config.plot:
+            from nasrank.evaluation.captions import caption
             from nasrank.evaluation.plots import plot_trajectories
 
             fig = plot_trajectories([(f"{searcher_name}+{ranker}", history)], out / "trajectory.png",
                                     summary.get("optimum_true_acc"), formats=config.output.formats,
                                     title=f"{searcher_name} + {ranker} on {space.registry_name}",
-                                    measured_on=summary["provenance"]["device_used"])
+                                    measured_on=summary["provenance"]["device_used"], caption=caption(
+                                        len(history), "evaluations", summary["benchmark"], context.dataset,
+                                        config.scale.given()))
             if fig is None:
                 print("no trajectory figure: no evaluated architecture has a true accuracy (no benchmark?)")
     return summary, history
-
-
-def _run_with_progress(searcher, budget, history, quiet: bool):
-    if quiet:
-        return searcher.run(budget, history)
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    total = budget.queries if budget.queries is not None else budget.seconds
-    with Progress(TextColumn("[bold]search"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}"),
-                  TextColumn("best {task.fields[best]}"), TimeElapsedColumn(), transient=False) as prog:
-        task = prog.add_task("search", total=total, best="-")
-
-        def on_record(rec) -> None:
-            best = searcher.history.best()
-            done = len(searcher.history) if budget.queries is not None else rec.cumulative_seconds
-            prog.update(task, completed=min(done, total), best=f"{best.score:.4g}" if best else "-")
-
-        return searcher.run(budget, history, on_record=on_record)
 
 
 def summarize(history, space, context, searcher: str, ranker: str) -> dict[str, Any]:

@@ -181,7 +181,8 @@ def _run_seeds(space, context, config: CompareConfig, sweep: Sweep, progress: Pr
     for seed in sweep.seeds:
         progress.start_seed(seed, labels, config.candidates)
         seed_config = dataclasses.replace(config, seed=seed, resume=True, overwrite=False,
-                                          output=dataclasses.replace(config.output, folder=out / f"seed{seed}"))
+                                          output=dataclasses.replace(config.output, folder=out / f"seed{seed}",
+                                                                     quiet=True))  # the sweep's own progress
         calls = CompareCallbacks(on_history_record=lambda label, rec, replayed, seed=seed: progress.record(
             seed, label, replayed))
         res = compare(space, dataclasses.replace(context, seed=seed), seed_config, calls)
