@@ -225,14 +225,21 @@ def interrupt_note(output: str | None, store: str | None) -> str:
 
 
 def print_summary(summary: dict[str, Any]) -> None:
-    """The summary as a two-column table (long values wrap; fits 80 columns)."""
+    """The summary as a two-column table (long values wrap; fits 80 columns): a rich table on a
+    terminal, plain aligned text in a log or a pipe."""
+    title = f"nasrank search: {summary['searcher']} + {summary['ranker']} on {summary['space']}"
+    rows = [(k, _provenance_line(v) if k == "provenance" else _human(k, v)) for k, v in summary.items()]
+    if not sys.stdout.isatty():
+        from nasrank.commands.terminal import plain_table
+
+        print(plain_table(title, rows))
+        return
     from rich.console import Console
     from rich.table import Table
 
-    t = Table(title=f"nasrank search: {summary['searcher']} + {summary['ranker']} on {summary['space']}")
+    t = Table(title=title)
     t.add_column("field", no_wrap=True)
     t.add_column("value", overflow="fold")
-    for k, v in summary.items():
-        text = _provenance_line(v) if k == "provenance" else _human(k, v)
+    for k, text in rows:
         t.add_row(k, text)
     Console(width=min(Console().width, 100)).print(t)

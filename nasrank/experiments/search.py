@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,10 @@ def search(space, context, config: SearchConfig) -> tuple[dict[str, Any], Any]:
         from nasrank.runs.trust import RUN_CONFIG, write_run_config
 
         write_run_config(out, RUN_CONFIG, "search", config.record)
-    history = _run_with_progress(s, budget, history, quiet=config.output.quiet)
+    try:
+        history = _run_with_progress(s, budget, history, quiet=config.output.quiet)
+    finally:
+        history.sync()  # the lines not yet fsynced (History.SYNC_SECONDS), also when interrupted
     ranker = config.ranker.label
     summary = summarize(history, space, context, searcher_name, ranker)  # e.g. evolution_async with ray
     if getattr(s, "stopped_early", None):
@@ -70,7 +74,7 @@ def search(space, context, config: SearchConfig) -> tuple[dict[str, Any], Any]:
 
 
 def _run_with_progress(searcher, budget, history, quiet: bool):
-    if quiet:
+    if quiet or not sys.stdout.isatty():  # a bar is drawn only on a terminal (a log gets the summary)
         return searcher.run(budget, history)
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -79,10 +83,16 @@ def _run_with_progress(searcher, budget, history, quiet: bool):
                   TextColumn("best {task.fields[best]}"), TimeElapsedColumn(), transient=False) as prog:
         task = prog.add_task("search", total=total, best="-")
 
+        shown = [-1.0]  # when the best score was last looked up (History.best() reads every record)
+
         def on_record(rec) -> None:
-            best = searcher.history.best()
             done = len(searcher.history) if budget.queries is not None else rec.cumulative_seconds
-            prog.update(task, completed=min(done, total), best=f"{best.score:.4g}" if best else "-")
+            now = time.monotonic()
+            if now - shown[0] >= 0.1 or done >= total:
+                best = searcher.history.best()
+                prog.update(task, best=f"{best.score:.4g}" if best else "-")
+                shown[0] = now
+            prog.update(task, completed=min(done, total))
 
         return searcher.run(budget, history, on_record=on_record)
 
@@ -109,7 +119,7 @@ def summarize(history, space, context, searcher: str, ranker: str) -> dict[str, 
             out["optimum_arch"] = space.to_string(opt_arch)
             out["optimum_true_acc"] = opt_acc
             out["true_rank_of_best"] = bench.true_rank(space.from_string(best.arch), context.dataset)
-            out["benchmark_size"] = len(bench.archs(context.dataset))
+            out["benchmark_size"] = bench.size(context.dataset) if hasattr(bench, "size") else len(bench.archs(context.dataset))
         except NasrankError:
             pass
     from nasrank.runs.provenance import provenance
