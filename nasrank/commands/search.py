@@ -146,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plot and not args.output:
         raise NasrankError("--plot writes DIR/trajectory.png and needs --output DIR")
     Budget(queries=args.budget_queries, seconds=args.budget_seconds)  # a bad budget fails before anything loads
+    default_benchmark(args)
     args.interrupt_note = lambda: interrupt_note(args.output, store_path(args))
     space = space_from_args(args)
     context = context_from_args(args, space)
@@ -159,6 +160,18 @@ def run(args: argparse.Namespace) -> int:
     summary, _ = search(space, context, search_config(args, record))
     print_summary(summary)
     return 0
+
+
+def default_benchmark(args: argparse.Namespace) -> None:
+    """No ``--benchmark`` on nb201 (a new run): the embedded table, named on stderr, so that the
+    defaults (``--ranker tabular``) work together out of the box. ``--benchmark none`` gives none."""
+    if args.benchmark is not None or args.resume or args.space != "nb201":
+        return
+    from nasrank.benchmarks.embedded import SOURCE
+
+    args.benchmark = "embedded"
+    print(f"nasrank search: note: no --benchmark given; using --benchmark embedded ({SOURCE.split(': ', 1)[1]}); "
+          "--benchmark none runs without one", file=sys.stderr)
 
 
 def _as_run_path(key: str, value: Any) -> Any:

@@ -80,10 +80,9 @@ def summarize_run(spec: str, history, space, context, wall: float, config: dict[
 
 
 # -- running -----------------------------------------------------------------------------
-def _run_all(built: dict[str, Any], space, context, config: CompareConfig, budget, executor,
-             callbacks: CompareCallbacks) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One search per ranker (through ``executor`` when given); ``(summaries, histories)`` by label."""
-    from nasrank.runs.history import History
+def _searchers(built: dict[str, Any], space, config: CompareConfig, executor) -> dict[str, Any]:
+    """One searcher per ranker, every one made before any runs: a ranker the searcher cannot use
+    (``sh`` with ``params``) fails before the first search (and before the output folder exists)."""
     from nasrank.rankers.stored import with_store
     from nasrank.registry import SEARCHERS
 
@@ -93,19 +92,30 @@ def _run_all(built: dict[str, Any], space, context, config: CompareConfig, budge
 
         name, cfg = searcher_for_executor(name, cfg, getattr(executor, "workers", 1))
     store = open_store(config.output.store)
+    return {spec: SEARCHERS.create(name, space, with_store(built[spec], store), seed=config.seed, executor=executor,
+                                   **cfg) for spec in config.labels}
+
+
+def _run_all(searchers: dict[str, Any], space, context, config: CompareConfig, budget,
+             callbacks: CompareCallbacks) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One search per ranker; ``(summaries, histories)`` by label."""
+    from nasrank.runs.history import History
+
     out_dir = Path(config.output.folder)
     runs: dict[str, Any] = {}
     histories = {}
-    for spec in config.labels:
-        ranker = with_store(built[spec], store)
-        s = SEARCHERS.create(name, space, ranker, seed=config.seed, executor=executor, **cfg)
+    for spec, s in searchers.items():
+        ranker = s.ranker
         history = History(out_dir / ranker_dirname(spec), resume=config.resume)
         if callbacks.on_history_record:
             history.subscribe(lambda rec, replayed, spec=spec: callbacks.on_history_record(spec, rec, replayed))
         t0 = time.perf_counter()
         on_record = callbacks.on_record
-        history = s.run(budget, history, on_record=None if on_record is None else
-                        (lambda rec, spec=spec, h=history: on_record(spec, len(h))))
+        try:
+            history = s.run(budget, history, on_record=None if on_record is None else
+                            (lambda rec, spec=spec, h=history: on_record(spec, len(h))))
+        finally:
+            history.sync()
         histories[spec] = history
         runs[spec] = summarize_run(spec, history, space, context, time.perf_counter() - t0, ranker.config())
         if callbacks.on_done:
@@ -157,10 +167,6 @@ def compare(space, context, config: CompareConfig, callbacks: CompareCallbacks |
     built = {spec.label: build_ranker(spec, space, own_logs(spec.label), config.scale, config.common)
              for spec in config.rankers}
     SEARCHERS.get(config.searcher)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise NasrankError(f"cannot create the --output folder {out_dir}: {exc.strerror or exc}") from None
     ex, owned = config.executor.make()
     ran_as = config.searcher  # the name of what ran: e.g. evolution_async for evolution with an executor
     if ex is not None:
@@ -168,7 +174,12 @@ def compare(space, context, config: CompareConfig, callbacks: CompareCallbacks |
 
         ran_as = searcher_for_executor(config.searcher, dict(config.searcher_options), getattr(ex, "workers", 1))[0]
     try:
-        runs, histories = _run_all(built, space, context, config, Budget(queries=config.candidates), ex, callbacks)
+        searchers = _searchers(built, space, config, ex)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise NasrankError(f"cannot create the --output folder {out_dir}: {exc.strerror or exc}") from None
+        runs, histories = _run_all(searchers, space, context, config, Budget(queries=config.candidates), callbacks)
     finally:
         if owned:
             ex.close()
