@@ -202,3 +202,16 @@ def make_store(args: argparse.Namespace, create: bool = True) -> "ResultStore | 
 
     path = store_path(args)
     return None if path is None else ResultStore(path, create=create)
+
+
+def store_line(stats: dict) -> str:
+    """What the result store served: ``300 of 300 results served from earlier runs (shared store PATH)``."""
+    import os
+
+    cached, fresh = int(stats.get("n_cached", 0)), int(stats.get("n_fresh", 0))
+    path = str(stats.get("store", ""))
+    default = default_store_path()
+    shared = default is not None and os.path.abspath(os.path.expanduser(default)) == os.path.abspath(
+        os.path.expanduser(path))
+    return (f"{cached} of {cached + fresh} results served from earlier runs"
+            f"{f', {fresh} computed now' if fresh and cached else ''} ({'shared ' if shared else ''}store {path})")

@@ -110,3 +110,10 @@ def print_table(report: dict[str, Any]) -> None:
             t.add_row(name, mode, *cells, str(c.get("n_valid", rep["n_valid"])),
                       "-" if spa is None else f"{spa:.3g}")
     Console().print(t)  # 8 short columns: fits 80
+    if report.get("store"):
+        from nasrank.commands.common import store_line
+
+        reps = report["rankers"].values()
+        stats = {"n_cached": sum(r.get("n_cached", 0) for r in reps), "n_fresh": sum(r.get("n_fresh", 0) for r in reps),
+                 "store": report["store"]}
+        print(f"store: {store_line(stats)}")

@@ -206,6 +206,10 @@ def _human(key: str, v: Any) -> str:
     """One summary value as text: no raw dicts, no ``None``."""
     if v is None:
         return "n/a"
+    if key == "ranker_options" and isinstance(v, dict):
+        return ", ".join(f"{k}={x}" for k, x in v.items()) or "(none)"
+    if isinstance(v, list):
+        return "; ".join(map(str, v))
     if isinstance(v, float) and key.endswith("seconds"):
         return f"{v:.1f} s ({v / 3600:.2f} h)"
     if isinstance(v, float):
@@ -241,11 +245,17 @@ def print_summary(summary: dict[str, Any]) -> None:
     """The summary as a two-column table (long values wrap; fits 80 columns): a rich table on a
     terminal, plain aligned text in a log or a pipe."""
     title = f"nasrank search: {summary['searcher']} + {summary['ranker']} on {summary['space']}"
-    rows = [(k, _provenance_line(v) if k == "provenance" else _human(k, v)) for k, v in summary.items()]
+    from nasrank.commands.common import store_line
+
+    rows = [(k, _provenance_line(v) if k == "provenance" else _human(k, v)) for k, v in summary.items()
+            if k != "store"]
+    store = f"store: {store_line(summary['store'])}" if isinstance(summary.get("store"), dict) else None
     if not sys.stdout.isatty():
         from nasrank.commands.terminal import plain_table
 
         print(plain_table(title, rows))
+        if store:
+            print(store)
         return
     from rich.console import Console
     from rich.table import Table
@@ -256,3 +266,5 @@ def print_summary(summary: dict[str, Any]) -> None:
     for k, text in rows:
         t.add_row(k, text)
     Console(width=min(Console().width, 100)).print(t)
+    if store:
+        print(store)

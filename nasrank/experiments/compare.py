@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from nasrank.errors import NasrankError
-from nasrank.experiments.build import open_store, write_json
+from nasrank.experiments.build import open_store, random_search_warning, write_json
 from nasrank.experiments.config import (CompareCallbacks, CompareConfig, build_ranker,  # noqa: F401 (re-exported)
                                         check_common_options)
 
@@ -175,6 +175,11 @@ def compare(space, context, config: CompareConfig, callbacks: CompareCallbacks |
         ran_as = searcher_for_executor(config.searcher, dict(config.searcher_options), getattr(ex, "workers", 1))[0]
     try:
         searchers = _searchers(built, space, config, ex)
+        warning = random_search_warning(next(iter(searchers.values())), config.candidates)
+        if warning:
+            import sys
+
+            print(f"nasrank: warning: {warning}", file=sys.stderr)
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from nasrank.errors import NasrankError
-from nasrank.experiments.build import open_store, write_json
+from nasrank.experiments.build import open_store, random_search_warning, write_json
 from nasrank.experiments.config import SearchConfig, build_ranker
 
 SUMMARY_FILE = "summary.json"
@@ -42,6 +42,9 @@ def search(space, context, config: SearchConfig) -> tuple[dict[str, Any], Any]:
         searcher_name, s_cfg = searcher_for_executor(searcher_name, s_cfg,
                                                      getattr(ex, "workers", config.executor.workers))
     s = SEARCHERS.create(searcher_name, space, rk, seed=context.seed, executor=ex, **s_cfg)
+    warning = random_search_warning(s, budget.queries)
+    if warning:
+        print(f"nasrank: warning: {warning}", file=sys.stderr)
     out = Path(output) if output else None
     history = History(out, resume=config.resume)
     if out is not None and config.record is not None:
@@ -57,6 +60,9 @@ def search(space, context, config: SearchConfig) -> tuple[dict[str, Any], Any]:
     if getattr(s, "stopped_early", None):
         summary["stopped_early"] = s.stopped_early
         print(f"nasrank: warning: {s.stopped_early}", file=sys.stderr)
+    summary["ranker_options"] = rk.config()  # as resolved: defaults, scale, --ranker-cfg
+    if warning:
+        summary["warnings"] = [warning]
     if hasattr(rk, "stats"):
         summary["store"] = rk.stats()
     if out is not None:
