@@ -8,12 +8,11 @@ from typing import Any, Sequence
 
 from nasrank.commands.common import (add_context_args, add_executor_args, add_format_arg, add_logs_arg,
                                      add_scale_args, add_space_args, context_from_args, executor_config,
-                                     space_from_args)
+                                     scale_from_args, space_from_args)
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg, parse_ranker_list
 from nasrank.experiments.compare import __doc__ as COMPARE_DOC
-from nasrank.experiments.compare import SCALE_OPTIONS, compare, prepare_output
-from nasrank.experiments.sweep import MISSED_WARN_FRACTION
+from nasrank.experiments.compare import compare, prepare_output
 from nasrank.commands.common import add_store_args, make_store
 
 
@@ -86,11 +85,14 @@ def compare_config(args: argparse.Namespace, items: list[str]):
     """The :class:`~nasrank.experiments.config.CompareConfig` of the command line."""
     from nasrank.experiments.config import CompareConfig, Output, Scale, assign_options
 
+    from nasrank.experiments.presets import with_preset
+
     specs, common = assign_options(parse_cfg(args.ranker_cfg, "--ranker-cfg"), items, common=True)
+    scale = {**scale_from_args(args), **({"epochs": args.epochs} if getattr(args, "epochs", None) is not None else {})}
     return CompareConfig(
-        specs, candidates=args.candidates, searcher=args.searcher,
-        searcher_options=parse_cfg(args.searcher_cfg, "--searcher-cfg"), common=common,
-        scale=Scale.of({k: getattr(args, k, None) for k in SCALE_OPTIONS}), baseline=args.baseline,
+        with_preset(specs, common, getattr(args, "preset", None)), candidates=args.candidates,
+        searcher=args.searcher, searcher_options=parse_cfg(args.searcher_cfg, "--searcher-cfg"), common=common,
+        scale=Scale.of(scale), baseline=args.baseline,
         seed=args.seed, resume=args.resume, overwrite=args.overwrite, executor=executor_config(args),
         output=Output(args.output, args.format, not args.no_logs, make_store(args), args.quiet))
 
@@ -112,7 +114,17 @@ def run(args: argparse.Namespace) -> int:
         result = compare(space, context, config, CompareCallbacks(on_record=progress))
     if not args.quiet:
         print_table(result)
+    else:  # warnings are never quiet
+        from rich.console import Console
+
+        print_warnings(result, Console(stderr=True))
     return 0
+
+
+def print_warnings(result: dict[str, Any], con) -> None:
+    """compare.json's warnings (a threshold ranker that missed often or cost more than the baseline)."""
+    for w in result.get("warnings") or []:
+        con.print(f"[bold red]WARNING[/bold red] {w}", highlight=False)
 
 
 def interrupt_note(output: str) -> str:
@@ -172,7 +184,9 @@ def _cell(key: str, v: Any) -> str:
     if key == "total_cost_seconds":
         return f"{v:.3g} s" if v < 1e4 else f"{v / 3600:.3g} h"
     if key == "cost_ratio_vs_baseline":
-        return short_number(v) + "x"
+        from nasrank.experiments.threshold_warnings import ratio_text
+
+        return ratio_text(v)
     if key == "best_true_acc":
         return f"{v:.2f}"
     return f"{v:.3f}" if isinstance(v, float) else str(v)
@@ -181,12 +195,11 @@ def _cell(key: str, v: Any) -> str:
 def print_table(result: dict[str, Any]) -> None:
     from rich.console import Console
 
-    from nasrank.runs.outcomes import Outcomes
     from rich.table import Table
 
     t = Table(title=f"nasrank compare: {result['searcher']} search, {result['candidates']} candidates, "
                     f"{result['space']} / {result['dataset']} (baseline {result['baseline']})")
-    cols = [("ranker", "ranker"), ("cost", "total_cost_seconds"), ("x base", "cost_ratio_vs_baseline"),
+    cols = [("ranker", "ranker"), ("cost", "total_cost_seconds"), ("vs base", "cost_ratio_vs_baseline"),
             ("best acc", "best_true_acc"), ("rank", "true_rank_of_best"), ("spearman", "spearman"),
             ("missed", "n_not_reached"), ("rejected", "n_rejected"), ("filtered", "n_filtered")]
     rows = list(result["rankers"].values())
@@ -201,12 +214,7 @@ def print_table(result: dict[str, Any]) -> None:
     con.print(t)
     for name, r in result["rankers"].items():
         con.print(f"best of {name}: {r.get('best_arch')}", highlight=False, soft_wrap=True)
-    for name, r in result["rankers"].items():
-        counts = Outcomes.from_counts(r)
-        missed, trained = counts.missed, counts.trained
-        if counts.missed_fraction() > MISSED_WARN_FRACTION:
-            con.print(f"[bold red]WARNING[/bold red] {name} missed its threshold on {missed} of {trained} candidates "
-                      f"({100 * missed / trained:.0f}%): lower the threshold or raise max_stage1_epochs", highlight=False)
+    print_warnings(result, con)
     kinds = {r.get("cost_kind") for r in rows if r.get("cost_kind")}
     if len(kinds) > 1:
         con.print("note: the costs are of different kinds (" + "; ".join(

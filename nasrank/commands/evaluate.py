@@ -24,6 +24,7 @@ from nasrank.commands.common import (add_context_args, add_executor_args, add_fo
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg, parse_ranker_list
 from nasrank.experiments.config import EvaluateConfig, Output, Scale, assign_options
+from nasrank.experiments.presets import with_preset
 from nasrank.experiments.evaluate import check_output, check_selection, evaluate, parse_modes
 from nasrank.commands.common import add_store_args, store_path
 
@@ -56,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     # cheap checks first: a typo fails before anything is loaded or computed
     names = parse_ranker_list(args.rankers)
     specs, _ = assign_options(parse_cfg(args.ranker_cfg, "--ranker-cfg"), names, common=False)
+    specs = with_preset(specs, {}, args.preset)
     modes = parse_modes(args.modes)
     check_selection(args.sample, args.archs, args.repeats)
     check_output(args.output)  # a foreign folder fails before the benchmark loads (nothing is created yet)

@@ -20,7 +20,8 @@ FINGERPRINT_KEY = "benchmark_fingerprint"
 #: options that define a run; --resume reuses them from the run's config.yaml
 RUN_OPTIONS = ("space", "space_cfg", "searcher", "searcher_cfg", "ranker", "ranker_cfg", "benchmark", "dataset",
                "data_dir", "device", "seed", "budget_queries", "budget_seconds", "executor", "workers", "ray_address",
-               "gpus_per_task", "channels", "cells_per_stage", "image_size", "train_fraction", "batch_size")
+               "gpus_per_task", "preset", "channels", "cells_per_stage", "image_size", "train_fraction",
+               "batch_size")
 _CFGS = ("space_cfg", "searcher_cfg", "ranker_cfg")
 
 
@@ -129,8 +130,11 @@ def search_config(args: argparse.Namespace, record: dict[str, Any] | None = None
     """The :class:`~nasrank.experiments.config.SearchConfig` of the command line."""
     from nasrank.experiments.config import Output, RankerSpec, Scale, SearchConfig
 
+    from nasrank.experiments.presets import with_preset
+
+    spec = RankerSpec(args.ranker, args.ranker, parse_cfg(args.ranker_cfg, "--ranker-cfg"))
     return SearchConfig(
-        ranker=RankerSpec(args.ranker, args.ranker, parse_cfg(args.ranker_cfg, "--ranker-cfg")),
+        ranker=with_preset([spec], {}, getattr(args, "preset", None))[0],
         searcher=args.searcher, searcher_options=parse_cfg(args.searcher_cfg, "--searcher-cfg"),
         budget_queries=args.budget_queries, budget_seconds=args.budget_seconds, scale=Scale.of(scale_from_args(args)),
         executor=executor_config(args), resume=bool(args.resume), plot=args.plot, record=record,

@@ -198,6 +198,8 @@ def _write_result(space, context, config: CompareConfig, runs: dict[str, Any], h
     base_cost = runs[config.baseline]["total_cost_seconds"]
     for r in runs.values():
         r["cost_ratio_vs_baseline"] = base_cost / r["total_cost_seconds"] if r["total_cost_seconds"] > 0 else None
+    from nasrank.experiments.threshold_warnings import compare_warnings
+
     arch_lists = {spec: [r.arch for r in h] for spec, h in histories.items()}
     first = next(iter(arch_lists.values()))
     result: dict[str, Any] = {
@@ -205,7 +207,7 @@ def _write_result(space, context, config: CompareConfig, runs: dict[str, Any], h
         "dataset": context.dataset, "benchmark": None if context.benchmark is None else context.benchmark.source,
         "baseline": config.baseline, "scale": config.scale.given(), "rankers": runs,
         "same_candidates": all(v == first for v in arch_lists.values()),
-        "definitions": DEFINITIONS,
+        "definitions": DEFINITIONS, "warnings": compare_warnings(runs, config.baseline),
     }
     optimum = None
     if context.benchmark is not None:

@@ -61,8 +61,9 @@ def search(space, context, config: SearchConfig) -> tuple[dict[str, Any], Any]:
         summary["stopped_early"] = s.stopped_early
         print(f"nasrank: warning: {s.stopped_early}", file=sys.stderr)
     summary["ranker_options"] = rk.config()  # as resolved: defaults, scale, --ranker-cfg
-    if warning:
-        summary["warnings"] = [warning]
+    warnings = [w for w in (warning, _missed_warning(ranker, history)) if w]
+    if warnings:
+        summary["warnings"] = warnings
     if hasattr(rk, "stats"):
         summary["store"] = rk.stats()
     if out is not None:
@@ -77,6 +78,18 @@ def search(space, context, config: SearchConfig) -> tuple[dict[str, Any], Any]:
             if fig is None:
                 print("no trajectory figure: no evaluated architecture has a true accuracy (no benchmark?)")
     return summary, history
+
+
+def _missed_warning(label: str, history) -> str | None:
+    """A threshold ranker that missed its threshold on more than 10% of the candidates (printed)."""
+    from nasrank.experiments.threshold_warnings import missed_warning
+    from nasrank.runs.outcomes import outcome_counts
+
+    records = list(history)
+    text = missed_warning(label, {"n_evaluations": len(records), **outcome_counts(records).as_counts()})
+    if text:
+        print(f"nasrank: warning: {text}", file=sys.stderr)
+    return text
 
 
 def _run_with_progress(searcher, budget, history, quiet: bool):
