@@ -15,8 +15,6 @@ this: the count is applied when torch is first imported (:class:`_ApplyOnImport`
 """
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import os
 import sys
 from typing import Any
@@ -62,8 +60,9 @@ def _set_threads(torch: Any, n: int | None) -> None:
         torch.set_num_threads(n)
 
 
-class _ApplyOnImport(importlib.abc.MetaPathFinder):
-    """Sets torch's thread count right after ``import torch`` runs (once), without importing it now."""
+class _ApplyOnImport:
+    """A meta path finder that sets torch's thread count right after ``import torch`` runs (once),
+    without importing it now."""
 
     threads: int | None = None
 
@@ -83,7 +82,7 @@ class _ApplyOnImport(importlib.abc.MetaPathFinder):
             return spec
         loader, threads = spec.loader, type(self).threads
 
-        class _Loader(importlib.abc.Loader):
+        class _Loader:  # (a plain loader: importlib.abc would load importlib.resources)
             def create_module(self, spec: Any) -> Any:
                 return loader.create_module(spec)
 
