@@ -15,10 +15,11 @@ store, so that the counted searches are reruns served from the store, as a user'
 ``--fresh-store`` gives every search an empty store instead (300 evaluations and inserts).
 A last run reports which of torch, lightning and scipy the search process imported.
 
-    python benchmarks/tabular_cold_start.py [--pairs 10] [--figures FILE]
+    python benchmarks/tabular_cold_start.py [--pairs 10] [--figures LABEL=FILE ...]
 
-``--figures FILE`` adds a text file of whole-process figures measured outside this script (e.g.
-with ``/usr/bin/time``) to the JSON, as given.
+``--figures LABEL=FILE`` (repeatable) adds a text file of whole-process figures measured outside
+this script (e.g. paired runs of the same two commands with ``/usr/bin/time``, or of an earlier
+commit's code) to the JSON under ``whole_process_figures[LABEL]``, as given.
 """
 from __future__ import annotations
 
@@ -75,7 +76,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pairs", type=int, default=10, help="counted pairs (default 10)")
     ap.add_argument("--fresh-store", action="store_true", help="an empty result store for every search")
-    ap.add_argument("--figures", type=Path, default=None, help="a text file of whole-process figures to include")
+    ap.add_argument("--figures", action="append", default=[], metavar="LABEL=FILE",
+                    help="a text file of whole-process figures to include under LABEL (repeatable)")
     ap.add_argument("--name", default="tabular_cold_start", help="benchmarks/results/NAME.json")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="nasrank_cold_") as tmp:
@@ -110,8 +112,13 @@ def main() -> None:
         "goal": "ratio_wall median <= 3 (issue 33 item 8; about 30 before)",
         "runs": rows,
     }
-    if args.figures is not None:
-        payload["whole_process_figures"] = args.figures.read_text()
+    if args.figures:
+        payload["whole_process_figures"] = {}
+        for item in args.figures:
+            label, eq, path = item.partition("=")
+            if not eq:
+                raise SystemExit(f"--figures {item!r}: expected LABEL=FILE")
+            payload["whole_process_figures"][label] = Path(path).read_text()
     print(f"ratio (median of {args.pairs} pairs): {payload['ratio_wall']['median']:.2f}; imported: {heavy or 'none'}")
     write_result(args.name, payload, seeds=[0], sample="one command, the same each run")
 

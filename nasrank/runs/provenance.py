@@ -43,7 +43,7 @@ def script_command_line() -> str:
     if _COMMAND is not None:
         return command_line()
     script = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
-    repo = Path(__file__).resolve().parent.parent
+    repo = Path(__file__).resolve().parents[2]  # nasrank/runs/provenance.py -> the checkout
     if script is None or not script.is_file():
         return command_line()
     shown = script.relative_to(repo) if script.is_relative_to(repo) else script
