@@ -105,3 +105,20 @@ def test_torch_threads_are_set_when_torch_is_imported_later():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["1", "1"]
+
+
+def test_history_lines_are_written_through_and_fsynced_in_batches(tmp_path, monkeypatch):
+    from nasrank.runs.history import History
+
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+    monkeypatch.setattr(History, "SYNC_SECONDS", 60.0)  # a slow machine must not make this flaky
+    h = History(tmp_path / "run")
+    for i in range(50):
+        h.append(f"arch{i}", float(i), 1.0, 1.0)
+        assert len((tmp_path / "run" / "history.jsonl").read_text().splitlines()) == i + 1  # readable at once
+    assert len(synced) == 1  # the first line; not one disk flush per line (History.SYNC_SECONDS)
+    h.close()
+    assert len(synced) == 2  # what was left is fsynced when the run ends
+    assert len(History.load(tmp_path / "run")) == 50
