@@ -8,11 +8,11 @@ from typing import Any, Sequence
 
 from nasrank.commands.common import (add_context_args, add_executor_args, add_format_arg, add_logs_arg,
                                      add_scale_args, add_space_args, context_from_args, executor_config,
-                                     scale_from_args, space_from_args)
+                                     space_from_args)
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg, parse_ranker_list
 from nasrank.experiments.compare import __doc__ as COMPARE_DOC
-from nasrank.experiments.compare import compare, prepare_output
+from nasrank.experiments.compare import SCALE_OPTIONS, compare, prepare_output
 from nasrank.commands.common import add_store_args, make_store
 
 
@@ -88,7 +88,10 @@ def compare_config(args: argparse.Namespace, items: list[str]):
     from nasrank.experiments.presets import with_preset
 
     specs, common = assign_options(parse_cfg(args.ranker_cfg, "--ranker-cfg"), items, common=True)
-    scale = {**scale_from_args(args), **({"epochs": args.epochs} if getattr(args, "epochs", None) is not None else {})}
+    from nasrank.experiments.presets import preset_scale
+
+    given = {k: getattr(args, k, None) for k in SCALE_OPTIONS if getattr(args, k, None) is not None}
+    scale = preset_scale(getattr(args, "preset", None), given)  # checked by Scale, named as its fields
     return CompareConfig(
         with_preset(specs, common, getattr(args, "preset", None)), candidates=args.candidates,
         searcher=args.searcher, searcher_options=parse_cfg(args.searcher_cfg, "--searcher-cfg"), common=common,
@@ -123,7 +126,12 @@ def run(args: argparse.Namespace) -> int:
 
 def print_warnings(result: dict[str, Any], con) -> None:
     """compare.json's warnings (a threshold ranker that missed often or cost more than the baseline)."""
-    for w in result.get("warnings") or []:
+    warnings = result.get("warnings")
+    if warnings is None:  # a result written before compare.json had warnings
+        from nasrank.experiments.threshold_warnings import compare_warnings
+
+        warnings = compare_warnings(result["rankers"], result["baseline"])
+    for w in warnings:
         con.print(f"[bold red]WARNING[/bold red] {w}", highlight=False)
 
 

@@ -150,10 +150,12 @@ def run(args: argparse.Namespace) -> int:
     if args.plot and not args.output:
         raise NasrankError("--plot writes DIR/trajectory.png and needs --output DIR")
     Budget(queries=args.budget_queries, seconds=args.budget_seconds)  # a bad budget fails before anything loads
-    default_benchmark(args)
+    note = default_benchmark(args)
     args.interrupt_note = lambda: interrupt_note(args.output, store_path(args))
     space = space_from_args(args)
     context = context_from_args(args, space)
+    if note:  # once the table has loaded (an error is still one line)
+        print(note, file=sys.stderr)
     fingerprint = check_benchmark_fingerprint(args, context.benchmark)
     parser = getattr(args, "_parser", None)
     record = None
@@ -166,16 +168,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def default_benchmark(args: argparse.Namespace) -> None:
-    """No ``--benchmark`` on nb201 (a new run): the embedded table, named on stderr, so that the
-    defaults (``--ranker tabular``) work together out of the box. ``--benchmark none`` gives none."""
+def default_benchmark(args: argparse.Namespace) -> str | None:
+    """No ``--benchmark`` on nb201 (a new run): the embedded table, so that the defaults (``--ranker
+    tabular``) work together out of the box; returns the note that names it (for stderr).
+    ``--benchmark none`` gives none."""
     if args.benchmark is not None or args.resume or args.space != "nb201":
-        return
+        return None
     from nasrank.benchmarks.embedded import SOURCE
 
     args.benchmark = "embedded"
-    print(f"nasrank search: note: no --benchmark given; using --benchmark embedded ({SOURCE.split(': ', 1)[1]}); "
-          "--benchmark none runs without one", file=sys.stderr)
+    return (f"nasrank search: note: no --benchmark given; using --benchmark embedded ({SOURCE.split(': ', 1)[1]});"
+            " --benchmark none runs without one")
 
 
 def _as_run_path(key: str, value: Any) -> Any:
