@@ -214,7 +214,9 @@ def _write_result(space, context, config: CompareConfig, runs: dict[str, Any], h
         try:
             _, optimum = context.benchmark.best(context.dataset)
             result["optimum_true_acc"] = optimum
-            result["benchmark_size"] = len(context.benchmark.archs(context.dataset))
+            bench = context.benchmark
+            result["benchmark_size"] = bench.size(context.dataset) if hasattr(bench, "size") else len(
+                bench.archs(context.dataset))
         except NasrankError:
             pass
     from nasrank.runs.provenance import provenance
