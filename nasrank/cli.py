@@ -16,11 +16,13 @@ def _version() -> str:
     return version()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The ``nasrank`` parser; ``only`` (a command's name) registers that command alone, so that
+    ``nasrank search`` does not import the modules of the seven others."""
     parser = argparse.ArgumentParser(prog="nasrank", description="Neural architecture search with pluggable rankers.")
     parser.add_argument("--version", action="version", version=f"nasrank {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if only not in COMMAND_MODULES else (only,):
         try:
             mod = importlib.import_module(f"nasrank.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -119,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     silence_third_party()
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(argv[0] if argv else None)
     request = _config_request(argv)
     if request is not None:  # the file's values become defaults, so that flags parsed next override them
         try:

@@ -168,6 +168,22 @@ def accepted_options(cls: type) -> Options:
     that ``__init__`` contributes too, and so on down the MRO; a ``**kwargs``
     with no base options below it is open (any key accepted).
     """
+    inits = tuple(c.__dict__.get("__init__") for c in cls.__mro__)  # a patched constructor is read again
+    key = (cls, inits, getattr(cls, "Options", None), tuple(getattr(cls, "positional_args", ())))
+    try:
+        found = _ACCEPTED.get(key)
+    except TypeError:  # something unhashable: read it each time
+        return _read_accepted(cls)
+    if found is None:
+        found = _ACCEPTED[key] = _read_accepted(cls)
+    return Options(found.names, dict(found.defaults), found.open)
+
+
+#: accepted_options per class (a search asks it for every evaluation; reading a signature is slow)
+_ACCEPTED: dict[tuple, Options] = {}
+
+
+def _read_accepted(cls: type) -> Options:
     decl = declared_options(cls)
     if decl is not None:
         from nasrank import options

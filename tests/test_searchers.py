@@ -129,7 +129,7 @@ def test_killed_run_keeps_evaluations(tmp_path, nb201_csv):
     (["search", "--searcher", "evolution", "--searcher-cfg", "popsize=3", "--benchmark", "embedded",
       "--budget-queries", "3"], "popsize"),
     (["search", "--benchmark", "embedded"], "empty budget"),
-    (["search", "--ranker", "tabular", "--budget-queries", "3"], "needs a benchmark"),
+    (["search", "--ranker", "tabular", "--benchmark", "none", "--budget-queries", "3"], "needs a benchmark"),
 ])
 def test_cli_errors_are_one_line(capsys, argv, msg):
     assert main(argv) == 2

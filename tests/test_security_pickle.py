@@ -57,7 +57,7 @@ def test_nb201_pth_refuses_code(tmp_path, monkeypatch):
 def test_embedded_stub_unpickler_allows_only_the_table_classes(tmp_path):
     import io
 
-    from nasrank.benchmarks.embedded import _StubUnpickler
+    from nasrank.benchmarks.embedded_source import _StubUnpickler
 
     marker = tmp_path / "pwned"
     blob = pickle.dumps({(0, 1, 2, 3, 4, 0): Payload(marker)})

@@ -41,7 +41,7 @@ def test_train_ranker_scores_held_out_accuracy(space, ctx):
     assert 0.0 <= ev.info["train_acc"] <= 1.0 and ev.info["val_acc"] == ev.score
 
 
-def test_training_rankers_need_data_and_valid_options(space, cifar10_dir):
+def test_training_rankers_need_data_and_valid_options(space, cifar10_dir, tmp_path):
     with pytest.raises(NasrankError, match="--data-dir"):
         RANKERS.create("train", space, RunContext(), epochs=1)
     with pytest.raises(NasrankError, match="does not take option"):
@@ -49,7 +49,13 @@ def test_training_rankers_need_data_and_valid_options(space, cifar10_dir):
     with pytest.raises(NasrankError, match="stage2"):
         RANKERS.create("fear", space, RunContext(data_dir=cifar10_dir), stage2="fast")
     assert RANKERS.create("fear", space, RunContext(data_dir=cifar10_dir)).threshold == 0.6
-    assert RANKERS.create("fear", space, RunContext(data_dir=cifar10_dir, dataset="cifar100")).threshold == 0.3
+    with pytest.raises(NasrankError, match="cifar-100-python"):  # checked when built, before any training
+        RANKERS.create("fear", space, RunContext(data_dir=cifar10_dir, dataset="cifar100"))
+    c100 = tmp_path / "cifar-100-python"  # the files a reader opens (checked, not read, when built)
+    c100.mkdir()
+    for name in ("train", "test"):
+        (c100 / name).write_bytes(b"")
+    assert RANKERS.create("fear", space, RunContext(data_dir=tmp_path, dataset="cifar100")).threshold == 0.3
 
 
 def test_fear_reaches_threshold_and_trains_only_the_tail(space, ctx):

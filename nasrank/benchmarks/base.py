@@ -175,6 +175,10 @@ class Benchmark:
         """Every architecture with a known accuracy on ``dataset``, in table order."""
         return [self._archs[k] for k in self._records(dataset)]
 
+    def size(self, dataset: str = "cifar10") -> int:
+        """How many architectures have a known accuracy on ``dataset``."""
+        return len(self._records(dataset))
+
     def __len__(self) -> int:
         return len(self._archs)
 

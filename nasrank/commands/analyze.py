@@ -29,12 +29,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("analyze", help="bias and variance analysis of rankers' scores", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--scores", required=True, help="long-format scores.csv (from `nasrank evaluate`)")
+    p.add_argument("input", nargs="?", metavar="SCORES",
+                   help="scores.csv (long format, from `nasrank evaluate`) or the evaluate output folder holding it")
+    p.add_argument("--scores", default=None, help="the same as SCORES (kept for older command lines)")
     p.add_argument("--benchmark", default=None, help=f"ground truth for rows without true_acc: {SPEC_HELP}")
     p.add_argument("--space", default="nb201", help="space name (see `nasrank spaces`) or pkg.module:Class")
     p.add_argument("--space-cfg", action="append", metavar="KEY=VALUE", help="space constructor options")
     p.add_argument("--dataset", default="cifar10", help="dataset of the benchmark's accuracies")
-    p.add_argument("--output", required=True, help="folder for analysis.json and the plots")
+    p.add_argument("--output", default="nasrank_analysis", help="folder for analysis.json and the plots")
     p.add_argument("--by", default="params", choices=("params", "flops"), help="complexity measure of the bins")
     p.add_argument("--bins", type=int, default=5, help="number of equal-count complexity bins")
     p.add_argument("--no-plots", action="store_true", help="write analysis.json only")
@@ -48,11 +50,27 @@ def run(args: argparse.Namespace) -> int:
 
     if args.bins < 1:
         raise NasrankError(f"--bins must be a positive integer, got {args.bins}")
+    scores = scores_path(args.input, args.scores)
     space = space_from_args(args)
-    result = analyze(args.scores, args.output, space, args.benchmark, args.dataset, args.by, args.bins,
+    result = analyze(scores, args.output, space, args.benchmark, args.dataset, args.by, args.bins,
                      formats=() if args.no_plots else args.format)
     print_table(result)
     return 0
+
+
+def scores_path(positional: str | None, flag: str | None) -> str:
+    """The scores file ``SCORES`` or ``--scores`` names (a folder: its ``scores.csv``)."""
+    from pathlib import Path
+
+    from nasrank.errors import NasrankError
+
+    if positional and flag and Path(positional) != Path(flag):
+        raise NasrankError(f"give the scores once: SCORES {positional!r} or --scores {flag!r}, not both")
+    given = positional or flag
+    if not given:
+        raise NasrankError("nothing to analyze: give SCORES (a scores.csv, or the nasrank evaluate folder holding it)")
+    path = Path(given)
+    return str(path / "scores.csv") if path.is_dir() else given
 
 
 def _fmt(x: Any, spec: str = ".3f") -> str:

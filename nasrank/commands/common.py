@@ -51,6 +51,10 @@ def add_scale_args(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     network's ``channels``/``cells-per-stage``); ``--ranker-cfg`` overrides them per ranker.
     """
     g = p.add_argument_group("scale (every ranker gets the ones it takes; --ranker-cfg overrides)")
+    g.add_argument("--preset", default=None, choices=("tiny", "cpu", "full"),
+                   help="a network scale with FEAR's threshold to match: tiny (C=4, N=1, 8 px, FEAR 0.2), "
+                        "cpu (C=8, N=1, 16 px, FEAR 0.3), full (C=16, N=5, native px, FEAR per dataset); "
+                        "the flags below and --ranker-cfg override it")
     g.add_argument("--channels", type=int, default=None, help="network width (space.build)")
     g.add_argument("--cells-per-stage", type=int, default=None, help="cells per stage (space.build)")
     g.add_argument("--image-size", type=int, default=None, help="resize images to this size (training rankers)")
@@ -62,7 +66,7 @@ def add_scale_args(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
 
 def scale_from_args(args: argparse.Namespace) -> dict:
     """The scale flags that were given, each checked: a positive integer (``--train-fraction``: in (0, 1]);
-    ``--channels 0`` is an error, never the default network."""
+    ``--channels 0`` is an error, never the default network. ``--preset`` fills the ones not given."""
     from nasrank import validate
 
     out = {}
@@ -73,7 +77,9 @@ def scale_from_args(args: argparse.Namespace) -> dict:
         flag = "--" + k.replace("_", "-")
         out[k] = (validate.number(v, flag, "the network scale", 0.0, 1.0, low_open=True) if k == "train_fraction"
                   else validate.integer(v, flag, "the network scale"))
-    return out
+    from nasrank.experiments.presets import preset_scale
+
+    return preset_scale(getattr(args, "preset", None), out)
 
 
 def add_executor_args(p: argparse.ArgumentParser, what: str = "evaluations") -> None:
@@ -202,3 +208,16 @@ def make_store(args: argparse.Namespace, create: bool = True) -> "ResultStore | 
 
     path = store_path(args)
     return None if path is None else ResultStore(path, create=create)
+
+
+def store_line(stats: dict) -> str:
+    """What the result store served: ``300 of 300 results served from earlier runs (shared store PATH)``."""
+    import os
+
+    cached, fresh = int(stats.get("n_cached", 0)), int(stats.get("n_fresh", 0))
+    path = str(stats.get("store", ""))
+    default = default_store_path()
+    shared = default is not None and os.path.abspath(os.path.expanduser(default)) == os.path.abspath(
+        os.path.expanduser(path))
+    return (f"{cached} of {cached + fresh} results served from earlier runs"
+            f"{f', {fresh} computed now' if fresh and cached else ''} ({'shared ' if shared else ''}store {path})")

@@ -14,7 +14,6 @@ from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg, parse_ranker_list
 from nasrank.experiments.compare import __doc__ as COMPARE_DOC
 from nasrank.experiments.compare import SCALE_OPTIONS, compare, prepare_output
-from nasrank.experiments.sweep import MISSED_WARN_FRACTION
 from nasrank.commands.common import add_store_args, make_store
 
 
@@ -56,11 +55,17 @@ def compare_config(args: argparse.Namespace, items: list[str]):
     """The :class:`~nasrank.experiments.config.CompareConfig` of the command line."""
     from nasrank.experiments.config import CompareConfig, Output, Scale, assign_options
 
+    from nasrank.experiments.presets import with_preset
+
     specs, common = assign_options(parse_cfg(args.ranker_cfg, "--ranker-cfg"), items, common=True)
+    from nasrank.experiments.presets import preset_scale
+
+    given = {k: getattr(args, k, None) for k in SCALE_OPTIONS if getattr(args, k, None) is not None}
+    scale = preset_scale(getattr(args, "preset", None), given)  # checked by Scale, named as its fields
     return CompareConfig(
-        specs, candidates=args.candidates, searcher=args.searcher,
-        searcher_options=parse_cfg(args.searcher_cfg, "--searcher-cfg"), common=common,
-        scale=Scale.of({k: getattr(args, k, None) for k in SCALE_OPTIONS}), baseline=args.baseline,
+        with_preset(specs, common, getattr(args, "preset", None)), candidates=args.candidates,
+        searcher=args.searcher, searcher_options=parse_cfg(args.searcher_cfg, "--searcher-cfg"), common=common,
+        scale=Scale.of(scale), baseline=args.baseline,
         seed=args.seed, resume=args.resume, overwrite=args.overwrite, executor=executor_config(args),
         output=Output(args.output, args.format, not args.no_logs, make_store(args), args.quiet))
 
@@ -79,7 +84,22 @@ def run(args: argparse.Namespace) -> int:
     result = compare(space, context, config)  # progress: nasrank.runtime.progress, unless --quiet
     if not args.quiet:
         print_table(result)
+    else:  # warnings are never quiet
+        from rich.console import Console
+
+        print_warnings(result, Console(stderr=True))
     return 0
+
+
+def print_warnings(result: dict[str, Any], con) -> None:
+    """compare.json's warnings (a threshold ranker that missed often or cost more than the baseline)."""
+    warnings = result.get("warnings")
+    if warnings is None:  # a result written before compare.json had warnings
+        from nasrank.experiments.threshold_warnings import compare_warnings
+
+        warnings = compare_warnings(result["rankers"], result["baseline"])
+    for w in warnings:
+        con.print(f"[bold red]WARNING[/bold red] {w}", highlight=False)
 
 
 def interrupt_note(output: str) -> str:
@@ -139,7 +159,9 @@ def _cell(key: str, v: Any) -> str:
     if key == "total_cost_seconds":
         return f"{v:.3g} s" if v < 1e4 else f"{v / 3600:.3g} h"
     if key == "cost_ratio_vs_baseline":
-        return short_number(v) + "x"
+        from nasrank.experiments.threshold_warnings import ratio_text
+
+        return ratio_text(v)
     if key == "best_true_acc":
         return f"{v:.2f}"
     return f"{v:.3f}" if isinstance(v, float) else str(v)
@@ -148,12 +170,11 @@ def _cell(key: str, v: Any) -> str:
 def print_table(result: dict[str, Any]) -> None:
     from rich.console import Console
 
-    from nasrank.runs.outcomes import Outcomes
     from rich.table import Table
 
     t = Table(title=f"nasrank compare: {result['searcher']} search, {result['candidates']} candidates, "
                     f"{result['space']} / {result['dataset']} (baseline {result['baseline']})")
-    cols = [("ranker", "ranker"), ("cost", "total_cost_seconds"), ("x base", "cost_ratio_vs_baseline"),
+    cols = [("ranker", "ranker"), ("cost", "total_cost_seconds"), ("vs base", "cost_ratio_vs_baseline"),
             ("best acc", "best_true_acc"), ("rank", "true_rank_of_best"), ("spearman", "spearman"),
             ("missed", "n_not_reached"), ("rejected", "n_rejected"), ("filtered", "n_filtered")]
     rows = list(result["rankers"].values())
@@ -168,12 +189,7 @@ def print_table(result: dict[str, Any]) -> None:
     con.print(t)
     for name, r in result["rankers"].items():
         con.print(f"best of {name}: {r.get('best_arch')}", highlight=False, soft_wrap=True)
-    for name, r in result["rankers"].items():
-        counts = Outcomes.from_counts(r)
-        missed, trained = counts.missed, counts.trained
-        if counts.missed_fraction() > MISSED_WARN_FRACTION:
-            con.print(f"[bold red]WARNING[/bold red] {name} missed its threshold on {missed} of {trained} candidates "
-                      f"({100 * missed / trained:.0f}%): lower the threshold or raise max_stage1_epochs", highlight=False)
+    print_warnings(result, con)
     kinds = {r.get("cost_kind") for r in rows if r.get("cost_kind")}
     if len(kinds) > 1:
         con.print("note: the costs are of different kinds (" + "; ".join(

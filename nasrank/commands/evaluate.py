@@ -24,7 +24,8 @@ from nasrank.commands.common import (add_context_args, add_executor_args, add_fo
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg, parse_ranker_list
 from nasrank.experiments.config import EvaluateConfig, Output, Scale, assign_options
-from nasrank.experiments.evaluate import check_selection, claim_output, evaluate, parse_modes
+from nasrank.experiments.presets import with_preset
+from nasrank.experiments.evaluate import check_output, check_selection, evaluate, parse_modes
 from nasrank.commands.common import add_store_args, store_path
 
 
@@ -56,9 +57,10 @@ def run(args: argparse.Namespace) -> int:
     # cheap checks first: a typo fails before anything is loaded or computed
     names = parse_ranker_list(args.rankers)
     specs, _ = assign_options(parse_cfg(args.ranker_cfg, "--ranker-cfg"), names, common=False)
+    specs = with_preset(specs, {}, args.preset)
     modes = parse_modes(args.modes)
     check_selection(args.sample, args.archs, args.repeats)
-    args.output_lock = claim_output(args.output)[1]  # held until the command ends (config.yaml included)
+    check_output(args.output)  # a foreign folder fails before the benchmark loads (nothing is created yet)
     if args.benchmark in (None, "none"):
         from nasrank.benchmarks import SPEC_HELP
 
@@ -72,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
                             output=Output(args.output, args.format, not args.no_logs, store_path(args), args.quiet),
                             plots=not args.no_plots, space_cfg=parse_cfg(args.space_cfg, "--space-cfg"))
     report = evaluate(space, context, config, status=status)
+    args.output_lock = status.get("lock")  # held until the command ends (config.yaml included)
     print_table(report)
     return 0
 
@@ -109,3 +112,10 @@ def print_table(report: dict[str, Any]) -> None:
             t.add_row(name, mode, *cells, str(c.get("n_valid", rep["n_valid"])),
                       "-" if spa is None else f"{spa:.3g}")
     Console().print(t)  # 8 short columns: fits 80
+    if report.get("store"):
+        from nasrank.commands.common import store_line
+
+        reps = report["rankers"].values()
+        stats = {"n_cached": sum(r.get("n_cached", 0) for r in reps), "n_fresh": sum(r.get("n_fresh", 0) for r in reps),
+                 "store": report["store"]}
+        print(f"store: {store_line(stats)}")

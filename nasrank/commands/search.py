@@ -21,7 +21,8 @@ FINGERPRINT_KEY = "benchmark_fingerprint"
 #: options that define a run; --resume reuses them from the run's config.yaml
 RUN_OPTIONS = ("space", "space_cfg", "searcher", "searcher_cfg", "ranker", "ranker_cfg", "benchmark", "dataset",
                "data_dir", "device", "seed", "budget_queries", "budget_seconds", "executor", "workers", "ray_address",
-               "gpus_per_task", "channels", "cells_per_stage", "image_size", "train_fraction", "batch_size")
+               "gpus_per_task", "preset", "channels", "cells_per_stage", "image_size", "train_fraction",
+               "batch_size")
 _CFGS = ("space_cfg", "searcher_cfg", "ranker_cfg")
 
 
@@ -130,8 +131,11 @@ def search_config(args: argparse.Namespace, record: dict[str, Any] | None = None
     """The :class:`~nasrank.experiments.config.SearchConfig` of the command line."""
     from nasrank.experiments.config import Output, RankerSpec, Scale, SearchConfig
 
+    from nasrank.experiments.presets import with_preset
+
+    spec = RankerSpec(args.ranker, args.ranker, parse_cfg(args.ranker_cfg, "--ranker-cfg"))
     return SearchConfig(
-        ranker=RankerSpec(args.ranker, args.ranker, parse_cfg(args.ranker_cfg, "--ranker-cfg")),
+        ranker=with_preset([spec], {}, getattr(args, "preset", None))[0],
         searcher=args.searcher, searcher_options=parse_cfg(args.searcher_cfg, "--searcher-cfg"),
         budget_queries=args.budget_queries, budget_seconds=args.budget_seconds, scale=Scale.of(scale_from_args(args)),
         executor=executor_config(args), resume=bool(args.resume), plot=args.plot, record=record,
@@ -147,9 +151,12 @@ def run(args: argparse.Namespace) -> int:
     if args.plot and not args.output:
         raise NasrankError("--plot writes DIR/trajectory.png and needs --output DIR")
     Budget(queries=args.budget_queries, seconds=args.budget_seconds)  # a bad budget fails before anything loads
+    note = default_benchmark(args)
     args.interrupt_note = lambda: interrupt_note(args.output, store_path(args))
     space = space_from_args(args)
     context = context_from_args(args, space)
+    if note:  # once the table has loaded (an error is still one line)
+        print(note, file=sys.stderr)
     fingerprint = check_benchmark_fingerprint(args, context.benchmark)
     parser = getattr(args, "_parser", None)
     record = None
@@ -160,6 +167,19 @@ def run(args: argparse.Namespace) -> int:
     summary, _ = search(space, context, search_config(args, record))
     print_summary(summary)
     return 0
+
+
+def default_benchmark(args: argparse.Namespace) -> str | None:
+    """No ``--benchmark`` on nb201 (a new run): the embedded table, so that the defaults (``--ranker
+    tabular``) work together out of the box; returns the note that names it (for stderr).
+    ``--benchmark none`` gives none."""
+    if args.benchmark is not None or args.resume or args.space != "nb201":
+        return None
+    from nasrank.benchmarks.embedded import SOURCE
+
+    args.benchmark = "embedded"
+    return (f"nasrank search: note: no --benchmark given; using --benchmark embedded ({SOURCE.split(': ', 1)[1]});"
+            " --benchmark none runs without one")
 
 
 def _as_run_path(key: str, value: Any) -> Any:
@@ -194,6 +214,10 @@ def _human(key: str, v: Any) -> str:
     """One summary value as text: no raw dicts, no ``None``."""
     if v is None:
         return "n/a"
+    if key == "ranker_options" and isinstance(v, dict):
+        return ", ".join(f"{k}={x}" for k, x in v.items()) or "(none)"
+    if isinstance(v, list):
+        return "; ".join(map(str, v))
     if isinstance(v, float) and key.endswith("seconds"):
         return f"{v:.1f} s ({v / 3600:.2f} h)"
     if isinstance(v, float):
@@ -226,14 +250,29 @@ def interrupt_note(output: str | None, store: str | None) -> str:
 
 
 def print_summary(summary: dict[str, Any]) -> None:
-    """The summary as a two-column table (long values wrap; fits 80 columns)."""
+    """The summary as a two-column table (long values wrap; fits 80 columns): a rich table on a
+    terminal, plain aligned text in a log or a pipe."""
+    title = f"nasrank search: {summary['searcher']} + {summary['ranker']} on {summary['space']}"
+    from nasrank.commands.common import store_line
+
+    rows = [(k, _provenance_line(v) if k == "provenance" else _human(k, v)) for k, v in summary.items()
+            if k != "store"]
+    store = f"store: {store_line(summary['store'])}" if isinstance(summary.get("store"), dict) else None
+    if not sys.stdout.isatty():
+        from nasrank.commands.terminal import plain_table
+
+        print(plain_table(title, rows))
+        if store:
+            print(store)
+        return
     from rich.console import Console
     from rich.table import Table
 
-    t = Table(title=f"nasrank search: {summary['searcher']} + {summary['ranker']} on {summary['space']}")
+    t = Table(title=title)
     t.add_column("field", no_wrap=True)
     t.add_column("value", overflow="fold")
-    for k, v in summary.items():
-        text = _provenance_line(v) if k == "provenance" else _human(k, v)
+    for k, text in rows:
         t.add_row(k, text)
     Console(width=min(Console().width, 100)).print(t)
+    if store:
+        print(store)

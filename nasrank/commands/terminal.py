@@ -22,3 +22,18 @@ def fit_columns(headers: Sequence[str], rows: Sequence[Sequence[str]], width: in
         if name in headers:
             keep.remove(list(headers).index(name))
     return keep
+
+
+def plain_table(title: str, rows: Sequence[tuple[str, str]], width: int = 80) -> str:
+    """A two-column table as plain text (for a log or a pipe: no box drawing, no rich): the keys
+    aligned, each value wrapped at word boundaries to fit ``width`` columns."""
+    import textwrap
+
+    key_width = max((len(k) for k, _ in rows), default=0)
+    room = max(20, width - key_width - 2)
+    lines = [title, "-" * min(width, max(len(title), 1))]
+    for key, value in rows:
+        parts = textwrap.wrap(value, room, break_long_words=True, break_on_hyphens=False) or [""]
+        lines.append(f"{key:<{key_width}}  {parts[0]}")
+        lines.extend(f"{'':<{key_width}}  {p}" for p in parts[1:])
+    return "\n".join(lines)

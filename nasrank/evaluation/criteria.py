@@ -27,11 +27,11 @@ Conventions shared by all functions
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Hashable, Iterable, Sequence
 
 import numpy as np
-from scipy import stats
+
+from nasrank.evaluation.rank_stats import kendall_tau_b, rankdata
 
 from nasrank.errors import NasrankError
 
@@ -137,15 +137,13 @@ def _pearson_valid(s: np.ndarray, t: np.ndarray) -> float:
 def _kendall_valid(s: np.ndarray, t: np.ndarray) -> float:
     if s.shape[0] < 2:
         return float("nan")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # constant input -> nan, not a warning
-        return float(stats.kendalltau(s, t).statistic)  # tau-b (scipy default)
+    return kendall_tau_b(s, t)  # tau-b (scipy's default); constant input -> nan
 
 
 def _spearman_valid(s: np.ndarray, t: np.ndarray) -> float:
     if s.shape[0] < 2:
         return float("nan")
-    return _pearson_valid(stats.rankdata(s), stats.rankdata(t))
+    return _pearson_valid(rankdata(s), rankdata(t))
 
 
 def pearson(scores, truth) -> float:

@@ -169,3 +169,15 @@ def write_json(path: str | Path, obj: Any) -> None:
     from nasrank.runs.atomic import write_json_atomic
 
     write_json_atomic(path, obj)
+
+
+def random_search_warning(searcher, queries: int | None) -> str | None:
+    """The warning for an evolution whose query budget is at most its population (it never mutates:
+    every candidate is a random sample), else None."""
+    pop = getattr(searcher, "population_size", None)
+    if not isinstance(pop, int) or queries is None or queries > pop:
+        return None
+    name = getattr(searcher, "registry_name", type(searcher).__name__)
+    return (f"{name}: a budget of {queries} queries is at most its population_size ({pop}), so every candidate is "
+            f"a random sample and this is random search; give more than {pop} queries or a smaller "
+            "--searcher-cfg population_size")

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from nasrank.errors import NasrankError
-from nasrank.experiments.build import open_store, write_json
+from nasrank.experiments.build import open_store, random_search_warning, write_json
 from nasrank.experiments.config import (CompareCallbacks, CompareConfig, build_ranker,  # noqa: F401 (re-exported)
                                         check_common_options)
 
@@ -80,13 +80,11 @@ def summarize_run(spec: str, history, space, context, wall: float, config: dict[
 
 
 # -- running -----------------------------------------------------------------------------
-def _run_all(built: dict[str, Any], space, context, config: CompareConfig, budget, executor,
-             callbacks: CompareCallbacks) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One search per ranker (through ``executor`` when given); ``(summaries, histories)`` by label."""
-    from nasrank.runs.history import History
+def _searchers(built: dict[str, Any], space, config: CompareConfig, executor) -> dict[str, Any]:
+    """One searcher per ranker, every one made before any runs: a ranker the searcher cannot use
+    (``sh`` with ``params``) fails before the first search (and before the output folder exists)."""
     from nasrank.rankers.stored import with_store
     from nasrank.registry import SEARCHERS
-    from nasrank.runtime.progress import run_search
 
     name, cfg = config.searcher, dict(config.searcher_options)
     if executor is not None:
@@ -94,19 +92,31 @@ def _run_all(built: dict[str, Any], space, context, config: CompareConfig, budge
 
         name, cfg = searcher_for_executor(name, cfg, getattr(executor, "workers", 1))
     store = open_store(config.output.store)
+    return {spec: SEARCHERS.create(name, space, with_store(built[spec], store), seed=config.seed, executor=executor,
+                                   **cfg) for spec in config.labels}
+
+
+def _run_all(searchers: dict[str, Any], space, context, config: CompareConfig, budget,
+             callbacks: CompareCallbacks) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One search per ranker; ``(summaries, histories)`` by label."""
+    from nasrank.runs.history import History
+    from nasrank.runtime.progress import run_search
+
     out_dir = Path(config.output.folder)
     runs: dict[str, Any] = {}
     histories = {}
-    for spec in config.labels:
-        ranker = with_store(built[spec], store)
-        s = SEARCHERS.create(name, space, ranker, seed=config.seed, executor=executor, **cfg)
+    for spec, s in searchers.items():
+        ranker = s.ranker
         history = History(out_dir / ranker_dirname(spec), resume=config.resume)
         if callbacks.on_history_record:
             history.subscribe(lambda rec, replayed, spec=spec: callbacks.on_history_record(spec, rec, replayed))
         t0 = time.perf_counter()
         on_record = callbacks.on_record
-        history = run_search(s, budget, history, config.output.quiet, spec, None if on_record is None else
-                             (lambda rec, spec=spec, h=history: on_record(spec, len(h))))  # runtime.progress
+        try:
+            history = run_search(s, budget, history, config.output.quiet, spec, None if on_record is None else
+                                 (lambda rec, spec=spec, h=history: on_record(spec, len(h))))  # runtime.progress
+        finally:
+            history.sync()
         histories[spec] = history
         runs[spec] = summarize_run(spec, history, space, context, time.perf_counter() - t0, ranker.config())
         if callbacks.on_done:
@@ -158,10 +168,6 @@ def compare(space, context, config: CompareConfig, callbacks: CompareCallbacks |
     built = {spec.label: build_ranker(spec, space, own_logs(spec.label), config.scale, config.common)
              for spec in config.rankers}
     SEARCHERS.get(config.searcher)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise NasrankError(f"cannot create the --output folder {out_dir}: {exc.strerror or exc}") from None
     ex, owned = config.executor.make()
     ran_as = config.searcher  # the name of what ran: e.g. evolution_async for evolution with an executor
     if ex is not None:
@@ -169,7 +175,17 @@ def compare(space, context, config: CompareConfig, callbacks: CompareCallbacks |
 
         ran_as = searcher_for_executor(config.searcher, dict(config.searcher_options), getattr(ex, "workers", 1))[0]
     try:
-        runs, histories = _run_all(built, space, context, config, Budget(queries=config.candidates), ex, callbacks)
+        searchers = _searchers(built, space, config, ex)
+        warning = random_search_warning(next(iter(searchers.values())), config.candidates)
+        if warning:
+            import sys
+
+            print(f"nasrank: warning: {warning}", file=sys.stderr)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise NasrankError(f"cannot create the --output folder {out_dir}: {exc.strerror or exc}") from None
+        runs, histories = _run_all(searchers, space, context, config, Budget(queries=config.candidates), callbacks)
     finally:
         if owned:
             ex.close()
@@ -183,6 +199,8 @@ def _write_result(space, context, config: CompareConfig, runs: dict[str, Any], h
     base_cost = runs[config.baseline]["total_cost_seconds"]
     for r in runs.values():
         r["cost_ratio_vs_baseline"] = base_cost / r["total_cost_seconds"] if r["total_cost_seconds"] > 0 else None
+    from nasrank.experiments.threshold_warnings import compare_warnings
+
     arch_lists = {spec: [r.arch for r in h] for spec, h in histories.items()}
     first = next(iter(arch_lists.values()))
     result: dict[str, Any] = {
@@ -190,14 +208,16 @@ def _write_result(space, context, config: CompareConfig, runs: dict[str, Any], h
         "dataset": context.dataset, "benchmark": None if context.benchmark is None else context.benchmark.source,
         "baseline": config.baseline, "scale": config.scale.given(), "rankers": runs,
         "same_candidates": all(v == first for v in arch_lists.values()),
-        "definitions": DEFINITIONS,
+        "definitions": DEFINITIONS, "warnings": compare_warnings(runs, config.baseline),
     }
     optimum = None
     if context.benchmark is not None:
         try:
             _, optimum = context.benchmark.best(context.dataset)
             result["optimum_true_acc"] = optimum
-            result["benchmark_size"] = len(context.benchmark.archs(context.dataset))
+            bench = context.benchmark
+            result["benchmark_size"] = bench.size(context.dataset) if hasattr(bench, "size") else len(
+                bench.archs(context.dataset))
         except NasrankError:
             pass
     from nasrank.runs.provenance import provenance

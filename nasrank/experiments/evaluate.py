@@ -198,6 +198,16 @@ def _refuse_foreign(out: Path) -> None:
                            f"({', '.join(foreign[:5])}); give an empty folder or an earlier evaluate's")
 
 
+def check_output(output: str | Path) -> Path:
+    """``output`` as a path that is no file and holds nothing but an earlier evaluate's files
+    (checked before anything is loaded; nothing is created)."""
+    out = Path(output)
+    if out.exists() and not out.is_dir():
+        raise NasrankError(f"--output {out} is a file; give a folder for scores.csv and report.json")
+    _refuse_foreign(out)
+    return out
+
+
 def claim_output(output: str | Path):
     """``(folder, lock)``: ``output`` locked for this process (the run-folder lock ``search`` and
     ``compare`` take), after checking it is empty or holds only an earlier evaluate's files."""
@@ -247,15 +257,18 @@ def evaluate(space, context, config: EvaluateConfig, status: dict[str, Any] | No
 
         raise NasrankError(f"nasrank evaluate needs true accuracies: give --benchmark {SPEC_HELP}")
     seed = context.seed if config.seed is None else config.seed
-    out, _lock = claim_output(config.output.folder)  # held until this function returns
-    check_output_folder(out)
+    out = check_output(config.output.folder)
     if config.archs_file is not None:
         archs = read_archs_file(config.archs_file, space, bench, context.dataset)
     else:
         archs = sample_archs(bench, context.dataset, n_sample, seed)
     logs = context.log_dir if context.log_dir is not None or not config.output.logs else out / "logs"
     logged = dataclasses.replace(context, log_dir=logs)
+    # every ranker is built (its options and what it reads, e.g. the dataset's files, checked) before the
+    # output folder is made or anything is scored
     built = {spec.label: build_ranker(spec, space, logged, config.scale) for spec in config.rankers}
+    out, lock = claim_output(out)  # held until this function returns (or the caller drops ``status``)
+    check_output_folder(out)
     store = open_store(config.output.store)  # after the rankers: a bad option creates no store
     built = {label: with_store(r, store) for label, r in built.items()}
 
@@ -263,7 +276,7 @@ def evaluate(space, context, config: EvaluateConfig, status: dict[str, Any] | No
     arch_strings = [space.to_string(a) for a in archs]
     partial = PartialScores(out / PARTIAL_SCORES_FILE)
     status = status if status is not None else {}
-    status.update(partial=str(partial.path), n_rows=0)
+    status.update(partial=str(partial.path), n_rows=0, lock=lock)
 
     def on_row(name: str, r: int, i: int, ev) -> None:
         partial.add(arch_strings[i], name, r, ev, truth[i])

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from nasrank.errors import NasrankError
-from nasrank.experiments.build import open_store, write_json
+from nasrank.experiments.build import open_store, random_search_warning, write_json
 from nasrank.experiments.config import SearchConfig, build_ranker
 from nasrank.runtime.progress import run_search
 
@@ -42,18 +43,28 @@ def search(space, context, config: SearchConfig) -> tuple[dict[str, Any], Any]:
         searcher_name, s_cfg = searcher_for_executor(searcher_name, s_cfg,
                                                      getattr(ex, "workers", config.executor.workers))
     s = SEARCHERS.create(searcher_name, space, rk, seed=context.seed, executor=ex, **s_cfg)
+    warning = random_search_warning(s, budget.queries)
+    if warning:
+        print(f"nasrank: warning: {warning}", file=sys.stderr)
     out = Path(output) if output else None
     history = History(out, resume=config.resume)
     if out is not None and config.record is not None:
         from nasrank.runs.trust import RUN_CONFIG, write_run_config
 
         write_run_config(out, RUN_CONFIG, "search", config.record)
-    history = run_search(s, budget, history, quiet=config.output.quiet)  # nasrank.runtime.progress
+    try:
+        history = run_search(s, budget, history, quiet=config.output.quiet)  # nasrank.runtime.progress
+    finally:
+        history.sync()  # the lines not yet fsynced (History.SYNC_SECONDS), also when interrupted
     ranker = config.ranker.label
     summary = summarize(history, space, context, searcher_name, ranker)  # e.g. evolution_async with ray
     if getattr(s, "stopped_early", None):
         summary["stopped_early"] = s.stopped_early
         print(f"nasrank: warning: {s.stopped_early}", file=sys.stderr)
+    summary["ranker_options"] = rk.config()  # as resolved: defaults, scale, --ranker-cfg
+    warnings = [w for w in (warning, _missed_warning(ranker, history)) if w]
+    if warnings:
+        summary["warnings"] = warnings
     if hasattr(rk, "stats"):
         summary["store"] = rk.stats()
     if out is not None:
@@ -71,6 +82,18 @@ def search(space, context, config: SearchConfig) -> tuple[dict[str, Any], Any]:
             if fig is None:
                 print("no trajectory figure: no evaluated architecture has a true accuracy (no benchmark?)")
     return summary, history
+
+
+def _missed_warning(label: str, history) -> str | None:
+    """A threshold ranker that missed its threshold on more than 10% of the candidates (printed)."""
+    from nasrank.experiments.threshold_warnings import missed_warning
+    from nasrank.runs.outcomes import outcome_counts
+
+    records = list(history)
+    text = missed_warning(label, {"n_evaluations": len(records), **outcome_counts(records).as_counts()})
+    if text:
+        print(f"nasrank: warning: {text}", file=sys.stderr)
+    return text
 
 
 def summarize(history, space, context, searcher: str, ranker: str) -> dict[str, Any]:
@@ -95,7 +118,7 @@ def summarize(history, space, context, searcher: str, ranker: str) -> dict[str, 
             out["optimum_arch"] = space.to_string(opt_arch)
             out["optimum_true_acc"] = opt_acc
             out["true_rank_of_best"] = bench.true_rank(space.from_string(best.arch), context.dataset)
-            out["benchmark_size"] = len(bench.archs(context.dataset))
+            out["benchmark_size"] = bench.size(context.dataset) if hasattr(bench, "size") else len(bench.archs(context.dataset))
         except NasrankError:
             pass
     from nasrank.runs.provenance import provenance

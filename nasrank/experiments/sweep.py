@@ -20,10 +20,9 @@ from typing import Any, Callable, Sequence
 from nasrank.errors import NasrankError
 from nasrank.experiments.build import ranker_label, ranker_spec, write_json
 from nasrank.experiments.config import CompareConfig
+from nasrank.experiments.threshold_warnings import MISSED_WARN_FRACTION  # noqa: F401  (re-exported)
 
 MANIFEST = "sweep.json"
-#: a threshold ranker that misses on more than this fraction of its candidates is warned about
-MISSED_WARN_FRACTION = 0.10
 _SEEDS = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 
 
@@ -155,6 +154,21 @@ def _seed_warnings(seed: int, histories: dict[str, list]) -> list[str]:
     return out
 
 
+def _dearer_warnings(summary: dict[str, Any], per_seed: dict[str, Any], baseline: str) -> list[str]:
+    """A threshold ranker whose mean cost over the seeds is above the baseline's."""
+    from nasrank.experiments.threshold_warnings import is_threshold_ranker, ratio_text
+
+    out = []
+    for label, agg in (summary.get("aggregate") or {}).items():
+        ratio = (agg.get("cost_ratio_vs_baseline") or {}).get("mean")
+        config = next((runs[label].get("config") for runs in per_seed.values() if label in runs), None)
+        if label != baseline and ratio is not None and ratio < 1 and is_threshold_ranker(config):
+            out.append(f"{label} cost {ratio_text(ratio).replace('dearer', 'more')} than the baseline {baseline} "
+                       "(mean over seeds): at this scale its threshold is slow to reach; lower it (or use the "
+                       "--preset of this scale)")
+    return out
+
+
 @dataclass(frozen=True)
 class Sweep:
     """A seed sweep: ``seeds``, the baseline ``family`` (labels; None: no frontier), ``n_boot``
@@ -227,6 +241,7 @@ def compare_seeds(space, context, config: CompareConfig, sweep: Sweep,
             (out / MANIFEST).unlink(missing_ok=True)  # nothing ran: the folder is not a sweep yet
         raise
     summary = summarize_sweep(tables, family=family, n_boot=sweep.n_boot, seed=sweep.boot_seed, baseline=baseline)
+    warnings += _dearer_warnings(summary, per_seed, baseline)
     cost, candidates = sweep.cost, config.candidates
     result: dict[str, Any] = {
         "kind": "seed_sweep", "seeds": seeds, "rankers": labels, "items": items, "family": list(family or []),

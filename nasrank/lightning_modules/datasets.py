@@ -74,22 +74,35 @@ def _images(d: dict[str, Any], path: Path, size: int) -> np.ndarray:
     return x.reshape(-1, 3, size, size)
 
 
+def _files(name: str, folder: Path) -> tuple[list[Path], list[Path], str]:
+    """``(train files, test files, label key)`` of dataset ``name`` in its official ``folder``."""
+    if name == "cifar10":
+        return [folder / f"data_batch_{i}" for i in range(1, 6)], [folder / "test_batch"], "labels"
+    if name == "cifar100":
+        return [folder / "train"], [folder / "test"], "fine_labels"
+    return [folder / f"train_data_batch_{i}" for i in range(1, 11)], [folder / "val_data"], "labels"
+
+
+def check_dataset(name: str, data_dir: str | Path | None, needed_by: str | None = None) -> Path:
+    """The folder of dataset ``name`` under ``data_dir``, once every file a reader opens is there
+    (nothing is read: a check before any work). ``needed_by`` names who needs it in the error."""
+    info = dataset_info(name)
+    if data_dir is None and needed_by:
+        raise NasrankError(f"{needed_by} reads the {name} images: give --data-dir (a folder holding "
+                           f"{info.folder}/ in its official format)")
+    folder = _folder(data_dir, info)
+    train, test, _ = _files(name, folder)
+    for p in train + test:  # name the first missing file
+        if not p.is_file():
+            raise MissingFileError(p, f"{name} file")
+    return folder
+
+
 def read_arrays(name: str, data_dir: str | Path | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(x_train, y_train, x_test, y_test)`` of dataset ``name`` read from ``data_dir``."""
     info = dataset_info(name)
-    folder = _folder(data_dir, info)
-    if name == "cifar10":
-        train = [folder / f"data_batch_{i}" for i in range(1, 6)]
-        test = [folder / "test_batch"]
-        label_key = "labels"
-    elif name == "cifar100":
-        train, test, label_key = [folder / "train"], [folder / "test"], "fine_labels"
-    else:
-        train = [folder / f"train_data_batch_{i}" for i in range(1, 11)]
-        test, label_key = [folder / "val_data"], "labels"
-    for p in train + test:  # name the first missing file before reading anything
-        if not p.is_file():
-            raise MissingFileError(p, f"{name} file")
+    folder = check_dataset(name, data_dir)  # name the first missing file before reading anything
+    train, test, label_key = _files(name, folder)
 
     def read(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
         xs, ys = [], []

@@ -7,7 +7,6 @@ from nasrank.spaces.build_options import check_build_kwargs
 from nasrank.registry import RANKERS
 from nasrank.rankers.base import RunContext, TimedRanker
 from nasrank.spaces.base import Arch, SearchSpace
-from nasrank.utils.complexity import count_flops, count_params
 
 
 class _BuiltNetworkRanker(TimedRanker):
@@ -34,6 +33,8 @@ class ParamsRanker(_BuiltNetworkRanker):
     """Score = number of parameters of the built network (more is ranked higher)."""
 
     def compute_score(self, arch: Arch) -> tuple[float, dict[str, Any]]:
+        from nasrank.utils.complexity import count_params  # torch: only when a network is counted
+
         n = count_params(self._build_on_meta(arch))
         return float(n), {"params": n}
 
@@ -43,5 +44,7 @@ class FlopsRanker(_BuiltNetworkRanker):
     """Score = forward FLOPs of one input (``torch.utils.flop_counter``)."""
 
     def compute_score(self, arch: Arch) -> tuple[float, dict[str, Any]]:
+        from nasrank.utils.complexity import count_flops  # torch: only when a network is counted
+
         flops = count_flops(self._build_on_meta(arch), self.space.input_shape(1))
         return float(flops), {"flops": flops}

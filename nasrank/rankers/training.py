@@ -59,6 +59,9 @@ class TrainingRankerBase(Ranker):
         if self.context.data_dir is None:
             raise NasrankError(f"the {self.registry_name!r} ranker trains networks: give --data-dir "
                                f"(a folder holding the {self.context.dataset} dataset in its official format)")
+        from nasrank.lightning_modules.datasets import check_dataset
+
+        check_dataset(self.context.dataset, self.context.data_dir)  # every file there, before any training
         self._dms: dict[tuple, ImageDataModule] = {}
 
     @property

@@ -389,9 +389,20 @@ class ZeroShotBase(TimedRanker):
     def __init__(self, space: SearchSpace, context: RunContext | None = None, **options: Any) -> None:
         super().__init__(space, context, **options)
         check_build_kwargs(space, self.build_kwargs, f"ranker {self.registry_name!r} build_kwargs")
+        self._check_data()
         self._batches: dict[int, list[tuple[torch.Tensor, torch.Tensor]]] = {}
         self._weights_cache: dict[str, Any] = {}
         self._device: torch.device | None = None
+
+    def _check_data(self) -> None:
+        """A measure that reads images needs the dataset's files: checked before anything is scored."""
+        measures = self.measures
+        if isinstance(measures, str):
+            measures = [m.strip() for m in measures.split(",")]
+        if any(m in _DATA for m in measures):
+            from nasrank.lightning_modules.datasets import check_dataset
+
+            check_dataset(self.context.dataset, self.context.data_dir, f"the {self.registry_name!r} ranker")
 
     # -- helpers ------------------------------------------------------------
     @property

@@ -10,7 +10,6 @@ shape every such file holds: ``command``, ``git`` (commit, tree modified), ``mac
 from __future__ import annotations
 
 import datetime as _dt
-import importlib.metadata
 import os
 import platform
 import shlex
@@ -44,7 +43,7 @@ def script_command_line() -> str:
     if _COMMAND is not None:
         return command_line()
     script = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
-    repo = Path(__file__).resolve().parent.parent
+    repo = Path(__file__).resolve().parents[2]  # nasrank/runs/provenance.py -> the checkout
     if script is None or not script.is_file():
         return command_line()
     shown = script.relative_to(repo) if script.is_relative_to(repo) else script
@@ -59,10 +58,43 @@ def version() -> str:
 
 
 def _dist_version(dist: str) -> str | None:
+    """The installed version of distribution ``dist`` (None: not installed). The ``Version:`` line of
+    its ``*.dist-info/METADATA`` on ``sys.path`` is read directly, which spares a tabular run the
+    import of :mod:`importlib.metadata` (and of :mod:`email`); anything else asks importlib.metadata."""
+    found = _metadata_version(dist)
+    if found is not None:
+        return found
+    import importlib.metadata
+
     try:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
         return None
+
+
+def _metadata_version(dist: str) -> str | None:
+    import re
+
+    want = re.sub(r"[-_.]+", "_", dist).lower()
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            stem, dot, ext = name.rpartition(".")
+            if ext != "dist-info" or re.sub(r"[-_.]+", "_", stem.split("-")[0]).lower() != want:
+                continue
+            try:
+                with open(os.path.join(entry or ".", name, "METADATA"), encoding="utf-8") as fh:
+                    for line in fh:
+                        if line.startswith("Version:"):
+                            return line.split(":", 1)[1].strip()
+                        if not line.strip():
+                            break  # the headers end at the first blank line
+            except OSError:
+                pass
+    return None
 
 
 def versions() -> dict[str, str | None]:
@@ -81,14 +113,14 @@ def versions() -> dict[str, str | None]:
 def git_state() -> dict[str, Any] | None:
     """``{"commit": sha, "dirty": bool}`` of the repository holding the nasrank source, or ``None``."""
     src = Path(__file__).resolve().parent.parent
-    try:
-        sha = subprocess.run(["git", "-C", str(src), "rev-parse", "HEAD"], capture_output=True, text=True,
-                             timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(src), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+    try:  # one git process: "# branch.oid SHA" and a line per modified tracked file
+        out = subprocess.run(["git", "-C", str(src), "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
+                             capture_output=True, text=True, timeout=5, check=True).stdout.splitlines()
     except (OSError, subprocess.SubprocessError):
         return None
-    return {"commit": sha, "dirty": bool(dirty)} if sha else None
+    sha = next((line.split()[2] for line in out if line.startswith("# branch.oid ")), "")
+    dirty = any(line and not line.startswith("#") for line in out)
+    return {"commit": sha, "dirty": dirty} if len(sha) == 40 else None
 
 
 def hardware() -> dict[str, Any]:

@@ -105,8 +105,14 @@ def write_run_config(folder: str | Path, name: str, command: str, options: dict[
     folder.mkdir(parents=True, exist_ok=True)
     text = (f"# nasrank {command}: pass back with `nasrank {command} --config {name} --output NEW`\n"
             + yaml.safe_dump(options, sort_keys=False, default_flow_style=False))
-    atomic_write_text(folder / name, text, what="config file")
-    return folder / name
+    path = folder / name
+    try:
+        same = path.is_file() and not path.is_symlink() and path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        same = False
+    if not same:  # written again after a run: unchanged, it is left as it is (no second fsync)
+        atomic_write_text(path, text, what="config file")
+    return path
 
 
 def _strings(obj: Any) -> list[str]:

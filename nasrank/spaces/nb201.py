@@ -4,16 +4,22 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
-from torch import nn
 
 from nasrank import validate
 from nasrank.errors import NasrankError
 from nasrank.registry import SPACES
 from nasrank.spaces.base import SearchSpace, TailCells
-from nasrank.spaces.nb201_ops import EDGES, OPS, Nb201Network
+
+if TYPE_CHECKING:  # torch loads only when a network is built
+    from torch import nn
+
+#: the op vocabulary (the official names; the networks are in nb201_ops, which imports torch)
+OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+#: (target node, source node) of the 6 edges, in the order of the official string
+EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
 
 #: NASLib's op numbering and edge order (nodes 1..4, 1 the input)
 NASLIB_OPS: tuple[str, ...] = ("skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3")
@@ -21,6 +27,11 @@ NASLIB_OPS: tuple[str, ...] = ("skip_connect", "none", "nor_conv_3x3", "nor_conv
 NASLIB_TO_OFFICIAL: tuple[int, ...] = (0, 1, 3, 2, 4, 5)
 
 _NODE_RE = re.compile(r"^\|(?:[a-z0-9_]+~\d\|)+$")
+
+
+def cell_string(o: Sequence[str]) -> str:
+    """The official string of the 6 ops ``o`` (official edge order): ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|``."""
+    return f"|{o[0]}~0|+|{o[1]}~0|{o[2]}~1|+|{o[3]}~0|{o[4]}~1|{o[5]}~2|"
 
 
 @dataclass(frozen=True, order=True)
@@ -38,8 +49,7 @@ class Nb201Arch:
                 raise NasrankError(f"unknown NB201 op {op!r} in {self.ops!r}; expected one of {', '.join(OPS)}")
 
     def __str__(self) -> str:
-        o = self.ops
-        return f"|{o[0]}~0|+|{o[1]}~0|{o[2]}~1|+|{o[3]}~0|{o[4]}~1|{o[5]}~2|"
+        return cell_string(self.ops)
 
     @classmethod
     def from_string(cls, text: str) -> "Nb201Arch":
@@ -218,6 +228,8 @@ class Nb201Space(SearchSpace):
     # -- networks -----------------------------------------------------------
     def build(self, arch: Nb201Arch, num_classes: int | None = None, channels: int | None = None,
               cells_per_stage: int | None = None, **_: Any) -> nn.Module:
+        from nasrank.spaces.nb201_ops import Nb201Network
+
         return Nb201Network(arch.ops, channels=channels or self.channels,
                             cells_per_stage=cells_per_stage or self.cells_per_stage,
                             num_classes=num_classes or self.num_classes)

@@ -9,9 +9,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
-#: (target node, source node) of the 6 edges, in the order of the official string
-EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
+from nasrank.spaces.nb201 import EDGES, OPS  # noqa: F401  (re-exported: the ops these modules build)
 
 
 class ReLUConvBN(nn.Module):
