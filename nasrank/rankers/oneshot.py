@@ -93,12 +93,11 @@ class OneShotRanker(Ranker):
 
     def __init__(self, space: SearchSpace, context: RunContext | None = None, **options: Any) -> None:
         super().__init__(space, context, **options)
-        from pathlib import Path
+        from nasrank.errors import existing_file
 
-        from nasrank.errors import MissingFileError
-
-        if not Path(self.supernet).is_file():
-            raise MissingFileError(self.supernet, "supernet checkpoint (ranker 'oneshot' supernet=)")
+        existing_file(self.supernet, "supernet checkpoint (ranker 'oneshot' supernet=)",
+                      f"supernet checkpoint {self.supernet} is a folder; give the .ckpt file `nasrank supernet "
+                      "train` wrote (ranker 'oneshot' supernet=)")
         self._loaded: tuple[Any, ...] | None = None
         self.archs_scored = 0
         self.scoring_seconds = 0.0
@@ -118,14 +117,9 @@ class OneShotRanker(Ranker):
             from nasrank.lightning_modules.data import ImageDataModule
             from nasrank.lightning_modules.supernet import load_supernet, torch_device
 
-            module, info = load_supernet(self.supernet)
+            # the checkpoint must be of the run's space: a space it names by import path is never imported
+            module, info = load_supernet(self.supernet, space=type(self.space))
             hp = module.hparams
-            trained_on = hp.get("space", "nb201")
-            from nasrank.registry import SPACES
-
-            if SPACES.get(trained_on) is not type(self.space):
-                raise NasrankError(f"supernet {self.supernet} was trained on space {trained_on!r}, but the run's "
-                                   f"space is {self.space.registry_name!r}")
             if hp.dataset != self.context.dataset:
                 raise NasrankError(f"supernet {self.supernet} was trained on {hp.dataset!r}, but the run's dataset "
                                    f"is {self.context.dataset!r}")
