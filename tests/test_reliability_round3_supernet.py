@@ -238,3 +238,31 @@ def test_d4_plain_export_still_works(tmp_path):
     assert json.loads((tmp_path / "slim.json").read_text())["hyper_parameters"]["channels"] == 4
     rc, out, err = run_cli(["supernet", "info", str(tmp_path / "slim.pt")])
     assert rc == 0 and json.loads(out)["hyperparameters"]["space"] == "nb201"
+
+
+# -- D12 / minor: training stops cleanly on SIGTERM, and prints no Lightning notices --------------------
+def test_d12_sigterm_saves_what_was_trained_and_exits_143(tmp_path, cifar10_dir):
+    import signal
+    import subprocess
+    import time
+
+    out = tmp_path / "sn.ckpt"
+    env = dict(os.environ, PYTHONPATH=str(REPO), NASRANK_STORE="none", OMP_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, "-m", "nasrank.cli", "supernet", "train", "--epochs", "100000",
+                             "--channels", "4", "--cells-per-stage", "1", "--image-size", "8", "--batch-size", "64",
+                             "--train-fraction", "0.02", "--data-dir", str(cifar10_dir), "--device", "cpu",
+                             "--quiet", "--no-logs", "--save-epochs", "1", "--output", str(out)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not (tmp_path / "sn-ep1.ckpt").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr[-1500:]
+    assert "Traceback" not in stderr and "weights_only" not in stderr and "SIGTERM" in stderr, stderr[-1500:]
+    from nasrank.lightning_modules.supernet import load_supernet
+
+    module, info = load_supernet(out)
+    assert info["stopped_by"] == "SIGTERM" and info["epochs_done"] >= 1 and info["global_step"] >= 1
+    assert module.hparams.epochs == 100000

@@ -72,6 +72,12 @@ def run_train(args: argparse.Namespace) -> int:
         log_dir=None if args.no_logs else Path(args.output).parent / "logs",
         save_epochs=_epochs_list(args.save_epochs), **declared_values(args, SupernetOptions))
     print(json.dumps(summary, indent=2, default=str))
+    if summary.get("stopped_by") == "SIGTERM":
+        import sys
+
+        print(f"nasrank supernet train: stopped by SIGTERM after {summary['epochs_done']} complete epoch(s) and "
+              f"{summary['global_step']} steps; what was trained is saved in {summary['output']}", file=sys.stderr)
+        return 143
     return 0
 
 

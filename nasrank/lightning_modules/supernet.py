@@ -226,7 +226,7 @@ class SaveAtEpochs(L.Callback):
         if done in self.epochs:
             pl_module.epochs_done = done  # the module's own hook runs after the callbacks'
             path = self.pattern.format(epoch=done)
-            trainer.save_checkpoint(path)
+            trainer.save_checkpoint(path, weights_only=False)  # said: else Lightning logs that it was not
             self.saved.append(path)
 
 
@@ -270,13 +270,46 @@ def train_supernet(output: str | Path, *, data_dir: str | Path | None, epochs: i
                         gradient_clip_val=module.hparams.grad_clip, logger=logger, enable_checkpointing=False,
                         enable_model_summary=False, enable_progress_bar=progress, callbacks=[saver],
                         num_sanity_val_steps=0, limit_val_batches=0)
-    trainer.fit(module, datamodule=dm)
-    module.epochs_done = epochs
-    trainer.save_checkpoint(str(output))
+    stopped = _fit_or_stop(trainer, module, dm, output)
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
     return {"output": str(output), "checkpoints": [*saver.saved, str(output)], "epochs": epochs,
+            **({"stopped_by": stopped, "epochs_done": module.epochs_done} if stopped else {}),
             "logs": None if not logger else str(Path(log_dir) / "supernet" / output.stem),
             "train_seconds": module.train_seconds, "global_step": int(trainer.global_step), **metrics}
+
+
+def _fit_or_stop(trainer: L.Trainer, module: SupernetModule, dm: Any, output: Path) -> str | None:
+    """``trainer.fit``, then save ``output``. SIGTERM (Lightning stops at the next step) or Ctrl-C during
+    training still saves what was trained, as a checkpoint whose training record says so (``epochs_done``:
+    the completed epochs, ``stopped_by``); returns ``"SIGTERM"``, or re-raises the KeyboardInterrupt."""
+    from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+    stopped = None
+    try:
+        trainer.fit(module, datamodule=dm)
+    except SIGTERMException:
+        stopped = "SIGTERM"
+    except SystemExit:  # Lightning turns Ctrl-C into sys.exit(1) after its own shutdown
+        if not trainer.interrupted:
+            raise
+        stopped = "SIGINT"
+    if stopped is None:
+        module.epochs_done = int(trainer.max_epochs or module.epochs_done)
+        trainer.save_checkpoint(str(output), weights_only=False)
+        return None
+    from nasrank.runs.atomic import atomic_write
+
+    ckpt: dict[str, Any] = {"hyper_parameters": dict(module.hparams), "state_dict": module.state_dict()}
+    module.on_save_checkpoint(ckpt)
+    ckpt[CKPT_KEY]["stopped_by"] = stopped
+    with atomic_write(output, "wb", what="supernet checkpoint") as fh:
+        torch.save(ckpt, fh)
+    if stopped == "SIGINT":
+        import signal
+
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # Lightning left Ctrl-C ignored
+        raise KeyboardInterrupt
+    return stopped
 
 
 def _quiet_lightning() -> None:
