@@ -66,16 +66,31 @@ def _seconds(row: dict, secs: dict[int, str]) -> dict[int, float]:
     return out
 
 
+def _same_cell(a: str | None, b: str | None) -> bool:
+    """Two cells of one column say the same: equal numbers (``93.6`` and ``93.60``), else equal text."""
+    try:
+        return float(a) == float(b)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return a == b
+
+
+def _other_cells(row: dict, skip: set) -> dict:
+    return {k: v for k, v in row.items() if k not in skip}
+
+
 def _check_repeat(path: Path, line: int, arch: str, first: tuple, again: tuple, columns: tuple) -> None:
-    """A repeated architecture must repeat every value: its accuracy, per-schedule accuracies and times."""
-    line0, acc0, metrics0, secs0 = first
-    acc, metrics, secs = again
+    """A repeated architecture must repeat every value: its accuracy, per-schedule accuracies and times, and
+    every other column but ``index``."""
+    line0, acc0, metrics0, secs0, _ = first
+    acc, metrics, secs, _ = again
     _, metric_cols, sec_cols = columns
     diffs = [("accuracy", acc0, acc)] if acc != acc0 else []  # the main one (acc_col)
     diffs += [(metric_cols[k], metrics0.get(k), metrics.get(k)) for k in sorted(set(metrics0) | set(metrics))
               if metrics0.get(k) != metrics.get(k)]
     diffs += [(sec_cols[e], secs0.get(e), secs.get(e)) for e in sorted(set(secs0) | set(secs))
               if secs0.get(e) != secs.get(e)]
+    diffs += [(c, first[4].get(c), again[3].get(c)) for c in sorted(set(first[4]) | set(again[3]))
+              if not _same_cell(first[4].get(c), again[3].get(c))]
     if diffs:
         col, v0, v = diffs[0]
         more = f"; {len(diffs) - 1} more column(s) differ" if diffs[1:] else ""
@@ -159,8 +174,10 @@ def _read(path: Path, space: SearchSpace, dataset: str) -> Benchmark:
         bench.any_dataset = "dataset" not in cols
         secs = {int(m.group(1)): c for c in cols if (m := _SECONDS_RE.match(c))}
         order: list = []
-        seen: dict[tuple, tuple[int, float, dict, dict]] = {}  # (dataset, key) -> (line, accuracy, metrics, secs)
+        seen: dict[tuple, tuple] = {}  # (dataset, key) -> (line, accuracy, metrics, seconds, other cells)
         scale = _Scale(path)
+        # compared as numbers above, or part of the key (the architecture's own columns, the dataset)
+        skip = {"index", "dataset", "arch", "matrix", "ops", "genotype", acc_col, *metric_cols.values(), *secs.values()}
         for line, row in enumerate(reader, start=2):
             if None in row:
                 raise NasrankError(f"benchmark CSV {path}, line {line} has {len(cols) + len(row[None])} fields, the "
@@ -174,11 +191,12 @@ def _read(path: Path, space: SearchSpace, dataset: str) -> Benchmark:
                 key = (ds, space.key(arch))
             except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
                 raise NasrankError(f"benchmark CSV {path}, line {line}: {short(exc)}") from None
+            others = _other_cells(row, skip)
             if key in seen:
-                _check_repeat(path, line, space.to_string(arch), seen[key], (acc, metrics, seconds),
+                _check_repeat(path, line, space.to_string(arch), seen[key], (acc, metrics, seconds, others),
                               (acc_col, metric_cols, secs))
                 continue  # an exact repeat
-            seen[key] = (line, acc, metrics, seconds)
+            seen[key] = (line, acc, metrics, seconds, others)
             scale.add(line, acc_col, acc, row.get("dataset"))
             for k, c in metric_cols.items():
                 if k in metrics:
