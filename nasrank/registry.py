@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import os
 import re
-import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, Sequence, TypeVar
 
@@ -99,16 +97,14 @@ class Registry(Generic[T]):
         if not _IMPORT_PATH.fullmatch(name):
             raise NasrankError(f"malformed {self.kind} import path {name!r}; expected 'package.module:Class'")
         mod_name, _, attr = name.partition(":")
-        try:
-            try:
-                mod = importlib.import_module(mod_name)
-            except ModuleNotFoundError as exc:
-                if exc.name != mod_name.split(".")[0] or os.getcwd() in sys.path:
-                    raise
-                sys.path.append(os.getcwd())  # a user's module in the working directory
-                mod = importlib.import_module(mod_name)
+        try:  # sys.path as it is: the working directory is never added (a folder's files are not code)
+            mod = importlib.import_module(mod_name)
         except ImportError as exc:
-            raise NasrankError(f"cannot import {self.kind} {name!r}: {exc}") from None
+            hint = ""
+            if isinstance(exc, ModuleNotFoundError) and exc.name == mod_name.split(".")[0]:
+                hint = ("; nasrank does not search the working directory: put the folder holding "
+                        f"{exc.name} on PYTHONPATH")
+            raise NasrankError(f"cannot import {self.kind} {name!r}: {exc}{hint}") from None
         if not hasattr(mod, attr):
             raise NasrankError(f"{self.kind} {name!r}: module {mod_name} has no {attr!r}")
         obj = getattr(mod, attr)

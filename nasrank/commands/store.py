@@ -46,11 +46,12 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", default=None, help="only this dataset fingerprint (as `ls` prints it)")
 
 
-def _open(args: argparse.Namespace) -> ResultStore:
+def _open(args: argparse.Namespace, read_only: bool = True) -> ResultStore:
+    """The store to inspect: read-only for ls and export (a store in a read-only folder reads), writable for prune."""
     path = store_path(args)
     if path is None:
         raise NasrankError("the result store is disabled (--no-store or NASRANK_STORE=none); give --store PATH")
-    return ResultStore(path, create=False)
+    return ResultStore(path, create=False, read_only=read_only)
 
 
 def _filters(args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
@@ -163,7 +164,8 @@ def run_prune(args: argparse.Namespace) -> int:
     if not args.all and all(v is None for v in filters.values()):
         raise NasrankError("prune needs a filter (--ranker, --space, --config-hash, --dataset, --older-than) "
                            "or --all")
-    store = _open(args)
+    store = _open(args, read_only=False)
+    store.check_integrity()
     n = store.delete(**filters)
     print(f"deleted {n} rows from {store.path} ({len(store)} left)")
     return 0

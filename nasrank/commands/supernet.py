@@ -6,6 +6,8 @@
 ``nasrank supernet export CKPT --output PATH`` writes a slim copy (weights, config and training
 record only; loadable with ``weights_only=True``) plus ``PATH.json``.
 ``nasrank supernet info CKPT`` prints the configuration and training cost stored in a checkpoint.
+A checkpoint whose space is an import path (``pkg.mod:Class``) is refused by ``info`` and ``export``
+unless ``--trust-checkpoint`` is given (importing it runs that module's code).
 """
 from __future__ import annotations
 
@@ -40,11 +42,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     e = ss.add_parser("export", help="write a slim weights-only copy of a checkpoint (+ a JSON config beside it)")
     e.add_argument("checkpoint")
     e.add_argument("--output", required=True, metavar="PATH", help="slim checkpoint to write (config: PATH.json)")
+    _add_trust(e)
     e.set_defaults(func=run_export)
 
     i = ss.add_parser("info", help="print a supernet checkpoint's configuration and training cost")
     i.add_argument("checkpoint")
+    _add_trust(i)
     i.set_defaults(func=run_info)
+
+
+def _add_trust(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--trust-checkpoint", action="store_true",
+                   help="import the space a checkpoint names by import path (pkg.mod:Class), which runs that "
+                        "module's code; without it such a checkpoint is refused")
 
 
 def _epochs_list(text: str) -> list[int]:
@@ -62,13 +72,19 @@ def run_train(args: argparse.Namespace) -> int:
         log_dir=None if args.no_logs else Path(args.output).parent / "logs",
         save_epochs=_epochs_list(args.save_epochs), **declared_values(args, SupernetOptions))
     print(json.dumps(summary, indent=2, default=str))
+    if summary.get("stopped_by") == "SIGTERM":
+        import sys
+
+        print(f"nasrank supernet train: stopped by SIGTERM after {summary['epochs_done']} complete epoch(s) and "
+              f"{summary['global_step']} steps; what was trained is saved in {summary['output']}", file=sys.stderr)
+        return 143
     return 0
 
 
 def run_info(args: argparse.Namespace) -> int:
     from nasrank.lightning_modules.supernet import load_supernet
 
-    module, info = load_supernet(args.checkpoint)
+    module, info = load_supernet(args.checkpoint, trust=args.trust_checkpoint)
     print(json.dumps({"checkpoint": args.checkpoint, "hyperparameters": dict(module.hparams), **info},
                      indent=2, default=str))
     return 0
@@ -77,6 +93,6 @@ def run_info(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from nasrank.lightning_modules.supernet import export_supernet
 
-    record = export_supernet(args.checkpoint, args.output)
+    record = export_supernet(args.checkpoint, args.output, trust=args.trust_checkpoint)
     print(json.dumps({"output": args.output, **record}, indent=2, default=str))
     return 0

@@ -27,9 +27,10 @@ Reduced sharing extent:
 The checkpoint (``trainer.save_checkpoint``) stores the config as
 hyperparameters and, under ``"nasrank_supernet"``, the training wall seconds
 and epochs so far; :func:`load_supernet` reads it back for the ``oneshot``
-ranker. :mod:`nasrank.lightning_modules.supernet_scoring` is the inference side
-(plain ``torch.no_grad`` forward passes on held-out images, no Trainer);
-:func:`export_supernet` writes a slim, weights-only copy of a checkpoint.
+ranker (:mod:`nasrank.lightning_modules.supernet_checkpoint`: a checkpoint is data, checked before it
+is built; :func:`export_supernet` writes a slim, weights-only copy).
+:mod:`nasrank.lightning_modules.supernet_scoring` is the inference side (plain ``torch.no_grad``
+forward passes on held-out images, no Trainer).
 """
 from __future__ import annotations
 
@@ -44,14 +45,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nasrank.errors import MissingFileError, NasrankError
+from nasrank.errors import NasrankError
 from nasrank.runtime.devices import accelerator, torch_device  # noqa: F401 (torch_device re-exported)
+from nasrank.lightning_modules.supernet_checkpoint import (  # noqa: F401 (re-exported: loading and exporting)
+    CKPT_KEY, PACKED_KEY, export_supernet, load_supernet, pack_state, unpack_state)
 from nasrank.lightning_modules.supernet_options import SupernetOptions
 from nasrank.options import as_dict, make_options
 from nasrank.spaces.base import Arch
 from nasrank.spaces.supernet_contract import SupernetProvider, load_provider
-
-CKPT_KEY = "nasrank_supernet"
 
 
 class SupernetModule(L.LightningModule):
@@ -225,7 +226,7 @@ class SaveAtEpochs(L.Callback):
         if done in self.epochs:
             pl_module.epochs_done = done  # the module's own hook runs after the callbacks'
             path = self.pattern.format(epoch=done)
-            trainer.save_checkpoint(path)
+            trainer.save_checkpoint(path, weights_only=False)  # said: else Lightning logs that it was not
             self.saved.append(path)
 
 
@@ -269,13 +270,46 @@ def train_supernet(output: str | Path, *, data_dir: str | Path | None, epochs: i
                         gradient_clip_val=module.hparams.grad_clip, logger=logger, enable_checkpointing=False,
                         enable_model_summary=False, enable_progress_bar=progress, callbacks=[saver],
                         num_sanity_val_steps=0, limit_val_batches=0)
-    trainer.fit(module, datamodule=dm)
-    module.epochs_done = epochs
-    trainer.save_checkpoint(str(output))
+    stopped = _fit_or_stop(trainer, module, dm, output)
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
     return {"output": str(output), "checkpoints": [*saver.saved, str(output)], "epochs": epochs,
+            **({"stopped_by": stopped, "epochs_done": module.epochs_done} if stopped else {}),
             "logs": None if not logger else str(Path(log_dir) / "supernet" / output.stem),
             "train_seconds": module.train_seconds, "global_step": int(trainer.global_step), **metrics}
+
+
+def _fit_or_stop(trainer: L.Trainer, module: SupernetModule, dm: Any, output: Path) -> str | None:
+    """``trainer.fit``, then save ``output``. SIGTERM (Lightning stops at the next step) or Ctrl-C during
+    training still saves what was trained, as a checkpoint whose training record says so (``epochs_done``:
+    the completed epochs, ``stopped_by``); returns ``"SIGTERM"``, or re-raises the KeyboardInterrupt."""
+    from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+    stopped = None
+    try:
+        trainer.fit(module, datamodule=dm)
+    except SIGTERMException:
+        stopped = "SIGTERM"
+    except SystemExit:  # Lightning turns Ctrl-C into sys.exit(1) after its own shutdown
+        if not trainer.interrupted:
+            raise
+        stopped = "SIGINT"
+    if stopped is None:
+        module.epochs_done = int(trainer.max_epochs or module.epochs_done)
+        trainer.save_checkpoint(str(output), weights_only=False)
+        return None
+    from nasrank.runs.atomic import atomic_write
+
+    ckpt: dict[str, Any] = {"hyper_parameters": dict(module.hparams), "state_dict": module.state_dict()}
+    module.on_save_checkpoint(ckpt)
+    ckpt[CKPT_KEY]["stopped_by"] = stopped
+    with atomic_write(output, "wb", what="supernet checkpoint") as fh:
+        torch.save(ckpt, fh)
+    if stopped == "SIGINT":
+        import signal
+
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # Lightning left Ctrl-C ignored
+        raise KeyboardInterrupt
+    return stopped
 
 
 def _quiet_lightning() -> None:
@@ -291,90 +325,3 @@ def _quiet_lightning() -> None:
     from nasrank.runtime.quiet import silence_third_party
 
     silence_third_party()
-
-
-# --------------------------------------------------------------------------
-# loading and exporting (plain torch, no Trainer)
-# --------------------------------------------------------------------------
-def load_supernet(path: str | Path) -> tuple[SupernetModule, dict[str, Any]]:
-    """Load a checkpoint written by :func:`train_supernet`; returns ``(module, info)``.
-
-    ``info`` holds ``train_seconds``, ``train_device_seconds``, ``epochs_done``
-    and ``global_step``. Errors (missing file, not a supernet checkpoint) are
-    :class:`NasrankError` naming the path.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise MissingFileError(path, "supernet checkpoint")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001  (any unreadable file)
-        from nasrank.errors import unreadable_pickle
-
-        raise NasrankError(f"cannot read supernet checkpoint {path}: {unreadable_pickle(exc)}") from None
-    if not isinstance(ckpt, dict) or CKPT_KEY not in ckpt or "hyper_parameters" not in ckpt:
-        raise NasrankError(f"{path} is not a supernet checkpoint written by `nasrank supernet train`")
-    hp = dict(ckpt["hyper_parameters"])
-    module = SupernetModule(**hp)
-    module.load_state_dict(ckpt["state_dict"] if "state_dict" in ckpt else unpack_state(ckpt.get(PACKED_KEY, {})))
-    module.on_load_checkpoint(ckpt)
-    return module, dict(ckpt[CKPT_KEY])
-
-
-PACKED_KEY = "packed_state_dict"
-
-
-def pack_state(state: dict[str, torch.Tensor]) -> dict[str, Any]:
-    """A state dict as one flat tensor per dtype plus names and shapes (a few tensors instead of
-    thousands: ``torch.save`` spends ~300 bytes of overhead per tensor)."""
-    names, shapes, dtypes, flat = list(state), [], [], {}
-    for name in names:
-        v = state[name].detach().reshape(-1)
-        shapes.append(list(state[name].shape))
-        dtypes.append(str(v.dtype).removeprefix("torch."))
-        flat.setdefault(dtypes[-1], []).append(v)
-    return {"names": names, "shapes": shapes, "dtypes": dtypes, "flat": {k: torch.cat(v) for k, v in flat.items()}}
-
-
-def unpack_state(packed: dict[str, Any]) -> dict[str, torch.Tensor]:
-    """The inverse of :func:`pack_state`."""
-    offsets = {k: 0 for k in packed.get("flat", {})}
-    out = {}
-    for name, shape, dtype in zip(packed.get("names", []), packed.get("shapes", []), packed.get("dtypes", [])):
-        n = math.prod(shape)
-        out[name] = packed["flat"][dtype][offsets[dtype]:offsets[dtype] + n].reshape(shape).clone()
-        offsets[dtype] += n
-    return out
-
-
-def export_supernet(src: str | Path, dst: str | Path, packed: bool = False) -> dict[str, Any]:
-    """Write a slim copy of checkpoint ``src`` to ``dst`` and its config to ``dst`` with ``.json``.
-
-    The copy keeps only the weights (``state_dict``, BN buffers included), the
-    hyperparameters and the training record, so it loads with
-    ``torch.load(..., weights_only=True)`` and through :func:`load_supernet`
-    (and so ``--ranker oneshot --ranker-cfg supernet=DST``). Optimizer state is
-    dropped. With ``packed`` the weights are stored as one flat tensor per dtype (:func:`pack_state`;
-    for networks of thousands of small tensors, e.g. the DARTS supernet, this halves the file). Both
-    files are written temp-then-replace. Returns the JSON record.
-    """
-    import json
-
-    from nasrank.runs.atomic import atomic_write, atomic_write_text
-
-    module, info = load_supernet(src)
-    dst = Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    hp = dict(module.hparams)
-    state = {k: v.detach().clone() for k, v in module.state_dict().items()}
-    slim = {"hyper_parameters": hp, **({PACKED_KEY: pack_state(state)} if packed else {"state_dict": state}),
-            CKPT_KEY: dict(info)}
-    with atomic_write(dst, "wb", what="supernet checkpoint") as fh:
-        torch.save(slim, fh)
-    record = {"checkpoint": dst.name, "hyper_parameters": hp,
-              **{k: v for k, v in info.items() if k != "train_history"},
-              "parameters": int(sum(v.numel() for v in module.state_dict().values())),
-              "load": "torch.load(path, weights_only=True) or nasrank.lightning_modules.supernet.load_supernet"}
-    atomic_write_text(dst.with_suffix(".json"), json.dumps(record, indent=2, default=str) + "\n",
-                      what="supernet config")
-    return record

@@ -142,7 +142,16 @@ class Ranker(ABC):
         return out
 
     def config_hash(self) -> str:
-        blob = json.dumps({"ranker": self.name, "cfg": self.config()}, sort_keys=True, default=str)
+        """The hash of the name and :meth:`config`; for a ranker not built into nasrank also of its import path
+        and code (or declared ``version``: :func:`~nasrank.utils.fingerprint.component_identity`), so two
+        user classes, or an edited one, never share stored results. Built-in rankers hash as they always did."""
+        from nasrank.utils.fingerprint import component_identity
+
+        payload: dict[str, Any] = {"ranker": self.name, "cfg": self.config()}
+        ident = component_identity(type(self))
+        if ident is not None:
+            payload["component"] = ident
+        blob = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha1(blob.encode()).hexdigest()[:12]
 
     def evaluate_one(self, arch: Arch) -> Evaluation:

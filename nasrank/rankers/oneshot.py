@@ -93,23 +93,23 @@ class OneShotRanker(Ranker):
 
     def __init__(self, space: SearchSpace, context: RunContext | None = None, **options: Any) -> None:
         super().__init__(space, context, **options)
-        from pathlib import Path
+        from nasrank.errors import existing_file
 
-        from nasrank.errors import MissingFileError
-
-        if not Path(self.supernet).is_file():
-            raise MissingFileError(self.supernet, "supernet checkpoint (ranker 'oneshot' supernet=)")
+        existing_file(self.supernet, "supernet checkpoint (ranker 'oneshot' supernet=)",
+                      f"supernet checkpoint {self.supernet} is a folder; give the .ckpt file `nasrank supernet "
+                      "train` wrote (ranker 'oneshot' supernet=)")
         self._loaded: tuple[Any, ...] | None = None
+        self._supernet_sha: str | None = None  # the loaded checkpoint's, which keys the stored scores
         self.archs_scored = 0
         self.scoring_seconds = 0.0
 
     def config(self) -> dict[str, Any]:
-        """Options plus the checkpoint's size and mtime, so a retrained checkpoint at the
-        same path never reuses stored scores."""
-        import os
+        """Options plus the sha256 of the checkpoint's bytes (of the one loaded, once it is), so a retrained
+        checkpoint at the same path never reuses stored scores, and a copy elsewhere does."""
+        from nasrank.utils.fingerprint import file_sha256
 
-        st = os.stat(self.supernet)
-        return {**super().config(), "supernet_stamp": f"{st.st_size}:{int(st.st_mtime_ns)}"}
+        sha = self._supernet_sha or file_sha256(self.supernet, "supernet checkpoint (ranker 'oneshot' supernet=)")
+        return {**super().config(), "supernet_sha256": sha}
 
     # -- loading --------------------------------------------------------------
     def _load(self) -> tuple[Any, ...]:
@@ -118,14 +118,13 @@ class OneShotRanker(Ranker):
             from nasrank.lightning_modules.data import ImageDataModule
             from nasrank.lightning_modules.supernet import load_supernet, torch_device
 
-            module, info = load_supernet(self.supernet)
-            hp = module.hparams
-            trained_on = hp.get("space", "nb201")
-            from nasrank.registry import SPACES
+            from nasrank.utils.fingerprint import file_sha256
 
-            if SPACES.get(trained_on) is not type(self.space):
-                raise NasrankError(f"supernet {self.supernet} was trained on space {trained_on!r}, but the run's "
-                                   f"space is {self.space.registry_name!r}")
+            sha = file_sha256(self.supernet, "supernet checkpoint (ranker 'oneshot' supernet=)")
+            # the checkpoint must be of the run's space: a space it names by import path is never imported
+            module, info = load_supernet(self.supernet, space=type(self.space))
+            self._supernet_sha = sha
+            hp = module.hparams
             if hp.dataset != self.context.dataset:
                 raise NasrankError(f"supernet {self.supernet} was trained on {hp.dataset!r}, but the run's dataset "
                                    f"is {self.context.dataset!r}")

@@ -162,4 +162,23 @@ def with_store(ranker: "Ranker", store: ResultStore | None) -> "Ranker":
     """
     if store is None or getattr(ranker, "depends_on_history", False):
         return ranker
+    unkeyed = _unkeyed_component(ranker)
+    if unkeyed is not None:
+        import sys
+
+        print(f"nasrank: warning: {unkeyed}: its source file cannot be found, so its results could not be told "
+              "from an edited version's; they are not stored (declare a class attribute `version` to store "
+              "them)", file=sys.stderr)
+        return ranker
     return StoredRanker(ranker, store)
+
+
+def _unkeyed_component(ranker: "Ranker") -> str | None:
+    """The ranker or space (``"ranker pkg.mod:Class"``) whose code cannot be fingerprinted, or None."""
+    from nasrank.utils.fingerprint import component_identity
+
+    for kind, obj in (("ranker", ranker), ("space", ranker.space)):
+        ident = component_identity(type(obj))
+        if ident is not None and "version" not in ident and ident.get("code") is None:
+            return f"{kind} {ident['component']}"
+    return None

@@ -86,15 +86,20 @@ def resolve_device(name: str | torch.device | None) -> torch.device:
     return torch_device(name)
 
 
-def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """``torch.load(path)``: a state dict, or a dict holding one under ``"state_dict"``."""
+def read_state_dict(path: str | Path, with_sha256: bool = False) -> Any:
+    """``torch.load(path)``: a state dict, or a dict holding one under ``"state_dict"``; with ``with_sha256``,
+    ``(state dict, sha256 of the bytes it was read from)`` (the result store keys on those bytes)."""
+    import hashlib
+    import io
+
     p = Path(path)
     if not p.is_file():
         from nasrank.errors import MissingFileError
 
         raise MissingFileError(p, "weights file (weights_from)")
+    data = p.read_bytes()
     try:  # weights_only: tensors and plain containers only, a planted pickle cannot run code
-        obj = torch.load(p, map_location="cpu", weights_only=True)
+        obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as exc:
         from nasrank.errors import unreadable_pickle
 
@@ -103,7 +108,7 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         obj = obj["state_dict"]
     if not isinstance(obj, dict):
         raise NasrankError(f"weights file {p} holds a {type(obj).__name__}, not a state dict")
-    return obj
+    return (obj, hashlib.sha256(data).hexdigest()) if with_sha256 else obj
 
 
 def apply_weights(model: nn.Module, arch: Arch, weights_from: WeightsFrom,
@@ -392,6 +397,7 @@ class ZeroShotBase(TimedRanker):
         self._check_data()
         self._batches: dict[int, list[tuple[torch.Tensor, torch.Tensor]]] = {}
         self._weights_cache: dict[str, Any] = {}
+        self._weights_sha256: str | None = None
         self._device: torch.device | None = None
 
     def _check_data(self) -> None:
@@ -403,6 +409,17 @@ class ZeroShotBase(TimedRanker):
             from nasrank.lightning_modules.datasets import check_dataset
 
             check_dataset(self.context.dataset, self.context.data_dir, f"the {self.registry_name!r} ranker")
+
+    def config(self) -> dict[str, Any]:
+        """The options, plus the sha256 of a ``weights_from`` file: new weights at the same path are a new
+        result-store key. The file is read once, and the weights scored are the ones hashed."""
+        cfg = super().config()
+        if isinstance(self.weights_from, (str, Path)):
+            key = str(self.weights_from)
+            if self._weights_sha256 is None or key not in self._weights_cache:
+                self._weights_cache[key], self._weights_sha256 = read_state_dict(key, with_sha256=True)
+            cfg["weights_sha256"] = self._weights_sha256
+        return cfg
 
     # -- helpers ------------------------------------------------------------
     @property

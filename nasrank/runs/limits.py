@@ -24,6 +24,15 @@ MAX_WORKERS = 4_096
 MAX_CONFIG_BYTES = 1_000_000
 #: one line of a CSV table or an --archs file, in characters
 MAX_LINE_CHARS = 1_000_000
+#: supernet train flags and a checkpoint's hyper-parameters (what a 180 KB file may ask to be built)
+MAX_SUPERNET_CHANNELS = 1_024
+MAX_SUPERNET_CELLS = 64            #: cells_per_stage
+MAX_SUPERNETS = 64                 #: num_supernets (K supernets, each a full network)
+MAX_ARCHS_PER_STEP = 256           #: forward/backward passes per training step and supernet
+MAX_IMAGE_SIZE = 512               #: image_size (pixels per side)
+MAX_BATCH_SIZE = 65_536            #: training / scoring batch size
+MAX_EPOCHS = 100_000               #: supernet training epochs
+MAX_CLASSES = 100_000              #: num_classes (the classifier's outputs)
 #: how much of an offending value an error message quotes
 QUOTE_CHARS = 120
 
