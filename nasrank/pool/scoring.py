@@ -153,7 +153,7 @@ def _score_rungs(ranker: Any, arch: Any, cell: dict, label: str, rungs: list[int
         cum_charge += _charge(plan, ev, cpu)
         score = float(ev.score)
         rows.append({"fidelity": budget, "score": score if math.isfinite(score) else None, "status": ev.status,
-                     "seconds": cum_charge, "process_cpu_seconds": cum_cpu, "wall_seconds": cum_wall,
+                     "added_seconds": _charge(plan, ev, cpu), "seconds": cum_charge, "process_cpu_seconds": cum_cpu, "wall_seconds": cum_wall,
                      "info": ev.info})
         start = budget
     ranker.release(arch)
