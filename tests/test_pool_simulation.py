@@ -99,8 +99,8 @@ def test_replicates_give_regret_curves_and_costs_to_reach(tab_pool):
     reg = rep.regret["rs200"]
     assert reg.shape == (50, 12)
     assert np.isnan(reg[:, 0]).all()  # 100 s buys no 200-epoch evaluation: missing, not 0
-    finite = np.nanmean(reg, axis=0)[-1]
-    assert 0 <= finite < np.nanmean(reg, axis=0)[3]  # regret falls with budget
+    mean = np.nanmean(reg[:, 7:], axis=0)  # budgets >= 1e4 s: every replicate has evaluations
+    assert np.isfinite(mean).all() and 0 <= mean[-1] < mean[0]  # regret falls with budget
     # the whole pool searched by the true 200-epoch accuracy (the score) returns the optimum
     full = replicate(arrays, methods, np.array([1e9]), [0.0], reps=3, seed=0)
     assert (full.regret["rs200"][:, -1] == 0).all()

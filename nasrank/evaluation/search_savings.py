@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from nasrank.evaluation import pool_simulation as sim
-from nasrank.rankers.recorded import protocol_score, rejected_charge, rung_charge
+from nasrank.rankers.recorded import final_rung, protocol_score, rejected_charge, rung_charge
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def method_cells(pool: Any, cells: list[dict], label: str, protocol: str | None)
     kind = pool.manifest["rankers"][label]["name"]
     entries = [pool.entry(label, c["arch"]) for c in cells]
     true = np.array([float(c["true_acc"]) for c in cells])
-    sc = [protocol_score(e, protocol, kind) for e in entries]
+    sc = [final_rung(e, protocol, kind) if e.rungs else protocol_score(e, protocol, kind) for e in entries]
     out = sim.Cells(true, np.array([s for s, _ in sc]), np.array([c for _, c in sc]))
     if kind == "fear":
         out.steps = np.array([float(e.info.get("stage1_steps", 0)) for e in entries])

@@ -56,8 +56,9 @@ def _entry(rec: dict[str, Any]) -> PoolEntry:
             e = _entry({**r, "device_seconds": r.get("wall_seconds", r["seconds"])})
             e.added_seconds = float(r["added_seconds"]) if r.get("added_seconds") is not None else e.seconds - prev
             rungs[int(r["fidelity"])], prev = e, e.seconds
+    info = rec.get("info") or (rungs[max(rungs)].info if rungs else {})
     return PoolEntry(float("nan") if score is None else float(score), rec.get("status", "ok"), float(rec["seconds"]),
-                     float(rec.get("device_seconds", rec["seconds"])), rec.get("info") or {},
+                     float(rec.get("device_seconds", rec["seconds"])), info,
                      rec.get("wall_seconds"), rungs)
 
 

@@ -14,6 +14,8 @@ the same scores and costs. Options:
   stage 1 needed more than ``reject_ratio × t_min`` is rejected (score −2, status ``rejected``) and
   charged its setup plus the share of its stage-1 cost up to the first check point past the limit
   (pro-rated by steps, ``info["replayed_rejection"]``). ``depends_on_history`` is then true.
+* a ranker recorded with rungs, evaluated plainly, is the run of its last rung's length (its last
+  rung's score; charged the training of every rung and the scoring of the last one only);
 * fidelities: a ranker recorded with rungs serves them (``fidelity_grid`` = the rungs,
   ``evaluate_at`` charges the recorded cumulative cost at ``budget`` minus that at ``start``).
 """
@@ -107,6 +109,23 @@ def rung_charge(rung: Any, protocol: str | None, kind: str) -> float:
     return protocol_score(own, protocol, kind)[1]
 
 
+def final_rung(entry: Any, protocol: str | None, kind: str) -> tuple[float, float]:
+    """``(score, charge)`` of a rung run read as one training run of its last rung's length: the last
+    rung's score, charged the training of every rung, the scoring passes of the last one only."""
+    last = max(entry.rungs)
+    score = protocol_score(entry.rungs[last], protocol, kind)[0]
+    if protocol is None:
+        return score, entry.seconds
+    charge = 0.0
+    for b, r in sorted(entry.rungs.items()):
+        if b == last:
+            charge += rung_charge(r, protocol, kind)
+            continue
+        ratio = r.seconds / r.wall_seconds if r.wall_seconds else 1.0
+        charge += max(0.0, r.added_seconds - ratio * sum((r.info.get("protocol_seconds") or {}).values()))
+    return score, charge
+
+
 @RANKERS.register("recorded")
 class RecordedRanker(Ranker):
     """Serve a pool ranker's recorded score and cost (``--benchmark pool:DIR``; see the module docstring)."""
@@ -135,7 +154,10 @@ class RecordedRanker(Ranker):
 
     def evaluate_one(self, arch: Arch) -> Evaluation:
         entry = self.pool.entry(self.ranker, self.space.to_string(arch))
-        score, charge = protocol_score(entry, self.protocol, self.kind)
+        if entry.rungs:
+            score, charge = final_rung(entry, self.protocol, self.kind)
+        else:
+            score, charge = protocol_score(entry, self.protocol, self.kind)
         info = {**entry.info, "recorded": self.ranker}
         if self.reject_ratio is not None:
             rejected = self._replay_rejection(entry, info)
