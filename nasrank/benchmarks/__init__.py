@@ -1,7 +1,8 @@
 """Ground-truth tables behind one interface; ``load_benchmark(spec, space)`` picks the backend.
 
 Specs: ``csv:PATH`` | ``nats:DIR`` | ``nb201:FILE`` (the official .pth) |
-``nds:FILE`` (NDS json) | ``embedded`` (offline default for nb201).
+``nds:FILE`` (NDS json) | ``pool:DIR`` (a scored pool, :mod:`nasrank.pool`) | ``embedded`` (offline
+default for nb201).
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from nasrank.benchmarks.base import Benchmark, Record
 from nasrank.errors import NasrankError
 from nasrank.spaces.base import SearchSpace
 
-SPEC_HELP = "csv:PATH | nats:DIR | nb201:FILE | nds:FILE | embedded | none"
+SPEC_HELP = "csv:PATH | nats:DIR | nb201:FILE | nds:FILE | pool:DIR | embedded | none"
 
 
 def load_benchmark(spec: str | None, space: SearchSpace) -> Benchmark | None:
@@ -39,6 +40,10 @@ def load_benchmark(spec: str | None, space: SearchSpace) -> Benchmark | None:
         from nasrank.benchmarks.nds import load_nds_benchmark
 
         return load_nds_benchmark(arg, space)
+    if kind == "pool":
+        from nasrank.benchmarks.pool import load_pool_benchmark
+
+        return load_pool_benchmark(arg, space)
     raise NasrankError(f"unknown benchmark kind {kind!r} in {spec!r}; expected {SPEC_HELP}")
 
 

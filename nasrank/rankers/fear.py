@@ -300,9 +300,10 @@ class FearRanker(TrainingRankerBase):
         stop = ThresholdStop(self.threshold, self.check_every_steps, self.reject_after(), self.reject_by)
         module = self.module(model, self.schedule_epochs)
         trainer = self.trainer(self.max_stage1_epochs, callbacks=[stop], name=f"{name}-stage1")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         trainer.fit(module, datamodule=self.datamodule())
-        info = {"stage1_seconds": time.perf_counter() - t0, "stage1_steps": int(trainer.global_step),
+        info = {"stage1_seconds": time.perf_counter() - t0, "stage1_process_seconds": time.process_time() - c0,
+                "stage1_steps": int(trainer.global_step),
                 "stage1_epochs": stop.epochs if (stop.reached or stop.rejected) else float(trainer.current_epoch),
                 "stage1_best_epoch_acc": max(module.epoch_train_acc, default=stop.best_acc),
                 "devices": trainer_devices(trainer)}
@@ -369,7 +370,7 @@ class FearRanker(TrainingRankerBase):
                          "time_to_threshold_epochs": stop.epochs, "stage1_train_acc": stop.acc_at_stop})
             for unit, v in (("seconds", stop.seconds), ("steps", float(stop.steps))):
                 self.t_min[unit] = min(self.t_min.get(unit, math.inf), v)
-            t2 = time.perf_counter()
+            t2, c2 = time.perf_counter(), time.process_time()
             mode = self.stage2
             if mode == "cached":
                 try:
@@ -381,6 +382,7 @@ class FearRanker(TrainingRankerBase):
                 info.update(self.stage2_exact(model, tail, name))
             info["stage2"] = mode
             info["stage2_seconds"] = time.perf_counter() - t2
+            info["stage2_process_seconds"] = time.process_time() - c2
             score = stage2_score(info, self.score_split)
         elif stop.rejected:
             info["stage1_train_acc"] = stop.acc_at_stop
