@@ -136,13 +136,14 @@ def _sample_unique(n_cells: int, n: int, rng: np.random.Generator) -> list[int]:
 def successive_halving(cells: Cells, rungs: list[int], eta: float, brackets: list[tuple[int, int]],
                        rng: np.random.Generator, max_evals: int) -> Trace:
     """``sh`` (one bracket repeated) or ``hyperband`` (its brackets cycled): ``brackets`` lists
-    ``(first rung index, architectures)``; stops after ``max_evals`` charged evaluations, or when a whole
-    cycle of brackets evaluates nothing new (the pool is used up)."""
+    ``(first rung index, architectures)``; stops after ``max_evals`` charged evaluations, or when 100 cycles
+    of brackets in a row evaluate nothing new (the pool is used up)."""
     n_cells = len(cells.true)
     known: dict[tuple[int, int], float] = {}
     kept: dict[int, int] = {}
     costs, recs = [], []  # recs: (fidelity, score, true)
-    while len(costs) < max_evals:
+    idle = 0
+    while len(costs) < max_evals and idle < 100:
         before = len(costs)
         for first, n in brackets:
             archs = _sample_unique(n_cells, n, rng)
@@ -169,8 +170,7 @@ def successive_halving(cells: Cells, rungs: list[int], eta: float, brackets: lis
                     if j not in set(keep):
                         kept.pop(a, None)
                 archs = [archs[j] for j in keep]
-        if len(costs) == before:
-            break
+        idle = idle + 1 if len(costs) == before else 0
     return _sh_trace(costs, recs)
 
 
