@@ -48,7 +48,7 @@ SCALES = {
 
 def pool_rankers(preset: dict) -> list:
     """The rankers of a preset, with their options."""
-    from nasrank.pool.scoring import PoolRanker
+    from nasrank.experiments.pool import PoolRanker
 
     scale = preset["scale"]
     build = {k: scale[k] for k in ("channels", "cells_per_stage")}
@@ -78,7 +78,7 @@ def main() -> int:
     args = ap.parse_args()
     import torch
 
-    from nasrank.pool.scoring import PoolPlan, init_pool, score_shard
+    from nasrank.experiments.pool import PoolPlan, init_pool, score_shard
 
     torch.set_num_threads(1)
     preset = SCALES[args.scale]

@@ -14,7 +14,7 @@ import pytest
 from conftest import shared
 
 from nasrank.errors import NasrankError
-from nasrank.pool.scoring import PoolPlan, PoolRanker, init_pool, read_records, score_shard
+from nasrank.experiments.pool import PoolPlan, PoolRanker, init_pool, read_records, score_shard
 
 NATS = shared("nb201", "nats_1000_cifar10_12ep_vs_200ep.csv")
 
@@ -128,3 +128,19 @@ def test_recorded_ranker_errors_are_one_line(pool_dir):
         make_ranker("recorded", space, ctx, {"ranker": "fear"})
     with pytest.raises(NasrankError, match="without rungs"):
         make_ranker("recorded", space, ctx, {"ranker": "tab12"}).fidelity_grid()
+
+
+def test_scoring_pass_names_follow_the_train_protocols():
+    from nasrank.pool.charges import scoring_pass
+    from nasrank.rankers.training_scores import PROTOCOLS
+
+    assert {p: scoring_pass(p) for p in PROTOCOLS} == {p: v[0] for p, v in PROTOCOLS.items()}
+
+
+def test_fear_stage2_score_matches_the_ranker():
+    from nasrank.pool.charges import fear_stage2_score
+    from nasrank.rankers.fear import stage2_score
+
+    info = {"stage2_train_acc": 0.61, "stage2_val_acc": 0.55, "stage2_val_loss": 1.3}
+    for p in ("train", "val", "val_loss"):
+        assert fear_stage2_score(info, p) == stage2_score(info, p)

@@ -9,7 +9,7 @@ from conftest import shared
 
 from nasrank.evaluation import pool_simulation as sim
 from nasrank.evaluation.search_savings import Method, all_arrays, replicate, trace
-from nasrank.pool.scoring import PoolPlan, PoolRanker, init_pool, score_shard
+from nasrank.experiments.pool import PoolPlan, PoolRanker, init_pool, score_shard
 from nasrank.pool.table import Pool
 
 NATS = shared("nb201", "nats_1000_cifar10_12ep_vs_200ep.csv")

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from nasrank.evaluation import pool_simulation as sim
-from nasrank.rankers.recorded import final_rung, protocol_score, rejected_charge, rung_charge
+from nasrank.pool.charges import final_rung, protocol_score, rejected_charge, rung_charge
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from nasrank.errors import NasrankError
-from nasrank.pool.scoring import MANIFEST, RECORDS, read_records
-
+MANIFEST = "manifest.json"
+RECORDS = "records"
 TABLE = "pool.csv"
 COLUMNS = ("cell", "arch", "split", "true_acc", "ranker", "fidelity", "score", "status", "seconds",
            "device_seconds", "info")
@@ -125,6 +125,19 @@ class Pool:
                 rungs = sorted((b, r.score, r.seconds) for b, r in (e.rungs or {}).items())
                 h.update(f"{lab}\t{arch}\t{e.score!r}\t{e.status}\t{e.seconds!r}\t{rungs!r}\n".encode())
         return h.hexdigest()[:32]
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """The complete lines of one shard file (a cut last line, from a kill, is dropped)."""
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return out
 
 
 def _read_table(path: Path) -> list[dict[str, Any]]:

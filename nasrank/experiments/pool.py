@@ -1,4 +1,4 @@
-"""Scoring a pool: every cell of a fixed sample scored once by every ranker, resumable and shardable.
+"""Scoring a pool (the format: :mod:`nasrank.pool.table`): every cell of a fixed sample scored once by every ranker, resumable and shardable.
 
 ``init_pool(folder, plan)`` fixes the cells (a seeded sample of the ground-truth table) and their
 split (calibration / report) and writes ``manifest.json`` before any scoring. ``score_shard(folder,
@@ -25,8 +25,8 @@ from typing import Any
 
 from nasrank.errors import NasrankError
 
-MANIFEST = "manifest.json"
-RECORDS = "records"
+from nasrank.pool.table import MANIFEST, RECORDS, read_records  # noqa: F401  (the format lives there)
+
 COSTS = ("process_cpu", "charged")
 
 
@@ -115,19 +115,6 @@ def init_pool(folder: str | Path, plan: PoolPlan) -> dict[str, Any]:
     (folder / RECORDS).mkdir(exist_ok=True)
     _write_json(path, manifest)
     return manifest
-
-
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """The complete lines of one shard file (a cut last line, from a kill, is dropped)."""
-    if not path.is_file():
-        return []
-    out = []
-    for line in path.read_text().splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return out
 
 
 def _charge(plan: PoolPlan, ev: Any, cpu: float) -> float:
