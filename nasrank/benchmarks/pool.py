@@ -15,7 +15,8 @@ from nasrank.spaces.base import SearchSpace
 
 
 class PoolBenchmark(Benchmark):
-    """The cells of a scored pool with the true accuracy its manifest recorded."""
+    """The cells of a scored pool (those every pool ranker has scored) with the true accuracy its manifest
+    recorded."""
 
     def __init__(self, space: SearchSpace, folder: str | Path) -> None:
         from nasrank.pool.table import Pool
@@ -23,12 +24,12 @@ class PoolBenchmark(Benchmark):
         super().__init__(space, f"pool:{folder}")
         self.pool = Pool.load(folder)
         dataset = self.pool.manifest["dataset"]
-        for cell in self.pool.cells:
+        for cell in self.pool.complete_cells():
             if cell.get("true_acc") is None:
                 continue
             self._add(space.from_string(cell["arch"]), dataset, Record(float(cell["true_acc"])))
         if not self._table:
-            raise NasrankError(f"pool {folder}: no cell has a true accuracy")
+            raise NasrankError(f"pool {folder}: no cell is scored by every pool ranker and has a true accuracy")
 
     def coverage_warning(self, dataset: str) -> str | None:
         """None: a pool is the whole universe of the searches that replay it."""
