@@ -144,3 +144,16 @@ def test_fear_stage2_score_matches_the_ranker():
     info = {"stage2_train_acc": 0.61, "stage2_val_acc": 0.55, "stage2_val_loss": 1.3}
     for p in ("train", "val", "val_loss"):
         assert fear_stage2_score(info, p) == stage2_score(info, p)
+
+
+def test_a_partly_scored_pool_serves_only_its_scored_cells(tmp_path):
+    from nasrank.benchmarks import load_benchmark
+    from nasrank.experiments import make_space
+
+    folder = tmp_path / "half"
+    init_pool(folder, _plan(cells=20))
+    score_shard(folder, 0, 2, log=lambda m: None)  # cells 0, 2, 4, ... only
+    space = make_space("pool", {"pool": str(folder), "split": "all"})
+    bench = load_benchmark(f"pool:{folder}", space)
+    assert space.size == len(bench) == 10
+    assert all(bench.true_accuracy(a) is not None for a in space.all_archs())
