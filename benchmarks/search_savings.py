@@ -43,7 +43,8 @@ def methods_from(choice: dict, pool) -> list:
     for lab in pool.labels:
         kind = pool.manifest["rankers"][lab]["name"]
         if kind == "fear" and lab != fear:
-            out.append(Method(f"RS+{lab}", "random", lab, p[lab], rr))
+            thr = pool.manifest["rankers"][lab]["config"]["threshold"]
+            out.append(Method(f"RS+other FEAR ({thr:g})", "random", lab, p[lab], rr))
         elif kind == "train":
             out.append(Method("RS+train9" if lab == rung else f"RS+{lab}", "random", lab, p[lab]))
     out += [Method("SH", "sh", rung, p[rung]), Method("Hyperband", "hyperband", rung, p[rung])]
@@ -51,10 +52,6 @@ def methods_from(choice: dict, pool) -> list:
     zs = choice["best_zero_cost"]
     out.append(Method(f"{zs}>FEAR", "random", fear, p[fear], first=zs, keep_fraction=choice["cascade_keep_fraction"]))
     return out
-
-
-def _name(m_label: str) -> str:
-    return m_label
 
 
 def ranker_criteria(pool, cells: list[dict], choice: dict, n_boot: int) -> dict:
