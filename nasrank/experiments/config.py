@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from nasrank.errors import NasrankError
+from nasrank.experiments import config_checks as checks
 
 #: the scale options that only change the built network (safe for rankers taking **build_kwargs)
 BUILD_OPTIONS = ("channels", "cells_per_stage")
@@ -39,9 +40,15 @@ class RankerSpec:
     name: str
     options: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        checks.text(self.label, "RankerSpec label")
+        checks.text(self.name, "RankerSpec name (a ranker name, an import path or CHEAP>EXPENSIVE)")
+        object.__setattr__(self, "options", checks.mapping(self.options, "RankerSpec options"))
+
     @classmethod
     def parse(cls, item: str, options: dict[str, Any] | None = None) -> "RankerSpec":
         """``"train20=train"`` -> ``RankerSpec("train20", "train")``; ``"fear"`` -> ``RankerSpec("fear", "fear")``."""
+        checks.text(item, "ranker (a name, LABEL=NAME or a RankerSpec)")
         label, eq, name = item.partition("=")
         return cls(label if eq else item, name if eq else item, dict(options or {}))
 
@@ -91,7 +98,7 @@ class Scale:
     @classmethod
     def of(cls, values: dict[str, Any] | None) -> "Scale":
         """From a mapping (None values and unknown keys are errors only when unknown)."""
-        values = {k: v for k, v in (values or {}).items() if v is not None}
+        values = {k: v for k, v in checks.mapping(values, "scale (a Scale or a mapping)").items() if v is not None}
         unknown = sorted(set(values) - {f.name for f in dataclasses.fields(cls)})
         if unknown:
             raise NasrankError(f"unknown scale option(s) {', '.join(unknown)}")
@@ -112,6 +119,9 @@ class ExecutorConfig:
     ray_address: str | None = None
     gpus_per_task: float = 1.0
 
+    def __post_init__(self) -> None:
+        checks.executor(self)
+
     def make(self):
         """``(executor, owned)``: see :func:`nasrank.experiments.build.make_executor`."""
         from nasrank.experiments.build import make_executor
@@ -130,9 +140,16 @@ class Output:
     store: Any = None
     quiet: bool = True
 
+    def __post_init__(self) -> None:
+        checks.output(self)
 
-def _spec(value: Any) -> RankerSpec:
-    return value if isinstance(value, RankerSpec) else RankerSpec.parse(str(value))
+
+def _spec(value: Any, where: str = "ranker") -> RankerSpec:
+    if isinstance(value, RankerSpec):
+        return value
+    if not isinstance(value, str):
+        raise checks.fail(where, "a ranker name, LABEL=NAME or a RankerSpec", value)
+    return RankerSpec.parse(value)
 
 
 def _specs(value: Any) -> list[RankerSpec]:
@@ -140,14 +157,19 @@ def _specs(value: Any) -> list[RankerSpec]:
         from nasrank.experiments.build import parse_ranker_list
 
         value = parse_ranker_list(value, cascades=True)
-    return [_spec(v) for v in value]
+    if not isinstance(value, (list, tuple)):
+        raise checks.fail("rankers (--rankers)", "a list of ranker names or RankerSpecs (or 'a,b')", value)
+    return [_spec(v, "rankers (--rankers) item") for v in value]
 
 
 def _common_parts(cfg: Any) -> None:
     """Plain values for the shared parts (a dict scale, a folder, an executor name) become their types."""
-    if isinstance(cfg.scale, dict):
+    if isinstance(cfg.scale, dict) or cfg.scale is None:
         cfg.scale = Scale.of(cfg.scale)
+    elif not isinstance(cfg.scale, Scale):
+        raise checks.fail("scale", "a Scale or a mapping (e.g. {'channels': 8})", cfg.scale)
     if not isinstance(cfg.output, Output):
+        checks.path(cfg.output, "output (a folder or an Output)")
         cfg.output = Output(cfg.output)
     if not isinstance(cfg.executor, ExecutorConfig):
         cfg.executor = ExecutorConfig(cfg.executor)
@@ -174,6 +196,11 @@ class SearchConfig:
     def __post_init__(self) -> None:
         self.ranker = _spec(self.ranker)
         _common_parts(self)
+        checks.searcher(self)
+        checks.budgets(self)
+        checks.flags(self, "resume", "plot")
+        if self.record is not None:
+            self.record = checks.mapping(self.record, "record")
 
 
 @dataclass
@@ -195,6 +222,10 @@ class EvaluateConfig:
     def __post_init__(self) -> None:
         self.rankers = _specs(self.rankers)
         _common_parts(self)
+        checks.rankers(self.rankers, "evaluate")
+        checks.needs_folder(self)
+        checks.selection(self)
+        checks.flags(self, "plots")
 
 
 @dataclass
@@ -221,6 +252,16 @@ class CompareConfig:
     def __post_init__(self) -> None:
         self.rankers = _specs(self.rankers)
         _common_parts(self)
+        checks.rankers(self.rankers, "compare")
+        checks.needs_folder(self)
+        checks.searcher(self)
+        checks.budgets(self)
+        self.common = checks.mapping(self.common, "common (--ranker-cfg KEY=VALUE)")
+        if self.baseline is not None and self.baseline not in self.labels:
+            raise NasrankError(f"baseline (--baseline) {checks.quote(self.baseline)} is not one of the rankers "
+                               f"({', '.join(self.labels)})")
+        checks.seed(self.seed, "seed (--seed)")
+        checks.flags(self, "resume", "overwrite")
 
     @property
     def labels(self) -> list[str]:
