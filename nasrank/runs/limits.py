@@ -63,3 +63,5 @@ def bounded_lines(fh: IO[str], what: str) -> Iterator[str]:
 MAX_ETA = 1_000
 #: architectures a multi-fidelity bracket or a random-search batch draws ahead of evaluating them
 MAX_DRAWN_AHEAD = 4_096
+#: analyze --bins: complexity bins (each is a rank correlation over its architectures)
+MAX_BINS = 1_000
