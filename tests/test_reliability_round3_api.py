@@ -226,3 +226,60 @@ def test_d9_config_yaml_single_format_is_one_format(tmp_path, nb201_csv):
 def test_minor_budget_queries_true_is_refused_on_the_command_line_path(nb201_csv):
     with pytest.raises(NasrankError, match="budget_queries"):
         nasrank.search("nb201", SearchConfig(budget_queries=True), benchmark=f"csv:{nb201_csv}")
+
+
+# -- D11: scale options reach a user's ranker by one declared route ----------------------------------------
+from nasrank.rankers.base import TimedRanker  # noqa: E402
+
+
+class DeclaredChannels(TimedRanker):
+    """A user's ranker that declares it takes the training scale: its score is the channels it got."""
+
+    registry_name = "declared_channels"
+    takes_training_scale = True
+
+    def __init__(self, space, context=None, channels: int = 16, epochs: int = 1):
+        super().__init__(space, context)
+        self.channels, self.epochs = channels, epochs
+
+    def compute_score(self, arch):
+        return float(self.channels), {}
+
+
+class NamedChannels(DeclaredChannels):
+    """Declares only the scale options it takes, by name."""
+
+    takes_training_scale = ("channels",)
+
+
+class SilentChannels(DeclaredChannels):
+    """Takes ``channels`` but declares nothing: it does not get the scale, and the user is told."""
+
+    takes_training_scale = False
+
+
+def _path(cls) -> str:
+    return f"{__name__}:{cls.__name__}"
+
+
+@pytest.mark.parametrize("cls", [DeclaredChannels, NamedChannels])
+def test_d11_a_declared_scale_reaches_a_users_ranker(cls, nb201_csv):
+    from nasrank.experiments.config import resolve_options
+
+    name, opts = resolve_options(RankerSpec("mine", _path(cls)), Scale(channels=4, epochs=3))
+    assert opts["channels"] == 4
+    assert ("epochs" in opts) == (cls is DeclaredChannels)
+    res = nasrank.search("nb201", SearchConfig(ranker=RankerSpec("mine", _path(cls)), budget_queries=2,
+                                               scale=Scale(channels=4)), benchmark=f"csv:{nb201_csv}")
+    assert res.history.records[0].score == 4.0
+
+
+def test_d11_a_scale_option_that_reaches_no_ranker_is_warned(capsys):
+    SearchConfig(ranker=RankerSpec("mine", _path(SilentChannels)), budget_queries=2, scale=Scale(channels=4))
+    err = capsys.readouterr().err
+    assert "warning" in err and "--channels" in err and "takes_training_scale" in err, err
+    CompareConfig(["synflow", "tabular"], candidates=3, output="/tmp/never", scale=Scale(epochs=3, channels=8))
+    err = capsys.readouterr().err
+    assert "--epochs" in err and "--channels" not in err, err  # synflow builds its network at --channels
+    SearchConfig(ranker="train", budget_queries=2, scale=Scale(channels=4, epochs=2))
+    assert "warning" not in capsys.readouterr().err

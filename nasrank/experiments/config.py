@@ -196,6 +196,7 @@ class SearchConfig:
     def __post_init__(self) -> None:
         self.ranker = _spec(self.ranker)
         _common_parts(self)
+        checks.warn_unreached_scale([self.ranker], self.scale)
         checks.searcher(self)
         checks.budgets(self)
         checks.flags(self, "resume", "plot")
@@ -223,6 +224,7 @@ class EvaluateConfig:
         self.rankers = _specs(self.rankers)
         _common_parts(self)
         checks.rankers(self.rankers, "evaluate")
+        checks.warn_unreached_scale(self.rankers, self.scale)
         checks.needs_folder(self)
         checks.selection(self)
         checks.flags(self, "plots")
@@ -253,6 +255,7 @@ class CompareConfig:
         self.rankers = _specs(self.rankers)
         _common_parts(self)
         checks.rankers(self.rankers, "compare")
+        checks.warn_unreached_scale(self.rankers, self.scale)
         checks.needs_folder(self)
         checks.searcher(self)
         checks.budgets(self)
@@ -280,46 +283,7 @@ class CompareCallbacks:
 
 
 # -- options: the one resolver -------------------------------------------------------------------
-def assign_options(pairs: dict[str, Any], items: Sequence[str], common: bool) -> tuple[list[RankerSpec], dict[str, Any]]:
-    """``--ranker-cfg`` pairs (``NAME.KEY`` or ``KEY``) onto the ``--rankers`` items.
-
-    ``NAME`` is a label, a ranker name (every item running it, cascade stages too) or ``cascade``;
-    a label's options override its ranker's. A key without ``NAME.`` is returned as the common
-    options when ``common``, else given to the one ranker (an error with several).
-    """
-    specs = [RankerSpec.parse(it) for it in items]
-    per: dict[str, dict[str, Any]] = {}
-    shared: dict[str, Any] = {}
-    for k, v in pairs.items():
-        name, dot, key = k.rpartition(".")
-        if dot and not key:
-            raise NasrankError(f"malformed --ranker-cfg key {k!r}; expected NAME.KEY=VALUE")
-        if dot:
-            per.setdefault(name, {})[key] = v
-        elif common:
-            shared[key] = v
-        elif len(specs) == 1:
-            per.setdefault(specs[0].label, {})[key] = v
-        else:
-            raise NasrankError(f"--ranker-cfg {k}={v!r}: write NAME.{k}=VALUE to say which ranker "
-                               f"({', '.join(s.label for s in specs)}) it is for")
-    known = {s.label for s in specs} | {s.name for s in specs} | {n for s in specs for n in s.leaves()}
-    unknown = sorted(set(per) - known)
-    if unknown:
-        raise NasrankError(f"--ranker-cfg: ranker {', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'}"
-                           f" not in --rankers ({', '.join(s.label for s in specs)})")
-    return [_with_options(s, per) for s in specs], shared
-
-
-def _with_options(spec: RankerSpec, per: dict[str, dict[str, Any]]) -> RankerSpec:
-    own = {**per.get(spec.name, {}), **(per.get(spec.label, {}) if spec.label != spec.name else {})}
-    if spec.stages:
-        first, second = spec.stages
-        own = {**per.get("cascade", {}), **own}
-        for stage, key in ((first, "first_cfg"), (second, "second_cfg")):
-            if per.get(stage):
-                own[key] = {**per[stage], **own.get(key, {})}
-    return dataclasses.replace(spec, options=own)
+from nasrank.experiments.ranker_options import assign_options  # noqa: E402,F401 (--ranker-cfg onto the rankers)
 
 
 def check_common_options(common: dict[str, Any], specs: Sequence[RankerSpec], space=None) -> None:
@@ -354,10 +318,20 @@ def _scale_for(space, scale: Scale) -> dict[str, Any]:
     return {k: v for k, v in scale.given().items() if k not in BUILD_OPTIONS or opts is None or k in opts}
 
 
+def scale_taken(cls: type) -> frozenset[str]:
+    """The scale options a ranker class declares it takes: all with ``takes_training_scale = True``, the
+    named ones with ``takes_training_scale = ("channels", ...)``, none otherwise."""
+    declared = getattr(cls, "takes_training_scale", False)
+    if declared is True:
+        return frozenset(f.name for f in dataclasses.fields(Scale))
+    return frozenset(declared) if isinstance(declared, (tuple, list, set, frozenset)) else frozenset()
+
+
 def _leaf_options(name: str, own: dict[str, Any], common: dict[str, Any], scale: dict[str, Any]) -> dict[str, Any]:
     """One (non-cascade) ranker's options: the scale and common options it takes, then its own.
 
-    A ranker that declares ``takes_training_scale`` gets every scale option it takes; one that keeps
+    A ranker that declares ``takes_training_scale`` (True, or the names of the scale options it
+    takes: :func:`scale_taken`) gets every declared scale option it takes; one that keeps
     ``**kwargs`` for its network (``params``, ``flops``) gets the build options; one with a
     ``build_kwargs`` option (zero-shot) gets them there (merged under its own ``build_kwargs``).
     """
@@ -365,11 +339,12 @@ def _leaf_options(name: str, own: dict[str, Any], common: dict[str, Any], scale:
 
     cls = RANKERS.get(name)
     opts = accepted_options(cls)
-    training = bool(getattr(cls, "takes_training_scale", False))
+    taken = scale_taken(cls)
+    training = bool(taken)
     out: dict[str, Any] = {}
     build = {k: v for k, v in scale.items() if k in BUILD_OPTIONS}
     for k, v in scale.items():
-        if (training and k in opts) or (opts.open and k in BUILD_OPTIONS):
+        if (k in taken and (k in opts or opts.open)) or (opts.open and k in BUILD_OPTIONS):
             out[k] = v
     for k, v in common.items():
         if k in opts or (opts.open and not training and k in BUILD_OPTIONS):

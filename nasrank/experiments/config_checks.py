@@ -204,3 +204,45 @@ def selection(cfg: Any) -> None:
     seed(cfg.seed, "seed (--seed)")
     if cfg.space_cfg is not None:
         cfg.space_cfg = mapping(cfg.space_cfg, "space_cfg (--space-cfg)")
+
+
+# -- where the scale goes -------------------------------------------------------------------------
+_WARNED: set[str] = set()
+
+
+def warn_unreached_scale(specs: Sequence[Any], scale: Any) -> None:
+    """Print a warning (once per process) for each given scale option (``--channels`` ...) that no ranker of
+    ``specs`` receives; a ranker that names it but does not declare it is told how to
+    (``takes_training_scale``). A ranker that cannot be found is left for the run to report."""
+    import dataclasses
+    import sys
+
+    from nasrank.experiments.config import resolve_options
+    from nasrank.registry import RANKERS, accepted_options
+
+    given = scale.given()
+    if not given:
+        return
+    reached: set[str] = set()
+    named: dict[str, list[str]] = {}
+    for spec in specs:
+        try:
+            _, opts = resolve_options(dataclasses.replace(spec, options={}), scale)
+            leaves = [opts["first_cfg"], opts["second_cfg"]] if spec.stages else [opts]
+            for o in leaves:
+                reached |= set(o) | set(o.get("build_kwargs") or {})
+            for leaf in spec.leaves():
+                for k in set(accepted_options(RANKERS.get(leaf)).names) & set(given):
+                    named.setdefault(k, []).append(leaf)
+        except Exception:  # noqa: BLE001 - a ranker that cannot be built is the run's error to report, not a warning's
+            return
+    for k in sorted(set(given) - reached):
+        flag = "--" + k.replace("_", "-")
+        takers = named.get(k, [])
+        hint = (f"; {', '.join(map(repr, takers))} has a {k!r} option of its own (--ranker-cfg {takers[0]}.{k}=VALUE); "
+                f"a ranker of yours gets the scale by declaring takes_training_scale = True, or = ({k!r},)"
+                if takers else "")
+        msg = (f"{flag} (scale.{k}) reaches no ranker ({', '.join(s.label for s in specs)}): it is ignored{hint}")
+        if msg not in _WARNED:
+            _WARNED.add(msg)
+            print(f"nasrank: warning: {msg}", file=sys.stderr)
