@@ -283,3 +283,34 @@ def test_d11_a_scale_option_that_reaches_no_ranker_is_warned(capsys):
     assert "--epochs" in err and "--channels" not in err, err  # synflow builds its network at --channels
     SearchConfig(ranker="train", budget_queries=2, scale=Scale(channels=4, epochs=2))
     assert "warning" not in capsys.readouterr().err
+
+
+# -- minor items through the command line ------------------------------------------------------------------
+def test_minor_report_lists_a_folder_named_twice_once(tmp_path, nb201_csv, capsys):
+    from nasrank.cli import main
+
+    run = tmp_path / "A"
+    assert main(["search", "--benchmark", f"csv:{nb201_csv}", "--budget-queries", "2", "--quiet", "--no-store",
+                 "--output", str(run)]) == 0
+    (tmp_path / "link").symlink_to(run)
+    assert main(["report", str(run), str(run), str(tmp_path / "A" / "."), str(tmp_path / "link"),
+                 "--output", str(tmp_path / "rep")]) == 0
+    rows = json.loads((tmp_path / "rep" / "report.json").read_text())["runs"]
+    assert len(rows) == 1, rows
+
+
+def test_minor_a_dataset_is_a_name_not_a_path(tmp_path, nb201_csv, capsys):
+    from nasrank.cli import main
+
+    assert main(["search", "--benchmark", f"csv:{nb201_csv}", "--dataset", "../../etc/passwd", "--budget-queries",
+                 "1", "--quiet", "--no-store", "--output", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "--dataset" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "run" / "history.jsonl").exists()
+
+
+def test_minor_budget_of_true_queries_is_refused():
+    from nasrank.searchers.base import Budget
+
+    with pytest.raises(NasrankError, match="budget of queries"):
+        Budget(queries=True)
