@@ -169,3 +169,12 @@ def test_random_batch_size_1e30_is_capped_at_the_budget(tmp_path):
                    cwd=tmp_path, timeout=60)
     assert r.returncode == 0, r.stderr[-2000:]
     assert len(_lines(out)) == 5
+
+
+@pytest.mark.parametrize("searcher", ["sh", "hyperband", "asha"])
+@pytest.mark.parametrize("cfg", [{"max_budget": 2.5}, {"max_budget": 8.5}, {"min_budget": 0.5}])
+def test_minor_fractional_budgets_are_refused_for_a_ranker_without_a_grid(searcher, cfg):
+    """``max_budget=2.5`` ran rungs of round(2.5 / eta**k) epochs: 2, with no word."""
+    space = Nb201Space()
+    with pytest.raises(NasrankError, match=next(iter(cfg))):
+        SEARCHERS.create(searcher, space, CountingRanker(space), **cfg)
