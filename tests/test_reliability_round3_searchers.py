@@ -178,3 +178,27 @@ def test_minor_fractional_budgets_are_refused_for_a_ranker_without_a_grid(search
     space = Nb201Space()
     with pytest.raises(NasrankError, match=next(iter(cfg))):
         SEARCHERS.create(searcher, space, CountingRanker(space), **cfg)
+
+
+class FiveCells(Nb201Space):
+    """NB201 with five cells: a space a search uses up."""
+
+    size = 5
+
+    def __init__(self):
+        super().__init__()
+        rng = np.random.default_rng(0)
+        self.deck = Nb201Space().sample_many(5, rng)
+
+    def sample(self, rng):
+        return self.deck[int(rng.integers(5))]
+
+
+@pytest.mark.parametrize("searcher", ["sh", "hyperband"])
+def test_a_search_that_uses_up_the_space_stops(searcher):
+    """Brackets of known architectures were free and endless: the search hung once the space was used up."""
+    space = FiveCells()
+    s = SEARCHERS.create(searcher, space, CountingRanker(space), seed=0, min_budget=1, max_budget=9, eta=3)
+    h = s.run(Budget(queries=1000))
+    assert len(h) < 1000 and s.stopped_early, (len(h), s.stopped_early)
+    assert {r.arch for r in h} == {space.to_string(a) for a in space.deck}

@@ -17,6 +17,13 @@ The others are released. A bracket ends at ``max_budget``.
   ``ceil((K+1)/(s+1) * eta**s)`` architectures at rung K − s (s = 0 is random search at
   ``max_budget``).
 
+A bracket's first rung is drawn as it is evaluated (a slice at a time, at most the queries left),
+so memory and time grow with the evaluations made, never with ``n`` (capped at the space's size;
+a bracket count over :data:`~nasrank.runs.limits.MAX_QUERIES` is that). ``eta`` is in
+(1, :data:`~nasrank.runs.limits.MAX_ETA`]; ``min_budget`` and ``max_budget`` are whole numbers.
+Brackets whose architectures are all known add to the run of repeated proposals that ends a
+search early (the space is used up).
+
 Every evaluation is one history record with its ``fidelity`` (the budget) and counts as one
 query; its cost is what the ranker charged (the added cost). The architecture a run returns
 is the best-scored one at the highest fidelity reached (:meth:`History.best`). A resumed run
