@@ -21,24 +21,64 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nasrank.errors import NasrankError, did_you_mean
+from nasrank.experiments import config_checks as checks
 from nasrank.experiments.config import (CompareConfig, EvaluateConfig, ExecutorConfig, Output,  # noqa: F401
                                         RankerSpec, Scale, SearchConfig)
+from nasrank.runs.limits import quote
 from nasrank.runs.history import History, require_pandas
 
 
-def _space_and_context(space: Any, context: Any, context_options: dict[str, Any]):
+#: what ``nasrank.search(..., **context_options)`` takes besides ``space``, ``config`` and ``context``
+CONTEXT_OPTIONS = ("benchmark", "dataset", "data_dir", "device", "seed", "progress", "space_cfg")
+
+
+def _config(config: Any, cls: type, verb: str) -> Any:
+    """``config`` if it is a ``cls``, else one :class:`NasrankError` naming ``config``."""
+    if not isinstance(config, cls):
+        raise NasrankError(f"nasrank.{verb}: config must be a nasrank.{cls.__name__}, got {quote(config)}")
+    return config
+
+
+def _check_context_options(options: dict[str, Any], verb: str) -> None:
+    unknown = sorted(set(options) - set(CONTEXT_OPTIONS))
+    if unknown:
+        hint = did_you_mean(unknown[0], CONTEXT_OPTIONS) if len(unknown) == 1 else ""
+        raise NasrankError(f"nasrank.{verb}: unknown option(s) {', '.join(unknown)}{hint}; it takes space, config, "
+                           f"context and the context options {', '.join(CONTEXT_OPTIONS)}")
+    bench = options.get("benchmark")
+    if bench is not None and not isinstance(bench, str):
+        raise checks.fail("benchmark", "a benchmark spec such as 'embedded' or 'csv:FILE'", bench)
+    checks.path(options.get("data_dir"), "data_dir (--data-dir)")
+    if "progress" in options:
+        checks.boolean(options["progress"], "progress")
+    if not isinstance(options.get("device", "auto"), str):
+        raise checks.fail("device (--device)", "a device name", options["device"])
+
+
+def _space_and_context(space: Any, context: Any, context_options: dict[str, Any], verb: str):
     """``space`` (a name or a SearchSpace) and its RunContext (given, or built from ``context_options``:
     benchmark, dataset, data_dir, device, seed, progress; a space name may come with ``space_cfg``)."""
     from nasrank.experiments.build import make_context, make_space
+    from nasrank.rankers.base import RunContext
+    from nasrank.spaces.base import SearchSpace
 
-    space_cfg = context_options.pop("space_cfg", None)
-    sp = make_space(space, space_cfg or {}) if isinstance(space, str) else space
+    _check_context_options(context_options, verb)
+    space_cfg = checks.mapping(context_options.pop("space_cfg", None), "space_cfg (--space-cfg)")
+    if isinstance(space, str) and space.strip():
+        sp = make_space(space, space_cfg)
+    elif isinstance(space, SearchSpace) and not space_cfg:
+        sp = space
+    else:
+        raise checks.fail(f"nasrank.{verb}: space", "a space name such as 'nb201' or a SearchSpace"
+                          + (" (space_cfg goes with a name)" if isinstance(space, SearchSpace) else ""), space)
     if context is None:
         context = make_context(sp, **context_options)
+    elif not isinstance(context, RunContext):
+        raise checks.fail(f"nasrank.{verb}: context", "a RunContext (or None, with benchmark=, seed= ...)", context)
     elif context_options:
-        from nasrank.errors import NasrankError
-
-        raise NasrankError(f"give either a context or its options ({', '.join(context_options)}), not both")
+        raise NasrankError(f"nasrank.{verb}: give either a context or its options ({', '.join(context_options)}), "
+                           "not both")
     return sp, context
 
 
@@ -147,8 +187,8 @@ def search(space: Any = "nb201", config: SearchConfig | None = None, context: An
     silences it."""
     from nasrank.experiments.search import search as run_search
 
-    config = _quieted(config or SearchConfig(), quiet)
-    sp, ctx = _space_and_context(space, context, context_options)
+    config = _quieted(_config(SearchConfig() if config is None else config, SearchConfig, "search"), quiet)
+    sp, ctx = _space_and_context(space, context, context_options, "search")
     summary, history = run_search(sp, ctx, config)
     folder = config.output.folder
     return SearchResult(summary, history, None if folder is None else Path(folder))
@@ -161,8 +201,10 @@ def evaluate(space: Any = "nb201", config: EvaluateConfig | None = None, context
     (``quiet=True``: no progress)."""
     from nasrank.experiments.evaluate import evaluate as run_evaluate
 
-    config = _quieted(config or EvaluateConfig(["params", "flops"]), quiet)
-    sp, ctx = _space_and_context(space, context, context_options)
+    if config is None:
+        raise NasrankError("nasrank.evaluate needs a config: nasrank.EvaluateConfig(rankers, sample=N, output='DIR')")
+    config = _quieted(_config(config, EvaluateConfig, "evaluate"), quiet)
+    sp, ctx = _space_and_context(space, context, context_options, "evaluate")
     report = run_evaluate(sp, ctx, config)
     return EvaluateResult(report, Path(config.output.folder))
 
@@ -176,9 +218,9 @@ def compare(space: Any = "nb201", config: CompareConfig | None = None, context: 
     from nasrank.experiments.compare import ranker_dirname
 
     if config is None:
-        raise TypeError("compare needs a CompareConfig (rankers, candidates, output)")
-    config = _quieted(config, quiet)
-    sp, ctx = _space_and_context(space, context, context_options)
+        raise NasrankError("nasrank.compare needs a config: nasrank.CompareConfig(rankers, candidates=N, output='DIR')")
+    config = _quieted(_config(config, CompareConfig, "compare"), quiet)
+    sp, ctx = _space_and_context(space, context, context_options, "compare")
     result = run_compare(sp, ctx, config)
     out = Path(config.output.folder)
     hist = {name: History.load(out / ranker_dirname(name)) for name in result["rankers"]}

@@ -74,8 +74,26 @@ def read_scores(path: str | Path, space) -> list[ScoreRow]:
         raise NasrankError(f"scores file {path} is not a readable CSV table: {exc}") from None
 
 
+def _true_acc(text: str | None, where: str) -> float | None:
+    """The row's true accuracy (percent, 0..100), or None when empty."""
+    acc = _float_or_nan(text, "true_acc", where)
+    if math.isnan(acc):
+        return None
+    if not 0.0 <= acc <= 100.0:
+        raise NasrankError(f"{where}: true_acc {text.strip()!r} is not an accuracy in percent (0 to 100)")
+    return acc
+
+
+def _check_repeat(seen: dict[tuple, int], key: tuple, line: int, where: str, text: str) -> None:
+    """Each (architecture, ranker, variant, repeat) once: a repeated row would be averaged in silently."""
+    if key in seen:
+        raise NasrankError(f"{where} repeats line {seen[key]}: architecture {text!r}, ranker {key[1]!r}, "
+                           f"repeat {key[3]!r} (give each repeat its own repeat number)")
+    seen[key] = line
+
+
 def _read_scores(path: Path, space) -> list[ScoreRow]:
-    with path.open(newline="", encoding="utf-8") as fh:
+    with path.open(newline="", encoding="utf-8-sig") as fh:  # a byte-order mark is read as tables read it
         reader = csv.DictReader(fh)
         cols = reader.fieldnames
         if not cols:
@@ -90,6 +108,7 @@ def _read_scores(path: Path, space) -> list[ScoreRow]:
                                f"arch,ranker,repeat,score,seconds,device_seconds,true_acc")
         rows: list[ScoreRow] = []
         parsed: dict[str, Any] = {}
+        seen: dict[tuple, int] = {}
         for line, raw in enumerate(reader, start=2):
             where = f"scores file {path}, line {line}"
             text = (raw.get("arch") or "").strip()
@@ -101,11 +120,11 @@ def _read_scores(path: Path, space) -> list[ScoreRow]:
                     parsed[text] = space.from_string(text)
                 except (NasrankError, ValueError, KeyError, TypeError) as exc:
                     raise NasrankError(f"{where}: cannot read architecture {text!r}: {exc}") from None
-            acc = _float_or_nan(raw.get("true_acc"), "true_acc", where)
-            rows.append(ScoreRow(parsed[text], ranker, _repeat(raw.get("repeat")),
-                                 _float_or_nan(raw.get("score"), "score", where),
-                                 None if math.isnan(acc) else acc,
-                                 (raw.get("variant") or "").strip() or DEFAULT_VARIANT, where))
+            row = ScoreRow(parsed[text], ranker, _repeat(raw.get("repeat")),
+                           _float_or_nan(raw.get("score"), "score", where), _true_acc(raw.get("true_acc"), where),
+                           (raw.get("variant") or "").strip() or DEFAULT_VARIANT, where)
+            _check_repeat(seen, (space.key(row.arch), ranker, row.variant, row.repeat), line, where, text)
+            rows.append(row)
     if not rows:
         raise NasrankError(f"scores file {path} has a header but no rows")
     return rows
@@ -248,8 +267,10 @@ def analyze(scores: str | Path, output: str | Path, space, benchmark=None, datas
     from nasrank.evaluation.bias import OVERRATE_RHO, OVERRATE_SHIFT
     from nasrank.experiments.build import write_json
 
-    if bins < 1:
-        raise NasrankError(f"--bins must be a positive integer, got {bins}")
+    from nasrank.runs.limits import MAX_BINS, count
+
+    count(bins, "--bins", MAX_BINS)
+    out = output_folder(output)
     rows = read_scores(scores, space)  # before the (slower) benchmark: bad input fails fast
     bench = load_benchmark(benchmark, space)
     rankers = analyze_rows(rows, space, bench, dataset, by, bins, source=f"scores file {scores}")
@@ -270,12 +291,27 @@ def analyze(scores: str | Path, output: str | Path, space, benchmark=None, datas
     from nasrank.runs.provenance import provenance
 
     result["provenance"] = provenance()
-    out = Path(output)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NasrankError(f"--output {out}: cannot create the folder ({exc.strerror or exc})") from None
     write_json(out / "analysis.json", nan_to_none(result))
     if formats:
         _plot(rankers, out, formats, result)
     return result
+
+
+def output_folder(output: str | Path) -> Path:
+    """``--output`` as a folder path: an existing folder, or a path that can be one (not a file, a device,
+    or a path under a file); checked before anything is read."""
+    out = Path(output)
+    for p in (out, *out.parents):
+        if p.exists() or p.is_symlink():
+            if not p.is_dir():
+                what = "is not a folder" if p == out else f"is under {p}, which is not a folder"
+                raise NasrankError(f"--output {out} {what}; give a folder for analysis.json and the plots")
+            break
+    return out
 
 
 #: bins with fewer architectures than this get a caution: a rank correlation over so few is mostly noise

@@ -118,7 +118,10 @@ def make_context(space, benchmark: str | None = None, dataset: str = "cifar10", 
     from nasrank.benchmarks import load_benchmark
     from nasrank.rankers.base import RunContext
 
+    from nasrank.experiments.config_checks import dataset as check_dataset
+
     check_device(device)
+    check_dataset(dataset)
     seed = validate.integer(seed, "seed", "the run (--seed)", minimum=0)  # numpy refuses negative seeds
     from nasrank.runs.limits import MAX_SEED, count
 

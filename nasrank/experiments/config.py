@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from nasrank.errors import NasrankError
+from nasrank.experiments import config_checks as checks
 
 #: the scale options that only change the built network (safe for rankers taking **build_kwargs)
 BUILD_OPTIONS = ("channels", "cells_per_stage")
@@ -39,9 +40,15 @@ class RankerSpec:
     name: str
     options: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        checks.text(self.label, "RankerSpec label")
+        checks.text(self.name, "RankerSpec name (a ranker name, an import path or CHEAP>EXPENSIVE)")
+        object.__setattr__(self, "options", checks.mapping(self.options, "RankerSpec options"))
+
     @classmethod
     def parse(cls, item: str, options: dict[str, Any] | None = None) -> "RankerSpec":
         """``"train20=train"`` -> ``RankerSpec("train20", "train")``; ``"fear"`` -> ``RankerSpec("fear", "fear")``."""
+        checks.text(item, "ranker (a name, LABEL=NAME or a RankerSpec)")
         label, eq, name = item.partition("=")
         return cls(label if eq else item, name if eq else item, dict(options or {}))
 
@@ -91,7 +98,7 @@ class Scale:
     @classmethod
     def of(cls, values: dict[str, Any] | None) -> "Scale":
         """From a mapping (None values and unknown keys are errors only when unknown)."""
-        values = {k: v for k, v in (values or {}).items() if v is not None}
+        values = {k: v for k, v in checks.mapping(values, "scale (a Scale or a mapping)").items() if v is not None}
         unknown = sorted(set(values) - {f.name for f in dataclasses.fields(cls)})
         if unknown:
             raise NasrankError(f"unknown scale option(s) {', '.join(unknown)}")
@@ -112,6 +119,9 @@ class ExecutorConfig:
     ray_address: str | None = None
     gpus_per_task: float = 1.0
 
+    def __post_init__(self) -> None:
+        checks.executor(self)
+
     def make(self):
         """``(executor, owned)``: see :func:`nasrank.experiments.build.make_executor`."""
         from nasrank.experiments.build import make_executor
@@ -131,9 +141,16 @@ class Output:
     store: Any = None
     quiet: bool = False  # True: no progress (nasrank.runtime.progress)
 
+    def __post_init__(self) -> None:
+        checks.output(self)
 
-def _spec(value: Any) -> RankerSpec:
-    return value if isinstance(value, RankerSpec) else RankerSpec.parse(str(value))
+
+def _spec(value: Any, where: str = "ranker") -> RankerSpec:
+    if isinstance(value, RankerSpec):
+        return value
+    if not isinstance(value, str):
+        raise checks.fail(where, "a ranker name, LABEL=NAME or a RankerSpec", value)
+    return RankerSpec.parse(value)
 
 
 def _specs(value: Any) -> list[RankerSpec]:
@@ -141,14 +158,19 @@ def _specs(value: Any) -> list[RankerSpec]:
         from nasrank.experiments.build import parse_ranker_list
 
         value = parse_ranker_list(value, cascades=True)
-    return [_spec(v) for v in value]
+    if not isinstance(value, (list, tuple)):
+        raise checks.fail("rankers (--rankers)", "a list of ranker names or RankerSpecs (or 'a,b')", value)
+    return [_spec(v, "rankers (--rankers) item") for v in value]
 
 
 def _common_parts(cfg: Any) -> None:
     """Plain values for the shared parts (a dict scale, a folder, an executor name) become their types."""
-    if isinstance(cfg.scale, dict):
+    if isinstance(cfg.scale, dict) or cfg.scale is None:
         cfg.scale = Scale.of(cfg.scale)
+    elif not isinstance(cfg.scale, Scale):
+        raise checks.fail("scale", "a Scale or a mapping (e.g. {'channels': 8})", cfg.scale)
     if not isinstance(cfg.output, Output):
+        checks.path(cfg.output, "output (a folder or an Output)")
         cfg.output = Output(cfg.output)
     if not isinstance(cfg.executor, ExecutorConfig):
         cfg.executor = ExecutorConfig(cfg.executor)
@@ -175,6 +197,12 @@ class SearchConfig:
     def __post_init__(self) -> None:
         self.ranker = _spec(self.ranker)
         _common_parts(self)
+        checks.warn_unreached_scale([self.ranker], self.scale)
+        checks.searcher(self)
+        checks.budgets(self)
+        checks.flags(self, "resume", "plot")
+        if self.record is not None:
+            self.record = checks.mapping(self.record, "record")
 
 
 @dataclass
@@ -196,6 +224,11 @@ class EvaluateConfig:
     def __post_init__(self) -> None:
         self.rankers = _specs(self.rankers)
         _common_parts(self)
+        checks.rankers(self.rankers, "evaluate")
+        checks.warn_unreached_scale(self.rankers, self.scale)
+        checks.needs_folder(self)
+        checks.selection(self)
+        checks.flags(self, "plots")
 
 
 @dataclass
@@ -222,6 +255,17 @@ class CompareConfig:
     def __post_init__(self) -> None:
         self.rankers = _specs(self.rankers)
         _common_parts(self)
+        checks.rankers(self.rankers, "compare")
+        checks.warn_unreached_scale(self.rankers, self.scale)
+        checks.needs_folder(self)
+        checks.searcher(self)
+        checks.budgets(self)
+        self.common = checks.mapping(self.common, "common (--ranker-cfg KEY=VALUE)")
+        if self.baseline is not None and self.baseline not in self.labels:
+            raise NasrankError(f"baseline (--baseline) {checks.quote(self.baseline)} is not one of the rankers "
+                               f"({', '.join(self.labels)})")
+        checks.seed(self.seed, "seed (--seed)")
+        checks.flags(self, "resume", "overwrite")
 
     @property
     def labels(self) -> list[str]:
@@ -240,46 +284,7 @@ class CompareCallbacks:
 
 
 # -- options: the one resolver -------------------------------------------------------------------
-def assign_options(pairs: dict[str, Any], items: Sequence[str], common: bool) -> tuple[list[RankerSpec], dict[str, Any]]:
-    """``--ranker-cfg`` pairs (``NAME.KEY`` or ``KEY``) onto the ``--rankers`` items.
-
-    ``NAME`` is a label, a ranker name (every item running it, cascade stages too) or ``cascade``;
-    a label's options override its ranker's. A key without ``NAME.`` is returned as the common
-    options when ``common``, else given to the one ranker (an error with several).
-    """
-    specs = [RankerSpec.parse(it) for it in items]
-    per: dict[str, dict[str, Any]] = {}
-    shared: dict[str, Any] = {}
-    for k, v in pairs.items():
-        name, dot, key = k.rpartition(".")
-        if dot and not key:
-            raise NasrankError(f"malformed --ranker-cfg key {k!r}; expected NAME.KEY=VALUE")
-        if dot:
-            per.setdefault(name, {})[key] = v
-        elif common:
-            shared[key] = v
-        elif len(specs) == 1:
-            per.setdefault(specs[0].label, {})[key] = v
-        else:
-            raise NasrankError(f"--ranker-cfg {k}={v!r}: write NAME.{k}=VALUE to say which ranker "
-                               f"({', '.join(s.label for s in specs)}) it is for")
-    known = {s.label for s in specs} | {s.name for s in specs} | {n for s in specs for n in s.leaves()}
-    unknown = sorted(set(per) - known)
-    if unknown:
-        raise NasrankError(f"--ranker-cfg: ranker {', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'}"
-                           f" not in --rankers ({', '.join(s.label for s in specs)})")
-    return [_with_options(s, per) for s in specs], shared
-
-
-def _with_options(spec: RankerSpec, per: dict[str, dict[str, Any]]) -> RankerSpec:
-    own = {**per.get(spec.name, {}), **(per.get(spec.label, {}) if spec.label != spec.name else {})}
-    if spec.stages:
-        first, second = spec.stages
-        own = {**per.get("cascade", {}), **own}
-        for stage, key in ((first, "first_cfg"), (second, "second_cfg")):
-            if per.get(stage):
-                own[key] = {**per[stage], **own.get(key, {})}
-    return dataclasses.replace(spec, options=own)
+from nasrank.experiments.ranker_options import assign_options  # noqa: E402,F401 (--ranker-cfg onto the rankers)
 
 
 def check_common_options(common: dict[str, Any], specs: Sequence[RankerSpec], space=None) -> None:
@@ -314,10 +319,20 @@ def _scale_for(space, scale: Scale) -> dict[str, Any]:
     return {k: v for k, v in scale.given().items() if k not in BUILD_OPTIONS or opts is None or k in opts}
 
 
+def scale_taken(cls: type) -> frozenset[str]:
+    """The scale options a ranker class declares it takes: all with ``takes_training_scale = True``, the
+    named ones with ``takes_training_scale = ("channels", ...)``, none otherwise."""
+    declared = getattr(cls, "takes_training_scale", False)
+    if declared is True:
+        return frozenset(f.name for f in dataclasses.fields(Scale))
+    return frozenset(declared) if isinstance(declared, (tuple, list, set, frozenset)) else frozenset()
+
+
 def _leaf_options(name: str, own: dict[str, Any], common: dict[str, Any], scale: dict[str, Any]) -> dict[str, Any]:
     """One (non-cascade) ranker's options: the scale and common options it takes, then its own.
 
-    A ranker that declares ``takes_training_scale`` gets every scale option it takes; one that keeps
+    A ranker that declares ``takes_training_scale`` (True, or the names of the scale options it
+    takes: :func:`scale_taken`) gets every declared scale option it takes; one that keeps
     ``**kwargs`` for its network (``params``, ``flops``) gets the build options; one with a
     ``build_kwargs`` option (zero-shot) gets them there (merged under its own ``build_kwargs``).
     """
@@ -325,11 +340,12 @@ def _leaf_options(name: str, own: dict[str, Any], common: dict[str, Any], scale:
 
     cls = RANKERS.get(name)
     opts = accepted_options(cls)
-    training = bool(getattr(cls, "takes_training_scale", False))
+    taken = scale_taken(cls)
+    training = bool(taken)
     out: dict[str, Any] = {}
     build = {k: v for k, v in scale.items() if k in BUILD_OPTIONS}
     for k, v in scale.items():
-        if (training and k in opts) or (opts.open and k in BUILD_OPTIONS):
+        if (k in taken and (k in opts or opts.open)) or (opts.open and k in BUILD_OPTIONS):
             out[k] = v
     for k, v in common.items():
         if k in opts or (opts.open and not training and k in BUILD_OPTIONS):

@@ -363,7 +363,10 @@ def report(outputs: Iterable[str | Path], output: str | Path, title: str | None 
            formats: Iterable[str] = ("png",), html: bool = False) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Merge ``outputs`` and write the report into ``output``; return ``(rows, what was written)``
     (``csv``, ``json``, ``figures``, the seed ``groups``, and with ``html`` the page ``report.html``)."""
-    outputs = [str(o) for o in outputs]
+    distinct: dict[Path, str] = {}
+    for o in outputs:  # one folder named twice, or by two paths, is one run
+        distinct.setdefault(Path(o).resolve(), str(o))
+    outputs = list(distinct.values())
     out_dir = Path(output).resolve()
     if any(Path(o).resolve() == out_dir for o in outputs):
         raise NasrankError(f"--output {output} is one of the inputs; choose another folder")

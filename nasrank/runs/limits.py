@@ -68,3 +68,9 @@ def bounded_lines(fh: IO[str], what: str) -> Iterator[str]:
         if len(line) > MAX_LINE_CHARS:
             raise NasrankError(f"{what}, line {n} is over {MAX_LINE_CHARS:,} characters; is it the right file?")
         yield line
+#: sh / hyperband / asha eta: the ratio between rungs (eta ** rungs sizes a bracket)
+MAX_ETA = 1_000
+#: architectures a multi-fidelity bracket or a random-search batch draws ahead of evaluating them
+MAX_DRAWN_AHEAD = 4_096
+#: analyze --bins: complexity bins (each is a rank correlation over its architectures)
+MAX_BINS = 1_000

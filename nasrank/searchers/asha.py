@@ -6,7 +6,12 @@ that is among the best ``floor(n_k / eta)`` of the ``n_k`` finished at rung k an
 been promoted yet is continued to rung k + 1 (from its kept state, charged the added cost);
 when no rung has one, a new architecture starts at the lowest rung. No rung waits for the
 others, so a promotion can be made on fewer results than in ``sh`` (the price of never
-idling a worker). Architectures that reach the top rung are released.
+idling a worker). Architectures that reach the top rung are released, and so is every
+architecture that can no longer be promoted: under a query budget with R >= 1 queries left, one
+at place p (0-based, best first) of the n_k finished at rung k needs p < floor((n_k + R - 1) / eta),
+and neither place nor bound can improve. Under a time budget the rest is released at the end
+when the run has no folder (a run folder keeps it for a resume). A resume with a larger budget
+continues a released architecture from scratch.
 
 ``workers`` (default: the executor's, 1 for the serial executor) evaluations are kept in
 flight; ``nasrank search --executor ray --searcher asha`` runs them as Ray tasks (a ranker
@@ -77,6 +82,22 @@ class AsynchronousSuccessiveHalving(MultiFidelitySearcher):
         if k == len(self.rungs) - 1:
             self.release([arch])
 
+    def prune_unpromotable(self, at_end: bool = False) -> None:
+        """Release the kept state of every architecture that no rung can promote any more (see the module
+        docstring); ``at_end`` of a run without a folder, of every one not at the top rung."""
+        assert self.budget is not None
+        left = self.budget.remaining_queries(self.n_queries)
+        if left is None and not (at_end and self.history.path is None):
+            return
+        for k in range(len(self.rungs) - 1):
+            done = self._done[k]
+            reach = len(done) + left - 1 if left else 0  # a promotion is a query: at most left - 1 before it
+            places = int(reach // self.eta) if reach >= self.eta else 0
+            order = promote([s for _, s in done], 1.0) if places < len(done) else []
+            drop = [done[i][0] for i in order[places:]]
+            self.release([a for a in drop if self.space.key(a) not in self._promoted[k]
+                          and self._kept.get(self.space.key(a)) == self.rungs[k]])
+
     # -- resume -----------------------------------------------------------------
     def _replay_all(self) -> None:
         """Several workers: take every recorded evaluation back into the rungs, in recorded order."""
@@ -97,6 +118,7 @@ class AsynchronousSuccessiveHalving(MultiFidelitySearcher):
             n += 1
         if n:
             self.rng = np.random.default_rng([self.seed, n])
+            self.prune_unpromotable()
 
     def _may_submit(self, n_pending: int) -> bool:
         assert self.budget is not None
@@ -122,6 +144,7 @@ class AsynchronousSuccessiveHalving(MultiFidelitySearcher):
                         rec = self.take_replay(arch, self.rungs[k])
                         if rec is not None:
                             self._finish(arch, k, rec.score)
+                            self.prune_unpromotable()
                             continue
                     job = self.job(arch, self.rungs[k])
                     token = (self.space.key(arch), k)
@@ -133,8 +156,10 @@ class AsynchronousSuccessiveHalving(MultiFidelitySearcher):
                 job, k = pending.pop(token)
                 self.record_at(job, ev)
                 self._finish(job.arch, k, ev.score)
+                self.prune_unpromotable()
         except BaseException:
             if pending and hasattr(ex, "cancel"):
                 ex.cancel()
             raise
+        self.prune_unpromotable(at_end=True)
         raise BudgetSpent

@@ -28,7 +28,7 @@ class Budget:
         from nasrank.runs.limits import MAX_QUERIES
 
         if self.queries is not None and (not isinstance(self.queries, (int, np.integer)) or
-                                         not 0 < self.queries <= MAX_QUERIES):
+                                         isinstance(self.queries, bool) or not 0 < self.queries <= MAX_QUERIES):
             raise NasrankError(f"budget of queries (--budget-queries, --candidates) must be an integer from 1 to "
                                f"{MAX_QUERIES:,}, got {str(self.queries)[:40]}")
         if self.seconds is not None and not (isinstance(self.seconds, (int, float)) and self.seconds > 0 and math.isfinite(self.seconds)):

@@ -17,6 +17,13 @@ The others are released. A bracket ends at ``max_budget``.
   ``ceil((K+1)/(s+1) * eta**s)`` architectures at rung K − s (s = 0 is random search at
   ``max_budget``).
 
+A bracket's first rung is drawn as it is evaluated (a slice at a time, at most the queries left),
+so memory and time grow with the evaluations made, never with ``n`` (capped at the space's size;
+a bracket count over :data:`~nasrank.runs.limits.MAX_QUERIES` is that). ``eta`` is in
+(1, :data:`~nasrank.runs.limits.MAX_ETA`]; ``min_budget`` and ``max_budget`` are whole numbers.
+Brackets whose architectures are all known add to the run of repeated proposals that ends a
+search early (the space is used up).
+
 Every evaluation is one history record with its ``fidelity`` (the budget) and counts as one
 query; its cost is what the ranker charged (the added cost). The architecture a run returns
 is the best-scored one at the highest fidelity reached (:meth:`History.best`). A resumed run
@@ -26,15 +33,17 @@ output folder a ranker that keeps state (``train``) keeps it under ``OUT/fidelit
 """
 from __future__ import annotations
 
+import itertools
 import math
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from nasrank import validate
 from nasrank.errors import NasrankError
 from nasrank.rankers.fidelity import FidelityJob, FidelityView, require_fidelity, rung_budgets
 from nasrank.registry import SEARCHERS
-from nasrank.searchers.base import Searcher
-from nasrank.spaces.base import Arch
+from nasrank.runs.limits import MAX_DRAWN_AHEAD, MAX_ETA, MAX_QUERIES
+from nasrank.searchers.base import BudgetSpent, Searcher
+from nasrank.spaces.base import Arch, SearchSpace
 
 STATE_FOLDER = "fidelity_state"
 
@@ -49,6 +58,14 @@ def promote(scores: Sequence[float], eta: float) -> list[int]:
     return order[:k]
 
 
+def geometric_count(coef: float, eta: float, power: int) -> int:
+    """``ceil(coef * eta ** power)``, at most :data:`~nasrank.runs.limits.MAX_QUERIES` (no budget
+    reaches a larger bracket; the cap keeps ``eta ** power`` from overflowing)."""
+    if math.log(coef) + power * math.log(eta) >= math.log(MAX_QUERIES):
+        return MAX_QUERIES
+    return min(MAX_QUERIES, int(math.ceil(coef * eta ** power - 1e-9)))
+
+
 class MultiFidelitySearcher(Searcher):
     """Shared by ``sh``, ``hyperband`` and ``asha``: rungs, and evaluation at a budget with replay."""
 
@@ -60,9 +77,9 @@ class MultiFidelitySearcher(Searcher):
         grid = fr.fidelity_grid()
         max_budget = fr.max_fidelity() if max_budget is None else max_budget
         min_budget = (grid[0] if grid else 1) if min_budget is None else min_budget
-        self.min_budget = validate.number(min_budget, "min_budget", owner, 0.0, low_open=True)
-        self.max_budget = validate.number(max_budget, "max_budget", owner, 0.0, low_open=True)
-        self.eta = validate.number(eta, "eta", owner, 1.0, low_open=True)
+        self.min_budget = validate.integer(min_budget, "min_budget", owner)
+        self.max_budget = validate.integer(max_budget, "max_budget", owner)
+        self.eta = validate.number(eta, "eta", owner, 1.0, MAX_ETA, low_open=True)
         if self.max_budget > fr.max_fidelity():
             raise NasrankError(f"{owner}: max_budget={self.max_budget:g} exceeds what ranker {ranker.name!r} serves "
                                f"({fr.max_fidelity()}; for 'train' raise its epochs or schedule_epochs)")
@@ -156,13 +173,57 @@ class MultiFidelitySearcher(Searcher):
                 self.record_at(job, ev)
         return [self._scores[self.space.key(a), int(budget)] for a in archs]
 
-    def new_archs(self, n: int) -> list[Arch]:
-        """``n`` distinct architectures from the space (repeats of earlier brackets are answered free)."""
-        return self.space.sample_many(n, self.rng, unique=True)
+    def draw(self, n: int) -> Iterator[Arch]:
+        """Up to ``n`` distinct architectures, drawn as they are asked for, in the order
+        ``space.sample_many(n, rng)`` gives them (a space that overrides ``sample_many`` is asked for
+        all at once). ``n`` is capped at the space's size."""
+        size = getattr(self.space, "size", None)
+        if isinstance(size, int) and size > 0 and not getattr(self.space, "size_is_estimate", False):
+            n = min(n, size)
+        if type(self.space).sample_many is not SearchSpace.sample_many:
+            yield from self.space.sample_many(min(n, MAX_QUERIES), self.rng, unique=True)
+            return
+        seen: set = set()
+        tries = 0
+        while len(seen) < n:
+            arch = self.space.sample(self.rng)
+            tries += 1
+            key = self.space.key(arch)
+            if key in seen:
+                if tries > 100 * n + 1000:
+                    return
+                continue
+            seen.add(key)
+            yield arch
+
+    def first_rung(self, n: int, budget: int) -> list[Arch]:
+        """Draw a bracket's ``n`` architectures and evaluate them at ``budget``, a slice at a time (at most
+        the queries left, or :data:`~nasrank.runs.limits.MAX_DRAWN_AHEAD`): memory and time grow with the
+        evaluations made, not with ``n``. Repeats of earlier brackets are answered free."""
+        archs: list[Arch] = []
+        drawn = self.draw(n)
+        before = len(self.history)
+        while True:
+            left = self.budget.remaining_queries(self.n_queries) if self.budget is not None else None
+            chunk = list(itertools.islice(drawn, max(1, min(MAX_DRAWN_AHEAD, left or MAX_DRAWN_AHEAD))))
+            if not chunk:
+                break
+            archs.extend(chunk)
+            self.evaluate_at(chunk, budget)
+        self._count_repeats(len(self.history) == before, len(archs))
+        return archs
+
+    def _count_repeats(self, nothing_new: bool, n: int) -> None:
+        """A bracket whose architectures were all known adds ``n`` proposals to the run of repeats; past
+        :attr:`max_duplicate_proposals` the search stops (the space is used up)."""
+        self._duplicates = self._duplicates + n if nothing_new else 0
+        if self._duplicates > self.max_duplicate_proposals:
+            self.note_stopped_early()
+            raise BudgetSpent
 
     def bracket(self, n: int, first_rung: int) -> None:
         """One successive-halving bracket: ``n`` new architectures from rung ``first_rung`` to the top."""
-        archs = self.new_archs(n)
+        archs = self.first_rung(n, self.rungs[first_rung])
         for i in range(first_rung, len(self.rungs)):
             scores = self.evaluate_at(archs, self.rungs[i])
             if i == len(self.rungs) - 1:
@@ -181,7 +242,7 @@ class SuccessiveHalving(MultiFidelitySearcher):
                  max_budget: float | None = None, eta: float = 3, n: int | None = None) -> None:
         super().__init__(space, ranker, seed, executor, min_budget, max_budget, eta)
         k = len(self.rungs) - 1
-        self.n = validate.integer(n, "n", "searcher 'sh'") if n is not None else int(math.ceil(self.eta ** k - 1e-9))
+        self.n = validate.integer(n, "n", "searcher 'sh'") if n is not None else geometric_count(1, self.eta, k)
 
     def search(self) -> None:
         while True:
@@ -196,7 +257,7 @@ class Hyperband(MultiFidelitySearcher):
     def brackets(self) -> list[tuple[int, int]]:
         """``(first rung, number of architectures)`` of each bracket, most exploratory first."""
         k = len(self.rungs) - 1
-        return [(k - s, int(math.ceil((k + 1) / (s + 1) * self.eta ** s - 1e-9))) for s in range(k, -1, -1)]
+        return [(k - s, geometric_count((k + 1) / (s + 1), self.eta, s)) for s in range(k, -1, -1)]
 
     def search(self) -> None:
         while True:

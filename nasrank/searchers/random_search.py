@@ -5,6 +5,7 @@ from typing import Any
 
 from nasrank import validate
 from nasrank.registry import SEARCHERS
+from nasrank.runs.limits import MAX_DRAWN_AHEAD
 from nasrank.searchers.base import Searcher
 
 
@@ -12,7 +13,8 @@ from nasrank.searchers.base import Searcher
 class RandomSearch(Searcher):
     """Sample architectures uniformly (no repeats) in batches of ``batch_size``.
 
-    Batches matter only for parallel executors; results do not depend on it.
+    Batches matter only for parallel executors; results do not depend on it. A batch draws at most
+    the queries left (and :data:`~nasrank.runs.limits.MAX_DRAWN_AHEAD`) ahead of evaluating them.
     """
 
     def __init__(self, space, ranker, seed: int = 0, executor=None, batch_size: int = 1) -> None:
@@ -27,5 +29,7 @@ class RandomSearch(Searcher):
     def search(self) -> None:
         while True:
             self._check_budget()
-            batch = [self.space.sample(self.rng) for _ in range(self.batch_size)]
+            left = self.budget.remaining_queries(self.n_queries)
+            size = min(self.batch_size, MAX_DRAWN_AHEAD, left if left is not None else self.batch_size)
+            batch = [self.space.sample(self.rng) for _ in range(size)]
             self.evaluate(batch)
