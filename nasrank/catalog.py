@@ -59,9 +59,15 @@ def zero_cost_measures() -> dict[str, tuple[str, str]]:
 #: name -> (module, summary, attributes); attributes: supported_spaces (None = every space), requires
 #: (space capabilities, e.g. ("supernet",); absent = none)
 RANKERS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "az_nas": ("nasrank.rankers.ensemble",
+               "AZ-NAS: Σ log rank of expressivity, progressivity, trainability and complexity (Lee & Ham 2024).",
+               {"supported_spaces": None}),
     "cascade": ("nasrank.rankers.cascade",
                 "``first`` filters (top ``keep_fraction`` of the stream), ``second`` scores the survivors.",
                 {"supported_spaces": None}),
+    "ensemble": ("nasrank.rankers.ensemble",
+                 "Combine any rankers by their ranks among the candidates seen (mean rank or Σ log rank).",
+                 {"supported_spaces": None}),
     "fear": ("nasrank.rankers.fear",
              "FEAR: train to a training-accuracy threshold, then train only the tail briefly.",
              {"supported_spaces": None}),

@@ -73,6 +73,24 @@ class PassState:
             reinitialise(net, init)
         return net.train()
 
+    def blocks_in(self, net: nn.Module) -> list[nn.Module] | None:
+        """``blocks`` (modules of ``model``) found at the same place in ``net`` (a copy of it)."""
+        if not self.blocks:
+            return None
+        names = {id(m): n for n, m in self.model.named_modules()}
+        return [net.get_submodule(names[id(b)]) for b in self.blocks if id(b) in names]
+
+
+class SharedPass:
+    """A pass several measures share that the engine does not know (e.g. AZ-NAS's block features on
+    a re-initialised copy): run once per network and batch, its result in ``state.scratch[name]``."""
+
+    name: ClassVar[str] = ""
+    needs_data: ClassVar[bool] = True
+
+    def run(self, state: PassState) -> Any:
+        raise NotImplementedError
+
 
 class Measure:
     """One zero-cost measure: its name, the passes it needs and how it reads them."""
@@ -83,6 +101,8 @@ class Measure:
     data_free: ClassVar[bool] = False
     #: needs a copy of the untouched network (it calls ``state.model_with_init``)
     needs_pristine: ClassVar[bool] = False
+    #: shared passes of their own (:class:`SharedPass`), run once for all measures naming them
+    shared: ClassVar[tuple[SharedPass, ...]] = ()
     #: extra options, a dataclass of ``nasrank.options.option`` fields (None: none)
     Options: ClassVar[type | None] = None
 
@@ -142,6 +162,17 @@ def _shared_passes(state: PassState, ms: Sequence[Measure], passes: set[str], cl
         clock.charge(time.perf_counter() - t1, users["input_grad"])
 
 
+def _extra_passes(state: PassState, ms: Sequence[Measure], clock: _Clock) -> None:
+    seen: dict[str, SharedPass] = {}
+    for m in ms:
+        for p in m.shared:
+            seen.setdefault(p.name, p)
+    for name, p in seen.items():
+        t0 = time.perf_counter()
+        state.scratch[name] = p.run(state)
+        clock.charge(time.perf_counter() - t0, [m.name for m in ms if any(q.name == name for q in m.shared)])
+
+
 def compute_measures(model: nn.Module, x: torch.Tensor | None, y: torch.Tensor | None,
                      measures: Sequence[str], input_shape: Sequence[int] | None = None,
                      fisher_mode: str = "weight", options: Mapping[str, Any] | None = None,
@@ -175,14 +206,19 @@ def compute_measures(model: nn.Module, x: torch.Tensor | None, y: torch.Tensor |
     vals: dict[str, float] = {}
     reasons: dict[str, str] = {}
     try:
-        if passes:
-            if x is None or y is None:
-                need = [m.name for m in ms if m.passes]
+        if x is None or y is None:
+            need = [m.name for m in ms if m.passes or any(p.needs_data for p in m.shared)]
+            if need:
                 raise NasrankError(f"zero-shot measure(s) {', '.join(need)} need a batch of images")
+        if passes:
             for m in ms:
                 if "forward" in needed_passes([m]):
                     handles += m.hooks(model, state)
             _shared_passes(state, ms, passes, clock)
+        for h in handles:  # the measures' own forwards (zico, ...) must not reach the hooks
+            h.remove()
+        handles.clear()
+        _extra_passes(state, ms, clock)
         for m in ms:
             t1 = time.perf_counter()
             v, why = m.compute(state)
