@@ -60,14 +60,14 @@ def reinitialise(model: nn.Module, init: str) -> None:
 
 
 def block_features(model: nn.Module, blocks: Sequence[nn.Module] | None, x: torch.Tensor) -> list[torch.Tensor]:
-    """One forward of ``x``: the input of the first block and the output of every block, with their
-    graph (the blocks: the space's cells, ``SearchSpace.fear_cells(model).cells``; without them
-    the model's top-level children)."""
+    """One forward of ``x``: the input of the first block (unless it is ``x`` itself) and the output
+    of every block, with their graph (the blocks: the space's cells,
+    ``SearchSpace.fear_cells(model).cells``; without them the model's top-level children)."""
     mods = list(blocks) if blocks else list(model.children())
     feats: list[torch.Tensor] = []
 
     def first_in(module: nn.Module, inp: tuple) -> None:
-        if not feats and isinstance(inp[0], torch.Tensor):
+        if not feats and isinstance(inp[0], torch.Tensor) and inp[0] is not x:
             feats.append(inp[0])
 
     def out_hook(module: nn.Module, inp: tuple, out: torch.Tensor) -> None:
