@@ -129,17 +129,18 @@ class EnsembleRanker(Ranker):
             return []
         scores, secs, dev = self._member_scores(archs)
         members = self.member_names
-        ranks = []
+        ranks, size = [], len(archs)
         for m in members:
             pool = list(scores[m]) if self.per_batch else self._pool[m] + list(scores[m])
             if not self.per_batch:
                 self._pool[m] = pool
             ranks.append(pool_ranks(pool)[-len(archs):])
+            size = len(pool)
         agg = aggregate_ranks(np.vstack(ranks), self.how)
         out = []
         for i in range(len(archs)):
             info = {"members": {m: scores[m][i] for m in members},
-                    "ranks": {m: float(r[i]) for m, r in zip(members, ranks)}, "pool_size": len(ranks[0])}
+                    "ranks": {m: float(r[i]) for m, r in zip(members, ranks)}, "pool_size": size}
             out.append(Evaluation(float(agg[i]), secs[i], dev[i], info))
         if on_result is not None:
             for i, ev in enumerate(out):
