@@ -107,12 +107,13 @@ def ratio_summary() -> dict | None:
         return None
     out = {"cells": [r["index"] for r in recs]}
     for label in ("classic", "all"):
-        if f"{label}_together_cpu_s" not in recs[0]:
+        have = [r for r in recs if f"{label}_together_cpu_s" in r]
+        if not have:
             continue
-        tog = float(np.mean([r[f"{label}_together_cpu_s"] for r in recs]))
-        alone = float(np.mean([sum(r[f"{label}_alone_cpu_s"].values()) for r in recs]))
+        tog = float(np.mean([r[f"{label}_together_cpu_s"] for r in have]))
+        alone = float(np.mean([sum(r[f"{label}_alone_cpu_s"].values()) for r in have]))
         out[label] = {"together_cpu_s_per_cell": tog, "alone_cpu_s_per_cell": alone, "ratio": tog / alone,
-                      "measures": sorted(recs[0][f"{label}_alone_cpu_s"])}
+                      "cells": [r["index"] for r in have], "measures": sorted(have[0][f"{label}_alone_cpu_s"])}
     out["bit_identical"] = all(all(r["bit_identical"].values()) for r in recs)
     return out
 
