@@ -9,6 +9,8 @@ docstring, and the listed attributes).
 """
 from __future__ import annotations
 
+import ast
+from pathlib import Path
 from typing import Any
 
 #: name -> (module, summary, attributes); attributes: size, size_is_estimate, canonical_classes,
@@ -38,36 +40,51 @@ SPACES: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 _ZS = "nasrank.rankers.zero_shot"
+_ZERO_COST = Path(__file__).resolve().parent / "rankers" / "zero_cost"
+
+
+def zero_cost_measures() -> dict[str, tuple[str, str]]:
+    """Every zero-cost measure: ``name -> (module, summary)``, found without importing anything.
+
+    A measure is a module ``nasrank/rankers/zero_cost/<name>.py`` (a name not starting with
+    ``_``); its summary is the first line of its docstring (the ranker it registers carries the
+    same docstring). Adding a measure is adding that one file.
+    """
+    out: dict[str, tuple[str, str]] = {}
+    for path in sorted(_ZERO_COST.glob("*.py")):
+        if path.stem.startswith("_"):
+            continue
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        out[path.stem] = (f"nasrank.rankers.zero_cost.{path.stem}", doc.strip().splitlines()[0] if doc else "")
+    return out
+
+
 #: name -> (module, summary, attributes); attributes: supported_spaces (None = every space), requires
 #: (space capabilities, e.g. ("supernet",); absent = none)
 RANKERS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "az_nas": ("nasrank.rankers.ensemble",
+               "AZ-NAS: Σ log rank of expressivity, progressivity, trainability and complexity (Lee & Ham 2024).",
+               {"supported_spaces": None}),
     "cascade": ("nasrank.rankers.cascade",
                 "``first`` filters (top ``keep_fraction`` of the stream), ``second`` scores the survivors.",
                 {"supported_spaces": None}),
+    "ensemble": ("nasrank.rankers.ensemble",
+                 "Combine any rankers by their ranks among the candidates seen (mean rank or Σ log rank).",
+                 {"supported_spaces": None}),
     "fear": ("nasrank.rankers.fear",
              "FEAR: train to a training-accuracy threshold, then train only the tail briefly.",
              {"supported_spaces": None}),
-    "fisher": (_ZS, "Zero-shot Fisher: Σ per channel 0.5·mean_batch(Σ_space a·∂L/∂a)² × fan-in.",
-               {"supported_spaces": None}),
     "flops": ("nasrank.rankers.params_flops", "Score = forward FLOPs of one input (``torch.utils.flop_counter``).",
               {"supported_spaces": None}),
-    "grad_norm": (_ZS, "Zero-shot: Σ_layers ‖∂L/∂W‖₂ at initialisation.", {"supported_spaces": None}),
-    "grasp": (_ZS, "Zero-shot GraSP: Σ −W ⊙ (H g) by double backward.", {"supported_spaces": None}),
-    "jacob_cov": (_ZS, "Zero-shot jacob_cov: −Σ(log(v+k)+1/(v+k)) of the input-Jacobian correlation.",
-                  {"supported_spaces": None}),
     "oneshot": ("nasrank.rankers.oneshot",
                 "Rank cells by their sub-network's held-out loss or accuracy in a trained supernet.",
                 {"supported_spaces": None, "requires": ("supernet",)}),
     "params": ("nasrank.rankers.params_flops",
                "Score = number of parameters of the built network (more is ranked higher).",
                {"supported_spaces": None}),
-    "plain": (_ZS, "Zero-shot plain: Σ W ⊙ ∂L/∂W.", {"supported_spaces": None}),
     "recorded": ("nasrank.rankers.recorded",
                  "Serve a pool ranker's recorded score and cost (``--benchmark pool:DIR``; see the module docstring).",
                  {"supported_spaces": None}),
-    "relu_logdet": (_ZS, "Zero-shot NASWOT: logdet of the ReLU-code kernel.", {"supported_spaces": None}),
-    "snip": (_ZS, "Zero-shot SNIP: Σ |W ⊙ ∂L/∂W|.", {"supported_spaces": None}),
-    "synflow": (_ZS, "Zero-shot SynFlow (data-free, float64, |W|, BN removed).", {"supported_spaces": None}),
     "tabular": ("nasrank.rankers.tabular",
                 "Score = the benchmark's ``metric`` accuracy after ``epochs``; cost = its recorded (else modelled) time.",
                 {"supported_spaces": None}),
@@ -77,6 +94,10 @@ RANKERS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "zero_shot": (_ZS, "Several zero-shot measures at once from shared passes; the score is ``primary``.",
                   {"supported_spaces": None}),
 }
+
+RANKERS.update({name: (module, summary, {"supported_spaces": None})
+                for name, (module, summary) in zero_cost_measures().items()})
+RANKERS = dict(sorted(RANKERS.items()))
 
 #: name -> (module, summary, attributes)
 SEARCHERS: dict[str, tuple[str, str, dict[str, Any]]] = {

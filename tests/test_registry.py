@@ -59,7 +59,8 @@ def test_a_fresh_registry_lists_the_builtins_in_its_error():
     code = ("from nasrank.registry import RANKERS\n"
             "try:\n    RANKERS.get('synflw')\nexcept Exception as e:\n    print(e)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "unknown ranker 'synflw' (did you mean 'synflow'?); choose one of: cascade, fear" in out.stdout
+    assert "unknown ranker 'synflw' (did you mean 'synflow'?); choose one of: az_complexity, " in out.stdout
+    assert "cascade, ensemble, epe_nas, fear" in out.stdout
     assert "synflow" in out.stdout and "tabular" in out.stdout
     empty = Registry("widget")
     with pytest.raises(NasrankError, match="unknown widget 'x'; no widget is registered"):
