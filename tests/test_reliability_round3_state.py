@@ -310,3 +310,16 @@ def test_fractional_fidelity_in_history_is_refused_into_bad(tmp_path):
     assert "200.7" in (tmp_path / "run" / "history.jsonl.bad").read_text()
     assert "fidelity" in r.stderr and "corrupt" in r.stderr, r.stderr
     assert all(json.loads(x)["fidelity"] in (12.0, 200.0) for x in hist.read_text().splitlines())
+
+
+def test_s5_a_link_in_a_resumed_compare_folder_is_refused(tmp_path, nb201_csv):
+    args = ["compare", "--benchmark", f"csv:{nb201_csv}", "--candidates", "20", "--rankers", "params,tabular",
+            "--quiet", "--no-store", "--output", "cmp"]
+    r = cli(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    ranker_dir = next(d for d in (tmp_path / "cmp").iterdir() if (d / "history.jsonl").is_file())
+    (ranker_dir / "logs").symlink_to(elsewhere)
+    one_error_line(cli(*args, "--resume", cwd=tmp_path), "logs", "link")
+    assert not list(elsewhere.iterdir())
