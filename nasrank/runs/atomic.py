@@ -99,17 +99,21 @@ def open_run_file(path: str | Path, mode: str = "a", what: str = "run file") -> 
     return os.fdopen(fd, "a" if mode == "a" else "w", encoding="utf-8", newline="" if mode == "w" else None)
 
 
-def refuse_links_under(folder: str | Path, what: str = "run folder") -> None:
+def refuse_links_under(folder: str | Path, what: str = "run folder", allow: tuple[str, ...] = ()) -> None:
     """Raise one :class:`NasrankError` naming the first symbolic link, device, FIFO or socket found
     under ``folder`` (walked without following links; a missing folder is fine). nasrank writes
     only regular files and folders in a run folder, so anything else was planted: a link there
-    would lead a write (state, logs, checkpoints) or a read elsewhere."""
+    would lead a write (state, logs, checkpoints) or a read elsewhere. ``allow``: names directly in
+    ``folder`` that may be links (the run's config file, which the trust gate judges link by link
+    and a rewrite replaces)."""
     root = Path(folder)
     if not root.is_dir() or root.is_symlink():
         return
     for dirpath, dirnames, filenames in os.walk(root, onerror=None):
         for name in sorted(dirnames + filenames):
             p = Path(dirpath) / name
+            if name in allow and Path(dirpath) == root:
+                continue
             try:
                 mode = os.lstat(p).st_mode
             except OSError:
