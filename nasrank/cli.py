@@ -114,48 +114,72 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from nasrank.commands.config import CONFIG_COMMANDS, apply_config, command_words, leaf_parser, write_run_config
+    from nasrank.commands.config import apply_config, leaf_parser
     from nasrank.errors import NasrankError
     from nasrank.runs.provenance import set_command
+    from nasrank.runtime.interrupts import record_interrupts
     from nasrank.runtime.quiet import silence_third_party
 
     silence_third_party()
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(argv[0] if argv else None)
-    request = _config_request(argv)
-    if request is not None:  # the file's values become defaults, so that flags parsed next override them
-        try:
-            apply_config(leaf_parser(parser, request[0]), request[1])
-        except NasrankError as exc:
-            print(f"nasrank {' '.join(request[0])}: error: {exc}", file=sys.stderr)
-            return 2
-    args = _parse(parser, argv)
-    args._argv = argv
-    set_command(argv)
+    previous = record_interrupts()  # a Ctrl-C is reported as one, whatever a library turns it into
     try:
-        if hasattr(args, "threads"):  # commands that run torch: no oversubscribed cores
-            from nasrank.runtime.threads import limit_torch_threads
+        argv = list(sys.argv[1:] if argv is None else argv)
+        parser = build_parser(argv[0] if argv else None)
+        request = _config_request(argv)
+        if request is not None:  # the file's values become defaults, so that flags parsed next override them
+            try:
+                apply_config(leaf_parser(parser, request[0]), request[1], trusted="--trust-config" in argv)
+            except NasrankError as exc:
+                print(f"nasrank {' '.join(request[0])}: error: {exc}", file=sys.stderr)
+                return 2
+        args = _parse(parser, argv)
+        args._argv = argv
+        set_command(argv)
+        try:
+            return _run(parser, args)
+        except BaseException as exc:
+            return _failed(exc, args)
+    finally:
+        record_interrupts(previous)
 
-            limit_torch_threads(args.threads)
-        rc = int(args.func(args) or 0)
-        if rc == 0 and command_words(args) in CONFIG_COMMANDS:
-            write_run_config(leaf_parser(parser, command_words(args)), args)
-        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's final flush
-        return rc
-    except NasrankError as exc:
-        print(f"nasrank {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except FileNotFoundError as exc:
-        print(f"nasrank {args.command}: error: file not found: {exc.filename or exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:  # `nasrank ... | head` closed the pipe: stop quietly (status 1, as rich does)
-        _silence_stdout()
-        return 1
-    except KeyboardInterrupt:
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run the parsed command (and write its run folder's config.yaml when it succeeds)."""
+    from nasrank.commands.config import CONFIG_COMMANDS, command_words, leaf_parser, write_run_config
+
+    if hasattr(args, "threads"):  # commands that run torch: no oversubscribed cores
+        from nasrank.runtime.threads import limit_torch_threads
+
+        limit_torch_threads(args.threads)
+    rc = int(args.func(args) or 0)
+    if rc == 0 and command_words(args) in CONFIG_COMMANDS:
+        write_run_config(leaf_parser(parser, command_words(args)), args)
+    sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's final flush
+    return rc
+
+
+def _failed(exc: BaseException, args: argparse.Namespace) -> int:
+    """The exit status of a command that raised ``exc`` (and its one line on stderr); re-raises a bug."""
+    from nasrank.errors import NasrankError
+    from nasrank.runtime import interrupts
+
+    if isinstance(exc, KeyboardInterrupt) or interrupts.received():
+        # a Ctrl-C, also when a library made it something else (Lightning: sys.exit(1); torch: a
+        # RuntimeError of its mode stack): what the command kept, and how to go on
         note = getattr(args, "interrupt_note", None)  # a command's own account of what it kept
         note = note() if callable(note) else note
         print(f"nasrank {args.command}: interrupted{'; ' + note if note else ''}", file=sys.stderr)
         return 130
+    if isinstance(exc, NasrankError):
+        print(f"nasrank {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    if isinstance(exc, FileNotFoundError):
+        print(f"nasrank {args.command}: error: file not found: {exc.filename or exc}", file=sys.stderr)
+        return 2
+    if isinstance(exc, BrokenPipeError):  # `nasrank ... | head` closed the pipe: stop quietly (status 1, as rich does)
+        _silence_stdout()
+        return 1
+    raise exc
 
 
 if __name__ == "__main__":

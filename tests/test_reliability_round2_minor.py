@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -178,24 +177,17 @@ def test_rejected_checkpoint_is_one_line_without_torchs_advice(tmp_path, capsys)
 # -- a compare interrupted by Ctrl-C gives no count and no resume hint ---------------------------
 @pytest.mark.parametrize("sweep", [False, True])
 def test_interrupted_compare_counts_and_says_how_to_resume(tmp_path, nb201_csv, sweep):
-    out = tmp_path / "cmp"
+    """Deterministic (issue 32, S9): the child sends SIGINT to itself as it is about to write its 30th
+    history line (no sleep, no race with the machine's load)."""
+    from test_reliability_round3_interrupt import run_interrupted
+
     args = ["compare", "--benchmark", f"csv:{nb201_csv}", "--candidates", "20000", "--rankers", "params,tabular",
-            "--quiet", "--no-store", "--output", str(out)] + (["--seeds", "0-1"] if sweep else [])
-    # the child must see SIGINT as a user's terminal delivers it: an earlier test in the same pytest process
-    # (Ray) may leave SIGINT ignored, and an ignored disposition is inherited and kept by Python at start-up
-    p = subprocess.Popen([sys.executable, "-m", "nasrank.cli", *args], env=_env(), stderr=subprocess.PIPE,
-                         text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not any(h.stat().st_size > 2000 for h in out.rglob("history.jsonl")):
-            time.sleep(0.05)
-        p.send_signal(signal.SIGINT)
-        err = p.communicate(timeout=60)[1]
-    finally:
-        p.kill()
-    assert p.returncode == 130, err
-    n = sum(len(h.read_text().splitlines()) for h in out.rglob("history.jsonl"))
-    assert n > 0 and f"the {n} evaluations finished so far" in err and "--resume" in err, err
+            "--quiet", "--no-store", "--output", "cmp"] + (["--seeds", "0-1"] if sweep else [])
+    r = run_interrupted(("nasrank.runs.history", "History", "append", 30), *args, cwd=tmp_path)
+    err = r.stderr
+    assert r.returncode == 130, err[-3000:]
+    n = sum(len(h.read_text().splitlines()) for h in (tmp_path / "cmp").rglob("history.jsonl"))
+    assert n == 29 and f"the {n} evaluations finished so far" in err and "--resume" in err, err[-3000:]
 
 
 # -- --archs /dev/zero says "file not found" -----------------------------------------------------

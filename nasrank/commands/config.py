@@ -39,6 +39,10 @@ def add_config_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default=None, metavar="FILE.yaml",
                    help="experiment file: a YAML mapping of these options (flags override it); every run "
                         "folder gets a config.yaml that reproduces the run")
+    if not any("--trust-config" in a.option_strings for a in p._actions):
+        p.add_argument("--trust-config", action="store_true",
+                       help="act on the import paths, pickled benchmark or file paths named in a --config "
+                            "file that another user created or may edit")
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
@@ -79,10 +83,30 @@ def _as_cfg_list(key: str, value: Any, path: Path) -> list[Any]:
     raise NasrankError(f"--config {path}: {key} must be a mapping or KEY=VALUE strings, got {value!r}")
 
 
-def apply_config(parser: argparse.ArgumentParser, path: str | Path) -> None:
-    """Make the file's values ``parser``'s defaults (so that flags parsed afterwards override them)."""
+def check_config_file(path: Path, data: dict[str, Any], trusted: bool, command: str) -> None:
+    """The trust gate of ``--config FILE`` (as of a resumed run folder's config.yaml): what the file
+    names to import, run, read or write is printed; a file another user created or may edit is
+    refused unless ``trusted`` (:func:`nasrank.runs.trust.check_config_trust`)."""
+    import sys
+
+    from nasrank.runs.trust import check_config_trust
+
+    options = {str(k).replace("-", "_"): v for k, v in data.items()}
+    for k in ("space_cfg", "searcher_cfg", "ranker_cfg"):  # as a resume sees them: a list, or a mapping
+        if isinstance(options.get(k), str):
+            options[k] = [options[k]]
+    refs = check_config_trust(path, options, trusted)
+    if refs:
+        print(f"nasrank {command}: note: --config {path} names code to run or paths to read or write: "
+              f"{'; '.join(refs)}", file=sys.stderr)
+
+
+def apply_config(parser: argparse.ArgumentParser, path: str | Path, trusted: bool = False) -> None:
+    """Make the file's values ``parser``'s defaults (so that flags parsed afterwards override them),
+    once the file passes the trust gate (:func:`check_config_file`)."""
     path = Path(path)
     data = load_config(path)
+    check_config_file(path, data, trusted, parser.prog.replace("nasrank ", "", 1))
     actions = _option_actions(parser)
     defaults: dict[str, Any] = {}
     for raw_key, value in data.items():

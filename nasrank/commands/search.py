@@ -41,8 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output", default=None, help="run directory (history.jsonl, summary.json)")
     p.add_argument("--resume", default=None, metavar="DIR", help="continue the interrupted run in DIR")
     p.add_argument("--trust-config", action="store_true",
-                   help="with --resume: run the import paths / pickled benchmark named in a config.yaml "
-                        "that another user created or may edit")
+                   help="with --resume or --config: act on the import paths, pickled benchmark or file "
+                        "paths named in a config file that another user created or may edit")
     p.add_argument("--plot", action="store_true", help="write DIR/trajectory.png (refreshed on --resume)")
     add_format_arg(p)
     add_executor_args(p, "evaluations; random proposes batches of --workers, evolution runs as evolution_async")
@@ -91,7 +91,7 @@ def _same(key: str, given: Any, saved: Any) -> bool:
 
 
 def _resume_args(args: argparse.Namespace) -> argparse.Namespace:
-    from nasrank.runs.trust import check_config_trust, read_run_config, run_config_path
+    from nasrank.runs.trust import check_config_trust, path_references, read_run_config, run_config_path
 
     run_dir = Path(args.resume)
     if not run_dir.is_dir():
@@ -103,11 +103,18 @@ def _resume_args(args: argparse.Namespace) -> argparse.Namespace:
     if not (run_dir / "history.jsonl").is_file():
         raise NasrankError(f"cannot resume: {run_dir / 'history.jsonl'} is missing (deleted?); "
                            "start a new run with --output instead")
-    saved = _saved_options(args, read_run_config(cfg_path))
+    raw = read_run_config(cfg_path)
+    _check_saved_keys(args, raw, cfg_path)
+    saved = _saved_options(args, raw)
     refs = check_config_trust(cfg_path, saved, getattr(args, "trust_config", False))
-    if refs:
-        print(f"nasrank search: note: resuming {run_dir} runs what its {cfg_path.name} names: {'; '.join(refs)}",
+    paths = path_references(saved)
+    code = [r for r in refs if r not in paths]
+    if code:
+        print(f"nasrank search: note: resuming {run_dir} runs what its {cfg_path.name} names: {'; '.join(code)}",
               file=sys.stderr)
+    if paths:
+        print(f"nasrank search: note: resuming {run_dir} reads or writes the paths its {cfg_path.name} names: "
+              f"{'; '.join(paths)}", file=sys.stderr)
     extend = {k for k in ("budget_queries", "budget_seconds") if getattr(args, k, None) is not None}
     clash = sorted(k for k in _explicit_options(args) - extend
                    if k in saved and not _same(k, getattr(args, k), saved[k]))
@@ -121,10 +128,29 @@ def _resume_args(args: argparse.Namespace) -> argparse.Namespace:
             setattr(args, k, saved[k])
     args.output = args.resume
     args.run_fingerprint = saved.get(FINGERPRINT_KEY)
-    args.plot = args.plot or bool(saved.get("plot"))  # a resumed run refreshes the figure it had
+    args.plot = args.plot or bool(saved.get("plot"))  # a resumed run refreshes the figure it had (checked a bool)
     if args.format == ["png"] and saved.get("format"):
         args.format = saved["format"]
     return args
+
+
+def _check_saved_keys(args: argparse.Namespace, saved: dict[str, Any], path: Path) -> None:
+    """Refuse a saved option this command does not know (a typo, or a file of another command) and a
+    ``plot`` that is not true or false (``"false"`` would read as true)."""
+    from nasrank.commands.config import RECORD_ONLY
+    from nasrank.errors import did_you_mean
+
+    parser = getattr(args, "_parser", None)
+    if parser is not None:
+        known = {a.dest for a in parser._actions if a.option_strings} | RECORD_ONLY | {FINGERPRINT_KEY}
+        for key in saved:
+            if key not in known:
+                name = key.replace("_", "-")
+                raise NasrankError(f"cannot resume: {path}: unknown option {name!r}"
+                                   f"{did_you_mean(name, sorted(k.replace('_', '-') for k in known))}; "
+                                   "was it edited? remove it")
+    if saved.get("plot") is not None and not isinstance(saved["plot"], bool):
+        raise NasrankError(f"cannot resume: {path}: plot must be true or false, got {saved['plot']!r}")
 
 
 def search_config(args: argparse.Namespace, record: dict[str, Any] | None = None):

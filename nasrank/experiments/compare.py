@@ -255,6 +255,10 @@ def prepare_output(out: Path, resume: bool, overwrite: bool) -> None:
 
     if resume and overwrite:
         raise NasrankError("give --resume or --overwrite, not both")
+    if resume:  # no link in the folder leads a write (state, logs, histories) elsewhere
+        from nasrank.runs.atomic import refuse_links_under
+
+        refuse_links_under(out)
     if not out.is_dir() or not any(out.iterdir()) or resume:
         return
     if not overwrite:

@@ -30,6 +30,11 @@ def search(space, context, config: SearchConfig) -> tuple[dict[str, Any], Any]:
 
     budget = Budget(queries=config.budget_queries, seconds=config.budget_seconds)
     output = config.output.folder
+    if output:  # no link in the run folder leads a write (state, logs, history) elsewhere
+        from nasrank.runs.atomic import refuse_links_under
+        from nasrank.runs.trust import LEGACY_RUN_CONFIG, RUN_CONFIG
+
+        refuse_links_under(output, allow=(RUN_CONFIG, LEGACY_RUN_CONFIG))
     if context.benchmark is not None:  # a search samples the space, not the table
         context.benchmark.warn_coverage(context.dataset)
     if output and config.output.logs and context.log_dir is None:

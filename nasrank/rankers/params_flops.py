@@ -24,7 +24,9 @@ class _BuiltNetworkRanker(TimedRanker):
     def _build_on_meta(self, arch: Arch):
         import torch
 
-        with torch.device("meta"):
+        from nasrank.runtime.interrupts import deferred
+
+        with deferred(), torch.device("meta"):  # a Ctrl-C here would leave torch's mode stack short
             return self.space.build(arch, **self.build_kwargs)
 
 
@@ -44,7 +46,9 @@ class FlopsRanker(_BuiltNetworkRanker):
     """Score = forward FLOPs of one input (``torch.utils.flop_counter``)."""
 
     def compute_score(self, arch: Arch) -> tuple[float, dict[str, Any]]:
+        from nasrank.runtime.interrupts import deferred
         from nasrank.utils.complexity import count_flops  # torch: only when a network is counted
 
-        flops = count_flops(self._build_on_meta(arch), self.space.input_shape(1))
+        with deferred():  # FlopCounterMode is a torch dispatch mode: the same hazard as the meta build
+            flops = count_flops(self._build_on_meta(arch), self.space.input_shape(1))
         return float(flops), {"flops": flops}

@@ -8,11 +8,13 @@ budget of epochs, keep the training state, continue it later.
   optimizer, scheduler, loop counters) and the torch random state as it was at the end of
   training (scoring passes draw from it; the continuation must not see those draws).
 * The state of each architecture is one checkpoint ``<run>@<epochs>.ckpt`` plus
-  ``<run>.state.pt`` (epochs, random state, the evaluation made at that budget), written
-  checkpoint first, each atomically, so a kill leaves either the old state or the new one.
-  It lives in ``use_state_dir(path)`` (a multi-fidelity search with an output folder puts it
-  in ``OUT/fidelity_state``, shared by Ray workers and kept for ``--resume``), else in a
-  temporary folder of this process.
+  ``<run>.state.pt`` (epochs, random state, the evaluation made at that budget, the
+  checkpoint's file name), written checkpoint first, each atomically, so a kill leaves either
+  the old state or the new one. It lives in ``use_state_dir(path)`` (a multi-fidelity search
+  with an output folder puts it in ``OUT/fidelity_state``, shared by Ray workers and kept for
+  ``--resume``), else in a temporary folder of this process. It is read and written as input
+  that may come from someone else (:mod:`nasrank.rankers.training_state`: tensors and plain
+  data only, no link followed, paths resolved against the state folder).
 * ``evaluate_at(arch, budget, start)`` charges the wall time of this call only: the added
   epochs and the scoring. When the state at ``start`` is missing (another process's temporary
   folder, released, or ``start`` is 0) it trains from scratch, ``info["restarted"]`` says so
@@ -31,14 +33,10 @@ from typing import Any
 import torch
 
 from nasrank.errors import NasrankError
+from nasrank.lightning_modules.checkpoint_io import use_run_folder_io
 from nasrank.rankers.base import Evaluation
+from nasrank.rankers.training_state import check_state_folder, read_state, state_folder, write_state
 from nasrank.spaces.base import Arch
-
-
-def _save(obj: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 class ContinuedTraining:
@@ -50,10 +48,11 @@ class ContinuedTraining:
 
     # -- where the state lives ---------------------------------------------------
     def use_state_dir(self, path: str | Path) -> None:
-        """Keep every architecture's training state under ``path`` (created if needed)."""
-        self._fidelity_dir = Path(path)
+        """Keep every architecture's training state under ``path`` (created if needed; every state
+        already kept there is checked now, before any work)."""
+        self._fidelity_dir = state_folder(path)
         self._fidelity_own_tmp = False
-        self._fidelity_dir.mkdir(parents=True, exist_ok=True)
+        check_state_folder(self._fidelity_dir)
 
     def _state_dir(self) -> Path:
         if self._fidelity_dir is None:
@@ -73,10 +72,13 @@ class ContinuedTraining:
 
     def _load(self, arch: Arch) -> dict[str, Any] | None:
         meta_path, _ = self._paths(arch)
-        if not meta_path.is_file():
+        if not os.path.lexists(meta_path):
             return None
-        meta = torch.load(meta_path, weights_only=False)
-        return meta if Path(meta["ckpt"]).is_file() and meta.get("arch") == self.space.to_string(arch) else None  # type: ignore[attr-defined]
+        meta = read_state(meta_path)
+        ckpt = self._state_dir() / meta["ckpt"]  # a file name in the state folder, wherever the run is
+        if meta["arch"] != self.space.to_string(arch) or not os.path.lexists(ckpt):  # type: ignore[attr-defined]
+            return None
+        return {**meta, "ckpt": ckpt}
 
     # -- the contract --------------------------------------------------------------
     def fidelity_grid(self) -> None:
@@ -103,17 +105,20 @@ class ContinuedTraining:
         kept = self._load(arch)
         if kept is not None and kept["epochs"] == budget and kept.get("evaluation") is not None:
             score, seconds, info = kept["evaluation"]
-            return Evaluation(score, seconds, seconds * info.get("devices", 1), {**info, "recovered": True})
+            devices = info.get("devices")
+            devices = devices if isinstance(devices, int) and not isinstance(devices, bool) and devices > 0 else 1
+            return Evaluation(score, seconds, seconds * devices, {**info, "recovered": True})
         resume = kept if (start and kept is not None and kept["epochs"] == start) else None
         dm = self.datamodule()  # type: ignore[attr-defined]
         if resume is None:
             self.seed_run()  # type: ignore[attr-defined]
         module = self.module(self.build(arch), self.max_fidelity())  # type: ignore[attr-defined]
         meta_path, run = self._paths(arch)
-        trainer = self.trainer(budget, name=f"{run}@{budget}")  # type: ignore[attr-defined]
+        trainer = use_run_folder_io(self.trainer(budget, name=f"{run}@{budget}"),  # type: ignore[attr-defined]
+                                    "delete it to train that architecture again from scratch")
         if resume is not None:
             torch.set_rng_state(resume["rng"])
-            trainer.fit(module, datamodule=dm, ckpt_path=resume["ckpt"])
+            trainer.fit(module, datamodule=dm, ckpt_path=resume["ckpt"], weights_only=True)
         else:
             trainer.fit(module, datamodule=dm)
         rng = torch.get_rng_state()
@@ -125,8 +130,8 @@ class ContinuedTraining:
                      "epochs_trained": budget - (resume["epochs"] if resume else 0)})
         if start and resume is None:
             info["restarted"] = True
-        _save({"arch": self.space.to_string(arch), "epochs": budget, "ckpt": str(ckpt), "rng": rng,  # type: ignore[attr-defined]
-               "evaluation": (score, dt, info)}, meta_path)
+        write_state(meta_path, {"arch": self.space.to_string(arch), "epochs": budget, "ckpt": ckpt.name,  # type: ignore[attr-defined]
+                                "rng": rng, "evaluation": (score, dt, info)})
         for old in self._state_dir().glob(f"{run}@*.ckpt"):
             if old != ckpt:
                 old.unlink(missing_ok=True)

@@ -114,6 +114,32 @@ def open_partial_file(path: str | Path, restart: bool = False, what: str = "part
     return os.fdopen(fd, "ab")
 
 
+def refuse_links_under(folder: str | Path, what: str = "run folder", allow: tuple[str, ...] = ()) -> None:
+    """Raise one :class:`NasrankError` naming the first symbolic link, device, FIFO or socket found
+    under ``folder`` (walked without following links; a missing folder is fine). nasrank writes
+    only regular files and folders in a run folder, so anything else was planted: a link there
+    would lead a write (state, logs, checkpoints) or a read elsewhere. ``allow``: names directly in
+    ``folder`` that may be links (the run's config file, which the trust gate judges link by link
+    and a rewrite replaces)."""
+    root = Path(folder)
+    if not root.is_dir() or root.is_symlink():
+        return
+    for dirpath, dirnames, filenames in os.walk(root, onerror=None):
+        for name in sorted(dirnames + filenames):
+            p = Path(dirpath) / name
+            if name in allow and Path(dirpath) == root:
+                continue
+            try:
+                mode = os.lstat(p).st_mode
+            except OSError:
+                continue  # gone meanwhile
+            if stat.S_ISLNK(mode):
+                raise NasrankError(f"{p} is a symbolic link; nasrank does not follow links in a {what} "
+                                   "(remove the link)")
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                raise NasrankError(f"{p} is not a regular file (a device, FIFO or socket) in a {what}; remove it")
+
+
 def output_folder(path: str | Path, holds: str) -> Path:
     """``path`` as an output folder that exists (created if missing); ``holds`` names what it is for
     in the error raised when it is a file or cannot be created."""

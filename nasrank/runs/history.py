@@ -82,6 +82,9 @@ class HistoryRecord:
             v = d.get(k)
             if not (v is None and k in ("true_acc", "fidelity")) and not _is_number(v):
                 raise ValueError(f"{k} must be a number, got {v!r}")
+        fid = d.get("fidelity")
+        if fid is not None and not (math.isfinite(fid) and fid >= 1 and fid == int(fid)):
+            raise ValueError(f"fidelity must be a whole budget >= 1 (epochs), got {fid!r}")
         if not isinstance(d.get("ranker", ""), str) or not isinstance(d.get("info", {}), dict):
             raise ValueError("ranker must be a string and info an object")
         if d.get("status") is not None and d["status"] not in STATUSES:

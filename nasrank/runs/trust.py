@@ -8,9 +8,17 @@ files in DIR (the official format), which can run code too. So before a resume:
 
 * every such reference in the config is listed (:func:`code_references`) and
   shown to the user;
+* so is every ranker option that names a file or folder to read or write
+  (:data:`PATH_OPTIONS`: ``checkpoint_dir``, ``log_dir``, ``weights_from``,
+  ``supernet``; :func:`path_references`), in whatever form it is given;
 * a config that has any is acted on only if the current user created it (owns
   the file, and nobody else may write it or its folder) or passes
-  ``--trust-config`` (:func:`check_config_trust`).
+  ``--trust-config`` (:func:`check_config_trust`). ``--config FILE.yaml`` is
+  gated the same way.
+
+What a resume reads from the folder itself (``history.jsonl``, ``fidelity_state/``)
+is read as data only: no pickle beyond tensors, no link followed
+(:mod:`nasrank.rankers.training_state`, :mod:`nasrank.runs.safe_torch`).
 
 Registered names (``nb201``, ``tabular``, ``evolution``) run only nasrank's own code.
 """
@@ -167,6 +175,73 @@ def _cfg_values(value: Any) -> list[tuple[str, str]]:
     return [x for t in _strings(value) for x in _option_values(t)]
 
 
+#: ranker options that name a file or folder: what a resume would read or write there
+PATH_OPTIONS = {"checkpoint_dir": "writes checkpoints there", "log_dir": "writes training logs there",
+                "weights_from": "loads weights from it", "supernet": "loads that supernet checkpoint"}
+_PATH_KEY = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(PATH_OPTIONS) + r")(?![A-Za-z0-9_])\W{0,3}[=:]")
+
+
+def _decoded_objects(value: str) -> list[Any]:
+    """The mappings and lists ``value`` stands for once decoded as the option parser decodes it."""
+    text = value.strip()
+    if text[:1] not in ("[", "{", '"'):
+        return []
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError):
+        import yaml
+
+        from nasrank.runs.safe_yaml import load_yaml
+
+        try:
+            obj = load_yaml(text, "a run option")
+        except (yaml.YAMLError, RecursionError, NasrankError):
+            return []
+    return [obj] if isinstance(obj, (dict, list, str)) else []
+
+
+def _path_options(obj: Any, depth: int = 0) -> list[tuple[str, Any]]:
+    """``(key, value)`` of every path option in ``obj``: a mapping's keys at any depth, the ``KEY=VALUE``
+    parts of its strings, and what a JSON or YAML string inside decodes to."""
+    if depth > 20:
+        return []
+    found: list[tuple[str, Any]] = []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if str(k).strip() in PATH_OPTIONS and v is not None:
+                found.append((str(k).strip(), v))
+            found += _path_options(v, depth + 1)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            found += _path_options(v, depth + 1)
+    elif isinstance(obj, str):
+        for part, value in _option_values(obj):
+            key = part.partition("=")[0].strip() if "=" in part else ""
+            if key in PATH_OPTIONS and value.strip():
+                found.append((key, value.strip()))
+            for decoded in _decoded_objects(value if "=" in part else part):
+                found += _path_options(decoded, depth + 1)
+    return found
+
+
+def path_references(config: dict[str, Any]) -> list[str]:
+    """What in ``config``'s component options names a file or folder to read or write
+    (:data:`PATH_OPTIONS`, in mappings, ``KEY=VALUE`` strings or encoded values; a string that
+    only looks like one is listed whole)."""
+    refs: list[str] = []
+    for key in _CFG_KEYS:
+        value = config.get(key)
+        for name, v in _path_options(value):
+            ref = f"{key} {name}={v!r} ({PATH_OPTIONS[name]})"
+            if ref not in refs:
+                refs.append(ref)
+        if not refs or not any(r.startswith(f"{key} ") for r in refs):
+            for text in _strings(value):
+                if _PATH_KEY.search(text):
+                    refs.append(f"{key} {text!r} (names a file or folder to read or write)")
+    return refs
+
+
 def code_references(config: dict[str, Any]) -> list[str]:
     """What in ``config`` can run code other than nasrank's or reach elsewhere: import paths (also
     quoted or JSON-encoded ones), pickled benchmarks, a Ray executor and a cluster address."""
@@ -175,6 +250,9 @@ def code_references(config: dict[str, Any]) -> list[str]:
         v = config.get(key)
         if isinstance(v, str) and ":" in v:
             refs.append(f"{key} {v!r}")
+    rankers = config.get("rankers")  # evaluate / compare: a comma list of names
+    for v in _strings(rankers):
+        refs += [f"rankers {part.strip()!r}" for part in v.split(",") if ":" in part]
     for key in _CFG_KEYS:
         for part, value in _cfg_values(config.get(key)):
             if any(_looks_like_code(v) for v in _decoded(value)) and f"{key} {part!r}" not in refs:
@@ -231,12 +309,13 @@ def created_by_current_user(path: str | Path) -> tuple[bool, str]:
 
 
 def check_config_trust(path: str | Path, config: dict[str, Any], trust: bool) -> list[str]:
-    """Raise unless the code ``config`` refers to may run (see the module doc); return those references."""
-    refs = code_references(config)
+    """Raise unless the code ``config`` refers to may run and the paths it names may be read or
+    written (see the module doc); return those references (code first, then paths)."""
+    refs = code_references(config) + path_references(config)
     if not refs or trust:
         return refs
     ok, why = created_by_current_user(path)
     if ok:
         return refs
-    raise NasrankError(f"{path} names code to run ({'; '.join(refs)}) and {why}; read it, and pass --trust-config "
-                       "if you trust it")
+    raise NasrankError(f"{path} names code to run or paths to read or write ({'; '.join(refs)}) and {why}; "
+                       "read it, and pass --trust-config if you trust it")
