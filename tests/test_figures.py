@@ -31,7 +31,7 @@ def test_report_merges_seeds_and_never_lists_a_run_without_data(tmp_path, nb201_
     for seed in (0, 1, 2):
         assert main(["search", "--benchmark", bench, "--budget-queries", "15", "--seed", str(seed),
                      "--output", str(tmp_path / f"rs{seed}"), "--quiet"]) == 0
-    assert main(["search", "--ranker", "params", "--budget-queries", "5", "--output", str(tmp_path / "nobench"),
+    assert main(["search", "--ranker", "params", "--benchmark", "none", "--budget-queries", "5", "--output", str(tmp_path / "nobench"),
                  "--quiet"]) == 0  # no benchmark: no true accuracy, nothing to draw
     assert main(["compare", "--benchmark", bench, "--rankers", "params,tabular", "--candidates", "8",
                  "--output", str(tmp_path / "cmp")]) == 0
