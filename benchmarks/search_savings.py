@@ -120,7 +120,7 @@ def main() -> int:
             ratios[key][str(r)] = {"ratio": None if num is None or den is None else num / den, **ci["ratios"][key][str(r)]}
     payload = {"benchmark": "search_savings", "pool": str(Path(args.pool)), "manifest_plan": pool.manifest["plan"],
                "n_report_cells": len(report), "n_calibration_cells": choice["n_cells"],
-               "n_pool_cells_planned": len(pool.cells), "cost_unit": pool.manifest["plan"]["cost"],
+               "n_pool_cells_planned": len(pool.cells), "n_pool_cells_scored": len(pool.complete_cells()), "cost_unit": pool.manifest["plan"]["cost"],
                "budgets": budgets.tolist(), "levels": LEVELS, "replicates": args.reps, "calibration": choice,
                "methods": {m.label: {"searcher": m.searcher, "ranker": m.ranker, "protocol": m.protocol,
                                      "reject_ratio": m.reject_ratio, "first": m.first, "keep_fraction": m.keep_fraction}

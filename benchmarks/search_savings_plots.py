@@ -42,9 +42,10 @@ def plot_regret(payload: dict, path: Path) -> None:
         ax.set_xlabel(f"search cost ({unit}, cumulative)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    axes[0].set_ylabel("mean regret of the returned cell (points; linear below 1, log above)")
+    axes[0].set_ylabel("mean regret (points; symlog)")
     fig.suptitle(f"Regret against search cost: mean of {payload['replicates']} replayed searches on "
-                 f"{payload['n_report_cells']} report cells; bands: 95% bootstrap over cells then searches",
+                 f"{payload['n_report_cells']} report cells (regret of the returned cell; y linear below 1 point, log above); "
+                 "bands: 95% bootstrap over cells then searches",
                  fontsize=10)
     fig.tight_layout()
     save_figure(fig, path, notes=["a gap is a budget that buys no evaluation of that method (not a zero)"])
@@ -64,7 +65,7 @@ def plot_reach(payload: dict, path: Path) -> None:
             med = payload["point"][lab]["reach"][str(r)]["median_cost"]
             ci = payload["bootstrap"]["reach"][lab][str(r)]
             if med is None:
-                ax.text(1.05, i, "not reached by half the searches", va="center", fontsize=7, color="gray",
+                ax.text(0.02, i, "not reached by half the searches", va="center", fontsize=7, color="gray",
                         transform=ax.get_yaxis_transform())
                 continue
             ax.plot([med], [i], "o", color="black" if lab == "RS+FEAR" else "C0")
@@ -73,7 +74,7 @@ def plot_reach(payload: dict, path: Path) -> None:
         ax.set_xscale("log")
         ax.set_yticks(range(len(labs)), labs, fontsize=8)
         ax.set_title(f"regret <= {r} points", fontsize=10)
-        ax.set_xlabel("median search cost to reach it")
+        ax.set_xlabel("median search cost to reach it (CPU s)")
         ax.grid(alpha=0.3, axis="x")
     fig.suptitle(f"Search cost to reach a regret level ({payload['n_report_cells']} report cells, "
                  f"{payload['replicates']} searches per method; 95% bootstrap intervals)", fontsize=10)
