@@ -87,7 +87,7 @@ def test_s2_supernet_info_and_export_refuse_an_import_path(planted, verb):
 def test_s2_oneshot_never_imports_the_checkpoints_space(planted, cifar10_dir):
     folder, marker = planted
     for space in ("nb201", "nb101"):
-        err = one_error(["search", "--space", space, "--ranker", "oneshot", "--ranker-cfg", "supernet=sn.ckpt",
+        err = one_error(["search", "--space", space, "--benchmark", "none", "--ranker", "oneshot", "--ranker-cfg", "supernet=sn.ckpt",
                          "--data-dir", str(cifar10_dir), "--budget-queries", "2", "--output", f"run_{space}",
                          "--no-store", "--quiet", "--device", "cpu"])
         assert "helpers:X" in err and "trained on space" in err, err
@@ -169,7 +169,7 @@ def test_d3_malformed_checkpoint_is_one_clear_line(tmp_path, case, cifar10_dir):
     ckpt = build(tmp_path / "bad.ckpt")
     for args in (["supernet", "info", str(ckpt)], ["supernet", "export", str(ckpt), "--output",
                                                     str(tmp_path / "slim.ckpt")],
-                 ["search", "--space", "nb101" if case == "other_space" else "nb201", "--ranker", "oneshot",
+                 ["search", "--space", "nb101" if case == "other_space" else "nb201", "--benchmark", "none", "--ranker", "oneshot",
                   "--ranker-cfg", f"supernet={ckpt}", "--budget-queries", "2",
                   "--data-dir", str(cifar10_dir), "--output", str(tmp_path / "run"), "--no-store", "--quiet",
                   "--device", "cpu"]):

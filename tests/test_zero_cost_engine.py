@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from conftest import shared
 import torch
 
 from nasrank.lightning_modules.data import ImageDataModule
@@ -78,14 +80,15 @@ print("torch" in sys.modules)
 from nasrank.rankers.base import RunContext
 from nasrank.registry import RANKERS
 from nasrank.spaces.nb201 import Nb201Space
-z = RANKERS.create("zero_shot", Nb201Space(), RunContext(), measures=["synflow", "l2_norm"] + (["toy"] if "toy" in listed else []))
-full = RANKERS.create("zero_shot", Nb201Space(), RunContext())
+ctx = RunContext(data_dir=sys.argv[1])  # measures that read images need the dataset (checked when built)
+z = RANKERS.create("zero_shot", Nb201Space(), ctx, measures=["synflow", "l2_norm"] + (["toy"] if "toy" in listed else []))
+full = RANKERS.create("zero_shot", Nb201Space(), ctx)
 print("toy" in listed, "toy" in full.config()["measures"], full.config_hash())
 '''
 
 
 def _probe(root: Path) -> list[str]:
-    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, cwd=root,
+    out = subprocess.run([sys.executable, "-c", PROBE, str(shared("cifar10"))], capture_output=True, text=True, cwd=root,
                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
     return out.stdout.split()

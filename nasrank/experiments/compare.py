@@ -117,6 +117,7 @@ def _run_all(searchers: dict[str, Any], space, context, config: CompareConfig, b
                                  (lambda rec, spec=spec, h=history: on_record(spec, len(h))))  # runtime.progress
         finally:
             history.sync()
+        history.close()  # fsync the rest and release the ranker's folder (the records stay in memory)
         histories[spec] = history
         runs[spec] = summarize_run(spec, history, space, context, time.perf_counter() - t0, ranker.config())
         if callbacks.on_done:

@@ -86,6 +86,7 @@ def search(space, context, config: SearchConfig) -> tuple[dict[str, Any], Any]:
                                         config.scale.given()))
             if fig is None:
                 print("no trajectory figure: no evaluated architecture has a true accuracy (no benchmark?)")
+    history.close()  # fsync the rest and release the run folder (the caller keeps the records)
     return summary, history
 
 
