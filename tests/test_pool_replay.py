@@ -157,3 +157,14 @@ def test_a_partly_scored_pool_serves_only_its_scored_cells(tmp_path):
     bench = load_benchmark(f"pool:{folder}", space)
     assert space.size == len(bench) == 10
     assert all(bench.true_accuracy(a) is not None for a in space.all_archs())
+
+
+def test_a_shard_file_that_is_a_link_is_refused(tmp_path):
+    folder = tmp_path / "linked"
+    init_pool(folder, _plan(cells=4))
+    victim = tmp_path / "victim"
+    victim.write_text("")
+    (folder / "records" / "shard-0-of-1.jsonl").symlink_to(victim)
+    with pytest.raises(NasrankError, match="symbolic link"):
+        score_shard(folder, log=lambda m: None)
+    assert victim.read_text() == ""

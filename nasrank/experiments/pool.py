@@ -154,21 +154,23 @@ class _ShardFile:
     """The append-only, locked record file of one shard."""
 
     def __init__(self, path: Path) -> None:
+        from nasrank.runs.atomic import open_run_file
+
         self.path = path
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW
-        self.fd = os.open(path, flags, 0o644)
+        self.fh = open_run_file(path, "a", "pool shard")  # no link followed, no device written
         try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            os.close(self.fd)
+            self.fh.close()
             raise NasrankError(f"pool shard {path.name} is being scored by another process") from None
 
     def append(self, line: dict[str, Any]) -> None:
-        os.write(self.fd, (json.dumps(line, default=str) + "\n").encode())
-        os.fsync(self.fd)
+        self.fh.write(json.dumps(line, default=str) + "\n")
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
 
     def close(self) -> None:
-        os.close(self.fd)
+        self.fh.close()
 
 
 def score_shard(folder: str | Path, shard: int = 0, shards: int = 1, limit: int | None = None,
