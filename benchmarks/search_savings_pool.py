@@ -8,7 +8,9 @@ Presets (``--scale``):
   ``reject_ratio`` in stream order from the recorded steps to threshold), train3/5 (each its own
   cosine schedule) and ``rungs`` (one ``train`` run with a 9-epoch cosine schedule scored after 1, 3
   and 9 epochs). Every training ranker records every scoring protocol (chosen later on the
-  calibration cells). The rung run's last rung is a family member of its own schedule (``train9``:
+  calibration cells). Appended later (issue 31): MeCo (``meco``) and the ensemble ``ens`` (mean rank
+  of #params, synflow and MeCo; scored in one batch over all planned cells, so its score is the
+  within-pool rank aggregate). The rung run's last rung is a family member of its own schedule (``train9``:
   cosine over 9 epochs, scored after 9), so no separate train9/train10 run is made.
 * ``full``: C=16, N=5, 32 px, batch 256, ``--device gpu``, FEAR at 0.4 and 0.5, train 5/10/20, rungs
   1/3/9/27; cost = charged (wall) seconds. Runs unchanged on a GPU.
@@ -61,6 +63,10 @@ def pool_rankers(preset: dict) -> list:
         out.append(PoolRanker(label, "train", {**scale, "epochs": epochs, "record_protocols": True}))
     out.append(PoolRanker("rungs", "train", {**scale, "epochs": preset["rungs"][-1], "record_protocols": True},
                           rungs=list(preset["rungs"])))
+    # issue 31's first stages, appended (a plan may only grow at its end): the best new proxy and the
+    # a-priori ensemble, scored in one batch over the planned cells (ranks within the pool)
+    out += [PoolRanker("meco", "meco", dict(zs)),
+            PoolRanker("ens", "ensemble", {"members": ["params", "synflow", "meco"], "measure_cfg": dict(zs)})]
     return out
 
 

@@ -10,7 +10,15 @@ safe to stop at any point. Two processes on one shard are refused (an ``fcntl`` 
 The charged cost is this process's CPU seconds (``cost="process_cpu"``, one thread: what the
 candidate costs on a core of its own) or the ranker's own charge (``cost="charged"``: measured wall
 time on a GPU). A ranker with ``rungs`` is trained once on a schedule spanning the last rung and
-scored at each (``evaluate_at``), recording the score and the cumulative cost at every rung.
+scored at each (``evaluate_at``), recording the score and the cumulative cost at every rung. A ranker whose score
+depends on the candidates it saw (it declares ``depends_on_history``, e.g. ``ensemble``: ranks within
+the candidates seen) is scored in one batch over every planned cell, in manifest order, so its score
+is the within-pool aggregate whatever the shard; each cell is charged the batch's cost in proportion
+to the ranker's own per-candidate seconds.
+
+A plan may grow: ``init_pool`` with the recorded plan plus rankers appended (everything else equal)
+adds them to the manifest (``extensions`` says when and where), and ``score_shard`` then scores only
+the new (cell, ranker) pairs.
 """
 from __future__ import annotations
 
@@ -95,24 +103,53 @@ def init_pool(folder: str | Path, plan: PoolPlan) -> dict[str, Any]:
         raise NasrankError(f"pool: cost must be one of {', '.join(COSTS)}, got {plan.cost!r}")
     folder = Path(folder)
     path = folder / MANIFEST
+    want = json.loads(json.dumps(asdict(plan), default=str))
     if path.is_file():
         manifest = json.loads(path.read_text())
-        if manifest["plan"] != json.loads(json.dumps(asdict(plan), default=str)):
-            raise NasrankError(f"pool {folder}: manifest.json was made by another plan; use a new folder")
-        return manifest
+        if manifest["plan"] == want:
+            return manifest
+        return _extend(path, manifest, plan, want)
     space = make_space(plan.space)
     ctx = make_context(space, benchmark=plan.benchmark, dataset=plan.dataset, data_dir=plan.data_dir,
                        device=plan.device)
-    resolved = {}
-    for r in plan.rankers:
-        ranker = make_ranker(r.name, space, ctx, dict(r.options))
-        resolved[r.label] = {"name": r.name, "config": ranker.config(), "rungs": r.rungs}
+    resolved = _resolve(plan.rankers, space, ctx)
     manifest = {"format": "nasrank-pool/1", "plan": json.loads(json.dumps(asdict(plan), default=str)),
                 "space": plan.space, "dataset": plan.dataset, "benchmark_fingerprint": ctx.benchmark.fingerprint(),
                 "rankers": resolved, "cells": select_cells(ctx.benchmark, space, plan),
                 "provenance": provenance(plan.device)}
     folder.mkdir(parents=True, exist_ok=True)
     (folder / RECORDS).mkdir(exist_ok=True)
+    _write_json(path, manifest)
+    return manifest
+
+
+def _resolve(rankers: list[PoolRanker], space: Any, ctx: Any) -> dict[str, Any]:
+    """Each ranker's name, resolved options (``config()``) and rungs, by label."""
+    from nasrank.experiments.build import make_ranker
+
+    return {r.label: {"name": r.name, "config": make_ranker(r.name, space, ctx, dict(r.options)).config(),
+                      "rungs": r.rungs} for r in rankers}
+
+
+def _extend(path: Path, manifest: dict[str, Any], plan: PoolPlan, want: dict[str, Any]) -> dict[str, Any]:
+    """Add the rankers ``plan`` appends to the recorded plan (everything else must be equal)."""
+    from nasrank.experiments import make_context, make_space
+    from nasrank.runs.provenance import provenance
+
+    have = manifest["plan"]
+    n = len(have["rankers"])
+    same_rest = {k: v for k, v in have.items() if k != "rankers"} == {k: v for k, v in want.items() if k != "rankers"}
+    if not same_rest or want["rankers"][:n] != have["rankers"] or len(want["rankers"]) == n:
+        raise NasrankError(f"pool {path.parent}: manifest.json was made by another plan (a plan may only append "
+                           "rankers); use a new folder")
+    space = make_space(plan.space)
+    ctx = make_context(space, benchmark=plan.benchmark, dataset=plan.dataset, data_dir=plan.data_dir,
+                       device=plan.device)
+    added = plan.rankers[n:]
+    manifest["rankers"].update(_resolve(added, space, ctx))
+    manifest["plan"] = want
+    manifest.setdefault("extensions", []).append({"rankers": [r.label for r in added],
+                                                  "provenance": provenance(plan.device)})
     _write_json(path, manifest)
     return manifest
 
@@ -148,6 +185,25 @@ def _score_rungs(ranker: Any, arch: Any, cell: dict, label: str, rungs: list[int
     return {"cell": cell["cell"], "arch": cell["arch"], "ranker": label, "score": last["score"],
             "status": last["status"], "seconds": last["seconds"], "process_cpu_seconds": last["process_cpu_seconds"],
             "wall_seconds": last["wall_seconds"], "device_seconds": last["wall_seconds"], "rungs": rows}
+
+
+def _score_batch(ranker: Any, space: Any, manifest: dict[str, Any], mine: list[dict], label: str,
+                 plan: PoolPlan) -> list[dict[str, Any]]:
+    """A history-dependent ranker: every planned cell in one batch (manifest order); the lines of ``mine``."""
+    archs = [space.from_string(c["arch"]) for c in manifest["cells"]]
+    c0, t0 = time.process_time(), time.perf_counter()
+    evs = ranker.evaluate(archs)
+    cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+    own = [max(float(e.seconds), 0.0) for e in evs]
+    total = sum(own) or float(len(evs))
+    lines = []
+    for c in mine:
+        i = c["cell"]
+        share = (own[i] if sum(own) else 1.0) / total
+        line = _evaluation_line(c, label, evs[i], cpu * share, wall * share, plan)
+        line["info"] = {**line["info"], "scored_in_batch_of": len(archs)}
+        lines.append(line)
+    return lines
 
 
 class _ShardFile:
@@ -193,6 +249,14 @@ def score_shard(folder: str | Path, shard: int = 0, shards: int = 1, limit: int 
     rankers = {r.label: (r, make_ranker(r.name, space, ctx, dict(r.options))) for r in plan.rankers}
     out, written, cells_done = _ShardFile(path), 0, 0
     try:
+        for label, (spec, ranker) in rankers.items():
+            mine = [c for c in manifest["cells"] if c["cell"] % shards == shard and (c["cell"], label) not in done]
+            if getattr(ranker, "depends_on_history", False) and mine:
+                for line in _score_batch(ranker, space, manifest, mine, label, plan):
+                    out.append(line)
+                    done.add((line["cell"], label))
+                    written += 1
+                log(f"pool shard {shard}/{shards}: {label} scored in one batch")
         for cell in manifest["cells"]:
             if cell["cell"] % shards != shard or all((cell["cell"], lab) in done for lab in rankers):
                 continue
