@@ -35,6 +35,7 @@ LEVELS = [0.5, 1.0, 2.0]
 def methods_from(choice: dict, pool) -> list:
     """The reported methods, named for the reader, with the calibrated choices."""
     from nasrank.evaluation.search_savings import Method
+    from search_savings_choice import zero_cost_labels
 
     p = choice["protocols"]
     fear, rr = choice["fear"]["label"], choice["fear"]["reject_ratio"]
@@ -48,9 +49,9 @@ def methods_from(choice: dict, pool) -> list:
         elif kind == "train":
             out.append(Method("RS+train9" if lab == rung else f"RS+{lab}", "random", lab, p[lab]))
     out += [Method("SH", "sh", rung, p[rung]), Method("Hyperband", "hyperband", rung, p[rung])]
-    out += [Method(f"RS+{z}", "random", z) for z in ("params", "synflow", "relu_logdet", "jacob_cov") if z in pool.labels]
-    zs = choice["best_zero_cost"]
-    out.append(Method(f"{zs}>FEAR", "random", fear, p[fear], first=zs, keep_fraction=choice["cascade_keep_fraction"]))
+    out += [Method(f"RS+{z}", "random", z) for z in zero_cost_labels(pool)]
+    out += [Method(f"{first}>FEAR", "random", fear, p[fear], first=first, keep_fraction=keep)
+            for first, keep in choice["cascade_keep_fractions"].items()]
     return out
 
 
@@ -109,6 +110,8 @@ def main() -> int:
     zs = f"RS+{choice['best_zero_cost']}"
     casc = f"{choice['best_zero_cost']}>FEAR"
     pairs = [("RS+FEAR", member), ("RS+FEAR", mf), (casc, member), (zs, member), (casc, "RS+FEAR")]
+    pairs += [(f"{f}>FEAR", o) for f in choice["cascade_keep_fractions"] if f"{f}>FEAR" != casc
+              for o in (member, "RS+FEAR")]
     pairs += [("RS+FEAR", m.label) for m in methods if m.label.startswith("RS+train") and m.label != member]
     ci = bootstrap(arrays, methods, budgets, LEVELS, pairs, args.n_boot, args.boot_reps, seed=1)
     ratios = {}

@@ -6,7 +6,10 @@
   member (train3, train5, train9 = the rung run's last rung), the better multi-fidelity searcher
   (sh, hyperband) and the cascade's keep fraction, each by the lowest mean regret over the
   budget grid (the area under the regret curve) of random-search replicates on the calibration cells;
-* the best zero-cost ranker: the highest calibration Spearman.
+* the best zero-cost ranker (every ranker that trains nothing: not ``fear``, not ``train``): the
+  highest calibration Spearman;
+* the cascades' first stages: that best one and, when in the pool, issue 31's new ones (``meco``,
+  the ensemble ``ens``), each with its own keep fraction.
 """
 from __future__ import annotations
 
@@ -18,9 +21,21 @@ from scipy.stats import spearmanr
 
 from nasrank.evaluation.search_savings import Method, all_arrays, method_cells, replicate
 
-ZERO_COST = ("params", "synflow", "relu_logdet", "jacob_cov")
+TRAINING_KINDS = ("fear", "train")
+#: issue 31's first stages, put into every cascade comparison when the pool has them
+NEW_FIRST_STAGES = ("meco", "ens")
 FEAR_REJECT = (None, 4.0, 2.0, 1.2)
 KEEP = (0.1, 0.25, 0.5)
+
+
+def zero_cost_labels(pool: Any) -> list[str]:
+    """The pool's rankers that train nothing (the manifest's ranker kind is not fear or train)."""
+    return [lab for lab in pool.labels if pool.manifest["rankers"][lab]["name"] not in TRAINING_KINDS]
+
+
+def first_stages(pool: Any, best: str) -> list[str]:
+    """The cascades' first stages: the calibrated best zero-cost ranker, then the new ones in the pool."""
+    return list(dict.fromkeys([best, *(lab for lab in NEW_FIRST_STAGES if lab in pool.labels)]))
 
 
 def _spearman(pool: Any, cells: list[dict], label: str, protocol: str | None, rung: int | None = None) -> float:
@@ -80,19 +95,22 @@ def calibrate(pool: Any, budgets: np.ndarray, reps: int = 300) -> dict[str, Any]
     member_methods = [Method(lab, "random", lab, proto[lab]) for lab in members]
     rung = next(lab for lab in members if pool.manifest["rankers"][lab].get("rungs"))
     mf = [Method(s, s, rung, proto[rung]) for s in ("sh", "hyperband")]
-    zs = {lab: _spearman(pool, cells, lab, None) for lab in ZERO_COST if lab in pool.labels}
+    zs = {lab: _spearman(pool, cells, lab, None) for lab in zero_cost_labels(pool)}
     best_zs = max(zs, key=lambda k: zs[k])
     scores = area(pool, cells, fear_methods + member_methods + mf, budgets, reps)
     fear_best = min(fear_methods, key=lambda m: scores[m.label])
-    casc = [Method(f"keep{k}", "random", fear_best.ranker, fear_best.protocol, first=best_zs, keep_fraction=k)
-            for k in KEEP]
-    scores.update(area(pool, cells, casc, budgets, reps))
+    keeps = {}
+    for first in first_stages(pool, best_zs):
+        casc = [Method(f"{first}:keep{k}", "random", fear_best.ranker, fear_best.protocol, first=first,
+                       keep_fraction=k) for k in KEEP]
+        scores.update(area(pool, cells, casc, budgets, reps))
+        keeps[first] = min(casc, key=lambda m: scores[m.label]).keep_fraction
     return {"n_cells": len(cells), "protocols": proto, "protocol_spearman": proto_table,
             "fear": {"label": fear_best.ranker, "reject_ratio": fear_best.reject_ratio},
             "best_member": min(member_methods, key=lambda m: scores[m.label]).ranker,
             "best_multifidelity": min(mf, key=lambda m: scores[m.label]).searcher,
             "best_zero_cost": best_zs, "zero_cost_spearman": zs,
-            "cascade_keep_fraction": min(casc, key=lambda m: scores[m.label]).keep_fraction,
+            "cascade_keep_fraction": keeps[best_zs], "cascade_keep_fractions": keeps,
             "regret_area": scores, "replicates": reps,
             "rule": "protocols and the zero-cost choice by calibration Spearman; FEAR's threshold and rejection, "
                     "the best member, sh vs hyperband and the cascade's keep fraction by the lowest mean regret "

@@ -72,7 +72,7 @@ def plot_reach(payload: dict, path: Path) -> None:
             if ci["ci_low"] is not None:
                 ax.plot([ci["ci_low"], ci["ci_high"]], [i, i], "-", color="gray")
         ax.set_xscale("log")
-        ax.set_yticks(range(len(labs)), labs, fontsize=8)
+        ax.set_yticks(range(len(labs)), names, fontsize=8)
         ax.set_title(f"regret <= {r} points", fontsize=10)
         ax.set_xlabel("median search cost to reach it (CPU s)")
         ax.grid(alpha=0.3, axis="x")
@@ -90,13 +90,15 @@ def plot_criteria(payload: dict, path: Path) -> None:
 
     crit = payload["ranker_criteria"]
     labs = list(crit)
+    rung = next((m["ranker"] for lab, m in payload["methods"].items() if lab == "RS+train9"), None)
+    names = [f"train9 ({lab})" if lab == rung else lab for lab in labs]  # the rung run's last rung is train9
     fig, axes = plt.subplots(1, 3, figsize=(13, 0.3 * len(labs) + 1.8), sharey=True)
     for ax, name in zip(axes, ("spearman", "kendall", "p_at_top5")):
         for i, lab in enumerate(labs):
             c = crit[lab][name]
             ax.errorbar([c["value"]], [i], xerr=[[c["value"] - c["ci_low"]], [c["ci_high"] - c["value"]]],
                         fmt="o", color="C0", capsize=2)
-        ax.set_yticks(range(len(labs)), labs, fontsize=8)
+        ax.set_yticks(range(len(labs)), names, fontsize=8)
         ax.axvline(0, color="gray", lw=0.6)
         ax.set_title(name.replace("_", " "), fontsize=10)
         ax.grid(alpha=0.3, axis="x")

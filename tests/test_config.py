@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from nasrank.cli import main
+from nasrank.errors import NasrankError
 from nasrank.experiments.build import parse_cfg
 
 
@@ -84,3 +85,19 @@ def test_supernet_train_writes_its_config_beside_the_checkpoint(tmp_path, cifar1
                  "--batch-size", "64", "--device", "cpu", "--quiet", "--no-logs"]) == 0
     cfg = yaml.safe_load((tmp_path / "sn.config.yaml").read_text())
     assert cfg["channels"] == 4 and cfg["epochs"] == 1 and cfg["data-dir"] == str(cifar10_dir)
+
+
+def test_a_list_value_may_be_written_with_bare_commas():
+    """Issue 31's own example: ``ens.members=params,synflow,meco`` is one value, not two malformed items."""
+    got = parse_cfg(["ens.members=params,synflow,meco,ens.aggregate=log"], "--ranker-cfg")
+    assert got == {"ens.members": "params,synflow,meco", "ens.aggregate": "log"}
+    with pytest.raises(NasrankError, match="malformed --ranker-cfg option 'synflow'"):
+        parse_cfg(["synflow,a=1"], "--ranker-cfg")  # nothing before it to continue
+
+
+def test_the_issue_ensemble_example_runs_from_the_command_line(tmp_path, nb201_csv):
+    out = tmp_path / "cmp"
+    assert main(["compare", "--rankers", "ens=ensemble", "--ranker-cfg", "ens.members=params,flops",
+                 "--benchmark", f"csv:{nb201_csv}", "--candidates", "4", "--output", str(out), "--quiet"]) == 0
+    got = json.loads((out / "compare.json").read_text())["rankers"]["ens"]["config"]
+    assert list(got["members"]) == ["params", "flops"]

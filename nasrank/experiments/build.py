@@ -25,7 +25,8 @@ def parse_cfg(pairs: list[str | dict] | None, what: str) -> dict[str, Any]:
 
     Values are JSON when they parse as JSON, YAML flow collections (``[a, b]``, ``{k: v}``),
     else strings. Items split on commas outside brackets and quotes, so
-    ``build_kwargs={"channels":4,"cells_per_stage":1}`` is one item. An item may also be a
+    ``build_kwargs={"channels":4,"cells_per_stage":1}`` is one item, and an item without ``=``
+    continues the value before it (``members=a,b``). An item may also be a
     mapping (from a ``--config`` file). ``what`` names the option in error messages.
     """
     out: dict[str, Any] = {}
@@ -33,14 +34,26 @@ def parse_cfg(pairs: list[str | dict] | None, what: str) -> dict[str, Any]:
         if isinstance(pair, dict):
             out.update({str(k): v for k, v in pair.items()})
             continue
-        for item in split_top_level(pair):
-            if not item:
-                continue
-            key, eq, raw = item.partition("=")
-            if not eq or not key:
-                raise NasrankError(f"malformed {what} option {item!r}; expected KEY=VALUE")
-            out[key.strip()] = _value(raw, f"{what} {key.strip()}")
+        for key, raw in _items(pair, what):
+            out[key] = _value(raw, f"{what} {key}")
     return out
+
+
+def _items(text: str, what: str) -> list[tuple[str, str]]:
+    """``KEY=VALUE`` items of ``text``; an item with no ``=`` continues the value before it, so
+    ``members=params,synflow,meco`` is one value (``"params,synflow,meco"``)."""
+    items: list[tuple[str, str]] = []
+    for item in split_top_level(text):
+        if not item:
+            continue
+        key, eq, raw = item.partition("=")
+        if eq and key:
+            items.append((key.strip(), raw))
+        elif not eq and items:
+            items[-1] = (items[-1][0], f"{items[-1][1]},{item}")
+        else:
+            raise NasrankError(f"malformed {what} option {item!r}; expected KEY=VALUE")
+    return items
 
 
 def _value(raw: str, where: str) -> Any:

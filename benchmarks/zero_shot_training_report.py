@@ -1,0 +1,126 @@
+"""The report of ``zero_shot_training.py``: each proxy's Spearman at 0, 1, 3 and 10 epochs, with CIs,
+the figure and ``results/zero_shot_training.json``."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from _common import write_result
+from zero_shot_modern import RESULTS, done_indices, sample_indices
+from zero_shot_modern_report import AZ_PARTS, ENSEMBLE, truth_of
+from zero_shot_training import POINTS, TRAIN, ZS
+
+#: the proxies drawn in the figure (the others are in the JSON)
+DRAWN = ("meco", "az_nas", "swap_reg", "zico", "synflow", "relu_logdet", "jacob_cov", "params",
+         "ensemble(" + ",".join(ENSEMBLE) + ")", "trained val_acc")
+
+
+def records(cells: int) -> list[dict]:
+    """Every shard's cell lines, in sample order."""
+    recs: dict[int, dict] = {}
+    for path in sorted(RESULTS.glob("zero_shot_training_cells-*-of-*.jsonl")):
+        recs.update(done_indices(path))
+    order = sample_indices(cells)
+    return [recs[i] for i in order if i in recs]
+
+
+def point_columns(recs: list[dict], point: int) -> dict[str, np.ndarray]:
+    """Each measure's scores at ``point`` (AZ-NAS and the ensemble as rank aggregates over these cells)."""
+    from nasrank.rankers.ensemble import aggregate_ranks, pool_ranks
+
+    at = [r["points"][str(point)] for r in recs]
+    names = sorted(at[0]["measures"])
+    cols = {m: np.asarray([a["measures"][m] for a in at], dtype=float) for m in names}
+    for m in ("swap", "swap_reg"):  # one distinct pattern = constant activations: invalid
+        if m in cols:
+            cols[m] = np.where(cols["swap"] <= 1, np.nan, cols[m])
+    if all(p in cols for p in AZ_PARTS):
+        cols["az_nas"] = aggregate_ranks(np.vstack([pool_ranks(list(cols[p])) for p in AZ_PARTS]), "log")
+    if all(p in cols for p in ENSEMBLE):
+        cols["ensemble(" + ",".join(ENSEMBLE) + ")"] = aggregate_ranks(
+            np.vstack([pool_ranks(list(cols[p])) for p in ENSEMBLE]), "mean")
+    if point:
+        cols["trained val_acc"] = np.asarray([a["val_acc"] for a in at], dtype=float)
+    return cols
+
+
+def spearman_ci(scores: np.ndarray, truth: np.ndarray, idx: np.ndarray) -> dict:
+    """Spearman on the valid cells, with a 95% percentile CI over the bootstrap cell draws ``idx``."""
+    from nasrank.evaluation.criteria import spearman
+
+    ok = np.isfinite(scores)
+    point = spearman(scores[ok], truth[ok]) if ok.sum() > 2 else None
+    boots = []
+    for i in idx:
+        keep = i[ok[i]]
+        if len(keep) > 2:
+            boots.append(spearman(scores[keep], truth[keep]))
+    lo, hi = (np.nanpercentile(boots, [2.5, 97.5]) if boots else (None, None))
+    return {"spearman": point, "ci": [None if lo is None else float(lo), None if hi is None else float(hi)],
+            "n_valid": int(ok.sum())}
+
+
+def plot(table: dict, n: int, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nasrank.evaluation.figures import save_figure
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    x = np.arange(len(POINTS))
+    for k, m in enumerate(DRAWN):
+        if m not in table:
+            continue
+        rows = [table[m].get(str(p)) for p in POINTS]
+        y = np.array([np.nan if r is None or r["spearman"] is None else r["spearman"] for r in rows])
+        lo = np.array([np.nan if r is None or r["ci"][0] is None else r["ci"][0] for r in rows])
+        hi = np.array([np.nan if r is None or r["ci"][1] is None else r["ci"][1] for r in rows])
+        style = {"color": "black", "lw": 2.2, "ls": "--"} if m == "trained val_acc" else {"color": f"C{k % 10}"}
+        ax.errorbar(x + (k - len(DRAWN) / 2) * 0.025, y, yerr=[y - lo, hi - y], marker="o", ms=4, capsize=2,
+                    label=m, **style)  # NaN (no value at a point) leaves a gap, never a zero
+    ax.set_xticks(x, [str(p) for p in POINTS])
+    ax.set_xlabel("epochs of training before scoring (CPU preset: C=8, N=1, 16 px, 5k images)")
+    ax.set_ylabel("Spearman ρ vs 200-epoch test accuracy (95% CI)")
+    ax.set_title(f"Zero-cost proxies on trained networks, {n} NB201 cells, one seed\n"
+                 "(dashed: the trained network's own held-out accuracy; no value at 0 epochs)", fontsize=9)
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.legend(fontsize=7, ncol=2, loc="lower left")
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def report(args: argparse.Namespace) -> None:
+    recs = records(args.cells)
+    if not recs:
+        raise SystemExit("zero_shot_training: no cells scored yet (run the score phase)")
+    truth = truth_of([r["index"] for r in recs])
+    rng = np.random.default_rng(0)
+    idx = [rng.integers(0, len(recs), len(recs)) for _ in range(args.n_boot)]
+    table: dict[str, dict] = {}
+    for point in POINTS:
+        for m, scores in point_columns(recs, point).items():
+            table.setdefault(m, {})[str(point)] = spearman_ci(scores, truth, idx)
+    for m, per in table.items():
+        at0, at10 = per.get("0", {}).get("spearman"), per.get(str(POINTS[-1]), {}).get("spearman")
+        per["change_0_to_10"] = None if at0 is None or at10 is None else at10 - at0
+    n = len(recs)
+    payload = {
+        "benchmark": "zero-cost proxies after 0, 1, 3 and 10 epochs of training (benchmarks/zero_shot_training.py)",
+        "protocol": {"sample": f"the first {n} cells of the zero_shot_modern sample", "points_epochs": list(POINTS),
+                     "training": {**TRAIN, "lr": "0.1 cosine over 10 epochs", "seed": 0,
+                                  "data": "../shared/data/cifar10 (5k-image subset), 90% train split"},
+                     "scoring": {**ZS, "weights": "the trained network's, loaded strictly; at 0 the weights "
+                                 "training starts from"},
+                     "ground_truth": "CIFAR-10 test accuracy after 200 epochs (nb201_cifar10.csv)",
+                     "ci": f"95% percentile bootstrap over cells ({args.n_boot} draws, the same draws for every "
+                           "measure and point)"},
+        "cells_scored": n, "target_cells": args.cells,
+        "train_cpu_s_per_cell": float(np.mean([r["train_cpu_s"] for r in recs])),
+        "table": table,
+    }
+    write_result("zero_shot_training", payload, seeds=[0], sample=payload["protocol"]["sample"])
+    plot(table, n, RESULTS / "zero_shot_training.png")
