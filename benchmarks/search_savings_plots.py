@@ -72,7 +72,7 @@ def plot_reach(payload: dict, path: Path) -> None:
             if ci["ci_low"] is not None:
                 ax.plot([ci["ci_low"], ci["ci_high"]], [i, i], "-", color="gray")
         ax.set_xscale("log")
-        ax.set_yticks(range(len(labs)), names, fontsize=8)
+        ax.set_yticks(range(len(labs)), labs, fontsize=8)
         ax.set_title(f"regret <= {r} points", fontsize=10)
         ax.set_xlabel("median search cost to reach it (CPU s)")
         ax.grid(alpha=0.3, axis="x")
