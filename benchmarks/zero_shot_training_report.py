@@ -36,6 +36,9 @@ def point_columns(recs: list[dict], point: int) -> dict[str, np.ndarray]:
     for m in ("swap", "swap_reg"):  # one distinct pattern = constant activations: invalid
         if m in cols:
             cols[m] = np.where(cols["swap"] <= 1, np.nan, cols[m])
+    from nasrank.spaces.nb201 import Nb201Arch, Nb201Space
+
+    cols["params"] = np.asarray([Nb201Space.official_params_m(Nb201Arch.from_string(r["arch"])) for r in recs])
     if all(p in cols for p in AZ_PARTS):
         cols["az_nas"] = aggregate_ranks(np.vstack([pool_ranks(list(cols[p])) for p in AZ_PARTS]), "log")
     if all(p in cols for p in ENSEMBLE):
@@ -44,6 +47,24 @@ def point_columns(recs: list[dict], point: int) -> dict[str, np.ndarray]:
     if point:
         cols["trained val_acc"] = np.asarray([a["val_acc"] for a in at], dtype=float)
     return cols
+
+
+def unchanged_by_training(cols: dict[int, dict[str, np.ndarray]]) -> dict[str, str]:
+    """Measures whose every cell's value is the same at every point, with why: the measure re-initialises
+    the network before scoring (it declares ``needs_pristine``: AZ-NAS's parts, SWAP) or reads only the
+    architecture (#params, FLOPs); FEAR's question does not apply to them."""
+    from nasrank.rankers.zero_cost._registry import MEASURES, get_measure
+
+    out = {}
+    for m, at0 in cols[0].items():
+        if not all(np.array_equal(cols[p][m], at0, equal_nan=True) for p in POINTS[1:] if m in cols[p]):
+            continue
+        pristine = m in MEASURES and getattr(get_measure(m), "needs_pristine", False)
+        out[m] = ("re-initialises the network before scoring (needs_pristine)" if pristine else
+                  "a rank aggregate of parts that training does not change" if m not in MEASURES and m != "params"
+                  else "reads the architecture only" if m == "params" or getattr(get_measure(m), "data_free", False)
+                  else "no change measured")
+    return out
 
 
 def spearman_ci(scores: np.ndarray, truth: np.ndarray, idx: np.ndarray) -> dict:
@@ -73,7 +94,7 @@ def plot(table: dict, n: int, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     x = np.arange(len(POINTS))
     for k, m in enumerate(DRAWN):
-        if m not in table:
+        if m not in table or table[m].get("unchanged_by_training"):
             continue
         rows = [table[m].get(str(p)) for p in POINTS]
         y = np.array([np.nan if r is None or r["spearman"] is None else r["spearman"] for r in rows])
@@ -85,8 +106,10 @@ def plot(table: dict, n: int, path: Path) -> None:
     ax.set_xticks(x, [str(p) for p in POINTS])
     ax.set_xlabel("epochs of training before scoring (CPU preset: C=8, N=1, 16 px, 5k images)")
     ax.set_ylabel("Spearman ρ vs 200-epoch test accuracy (95% CI)")
+    flat = sorted(m for m in table if table[m].get("unchanged_by_training"))
     ax.set_title(f"Zero-cost proxies on trained networks, {n} NB201 cells, one seed\n"
-                 "(dashed: the trained network's own held-out accuracy; no value at 0 epochs)", fontsize=9)
+                 "(dashed: the trained network's own held-out accuracy; no value at 0 epochs)\n"
+                 f"not drawn, unchanged by training: {', '.join(flat) or 'none'}", fontsize=8)
     ax.axhline(0, color="grey", lw=0.5)
     ax.legend(fontsize=7, ncol=2, loc="lower left")
     fig.tight_layout()
@@ -101,9 +124,12 @@ def report(args: argparse.Namespace) -> None:
     rng = np.random.default_rng(0)
     idx = [rng.integers(0, len(recs), len(recs)) for _ in range(args.n_boot)]
     table: dict[str, dict] = {}
+    cols = {point: point_columns(recs, point) for point in POINTS}
     for point in POINTS:
-        for m, scores in point_columns(recs, point).items():
+        for m, scores in cols[point].items():
             table.setdefault(m, {})[str(point)] = spearman_ci(scores, truth, idx)
+    for m, why in unchanged_by_training(cols).items():
+        table[m].update({"unchanged_by_training": True, "why": why})
     for m, per in table.items():
         at0, at10 = per.get("0", {}).get("spearman"), per.get(str(POINTS[-1]), {}).get("spearman")
         per["change_0_to_10"] = None if at0 is None or at10 is None else at10 - at0
