@@ -12,9 +12,10 @@ from zero_shot_modern import RESULTS, done_indices, sample_indices
 from zero_shot_modern_report import AZ_PARTS, ENSEMBLE, truth_of
 from zero_shot_training import POINTS, TRAIN, ZS
 
-#: the proxies drawn in the figure (the others are in the JSON)
-DRAWN = ("meco", "az_nas", "swap_reg", "zico", "synflow", "relu_logdet", "jacob_cov", "params",
-         "ensemble(" + ",".join(ENSEMBLE) + ")", "trained val_acc")
+#: the figure's two panels (measures training leaves unchanged are left out, and named)
+PANELS = (("2022-2024 proxies", ("meco", "meco_opt", "zico", "zen", "ensemble(" + ",".join(ENSEMBLE) + ")")),
+          ("2021 proxies", ("synflow", "relu_logdet", "jacob_cov", "epe_nas", "l2_norm")))
+REFERENCE = "trained val_acc"
 
 
 def records(cells: int) -> list[dict]:
@@ -83,6 +84,24 @@ def spearman_ci(scores: np.ndarray, truth: np.ndarray, idx: np.ndarray) -> dict:
             "n_valid": int(ok.sum())}
 
 
+def _draw(ax, table: dict, names: tuple[str, ...]) -> None:
+    x = np.arange(len(POINTS))
+    names = tuple(m for m in names if m in table and not table[m].get("unchanged_by_training")) + (REFERENCE,)
+    for k, m in enumerate(names):
+        rows = [table[m].get(str(p)) for p in POINTS]
+        y = np.array([np.nan if r is None or r["spearman"] is None else r["spearman"] for r in rows])
+        lo = np.array([np.nan if r is None or r["ci"][0] is None else r["ci"][0] for r in rows])
+        hi = np.array([np.nan if r is None or r["ci"][1] is None else r["ci"][1] for r in rows])
+        style = {"color": "black", "lw": 2.2, "ls": "--"} if m == REFERENCE else {"color": f"C{k % 10}"}
+        ax.errorbar(x + (k - len(names) / 2) * 0.04, y, yerr=[y - lo, hi - y], marker="o", ms=4, capsize=2,
+                    label=m, **style)  # NaN (no value at a point) leaves a gap, never a zero
+    ax.set_xticks(x, [str(p) for p in POINTS])
+    ax.set_xlabel("epochs of training before scoring")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.legend(fontsize=7, loc="lower left")
+    ax.grid(alpha=0.3, axis="y")
+
+
 def plot(table: dict, n: int, path: Path) -> None:
     import matplotlib
 
@@ -91,27 +110,15 @@ def plot(table: dict, n: int, path: Path) -> None:
 
     from nasrank.evaluation.figures import save_figure
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
-    x = np.arange(len(POINTS))
-    for k, m in enumerate(DRAWN):
-        if m not in table or table[m].get("unchanged_by_training"):
-            continue
-        rows = [table[m].get(str(p)) for p in POINTS]
-        y = np.array([np.nan if r is None or r["spearman"] is None else r["spearman"] for r in rows])
-        lo = np.array([np.nan if r is None or r["ci"][0] is None else r["ci"][0] for r in rows])
-        hi = np.array([np.nan if r is None or r["ci"][1] is None else r["ci"][1] for r in rows])
-        style = {"color": "black", "lw": 2.2, "ls": "--"} if m == "trained val_acc" else {"color": f"C{k % 10}"}
-        ax.errorbar(x + (k - len(DRAWN) / 2) * 0.025, y, yerr=[y - lo, hi - y], marker="o", ms=4, capsize=2,
-                    label=m, **style)  # NaN (no value at a point) leaves a gap, never a zero
-    ax.set_xticks(x, [str(p) for p in POINTS])
-    ax.set_xlabel("epochs of training before scoring (CPU preset: C=8, N=1, 16 px, 5k images)")
-    ax.set_ylabel("Spearman ρ vs 200-epoch test accuracy (95% CI)")
+    fig, axes = plt.subplots(1, len(PANELS), figsize=(11, 4.8), sharey=True)
+    for ax, (title, names) in zip(axes, PANELS):
+        _draw(ax, table, names)
+        ax.set_title(title, fontsize=9)
+    axes[0].set_ylabel("Spearman ρ vs 200-epoch test accuracy (95% CI)")
     flat = sorted(m for m in table if table[m].get("unchanged_by_training"))
-    ax.set_title(f"Zero-cost proxies on trained networks, {n} NB201 cells, one seed\n"
-                 "(dashed: the trained network's own held-out accuracy; no value at 0 epochs)\n"
+    fig.suptitle(f"Zero-cost proxies on networks trained 0-10 epochs (CPU preset: C=8, N=1, 16 px, 5k images), "
+                 f"{n} NB201 cells, one seed\ndashed: the trained network's own held-out accuracy (none at 0 epochs)\n"
                  f"not drawn, unchanged by training: {', '.join(flat) or 'none'}", fontsize=8)
-    ax.axhline(0, color="grey", lw=0.5)
-    ax.legend(fontsize=7, ncol=2, loc="lower left")
     fig.tight_layout()
     save_figure(fig, path)
 
