@@ -1,6 +1,7 @@
 """MeCo's per-module feature correlation (shared by ``meco`` and ``meco_opt``)."""
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from typing import Any, Callable
@@ -22,7 +23,18 @@ def min_corr_eigenvalue(fea: torch.Tensor) -> float | None:
     if bool(bad.all()):
         return None
     corr[bad] = 0
-    return float(torch.linalg.eigvalsh(corr).min())
+    return _smallest_eigenvalue(corr)
+
+
+def _smallest_eigenvalue(corr: torch.Tensor) -> float:
+    """λ_min of a symmetric matrix; when the float32 solver does not converge (ill-conditioned
+    correlations of trained networks), in float64; NaN when that fails too."""
+    for dtype in (corr.dtype, torch.float64):
+        try:
+            return float(torch.linalg.eigvalsh(corr.to(dtype)).min())
+        except torch.linalg.LinAlgError:
+            continue
+    return math.nan
 
 
 def meco_hooks(model: nn.Module, state: PassState, name: str,
@@ -53,4 +65,6 @@ def meco_result(state: PassState, name: str) -> Result:
     vals = [t for t in terms if t is not None]
     if not vals:
         return float("nan"), "every module's features are constant (their correlation is undefined)"
+    if any(math.isnan(v) for v in vals):
+        return float("nan"), "the eigenvalue solver did not converge on a module's feature correlation (float32 nor float64)"
     return float(sum(vals)), None
