@@ -77,11 +77,10 @@ def spearman_ci(scores: np.ndarray, truth: np.ndarray, idx: np.ndarray) -> dict:
     boots = []
     for i in idx:
         keep = i[ok[i]]
-        if len(keep) > 2:
-            boots.append(spearman(scores[keep], truth[keep]))
-    lo, hi = (np.nanpercentile(boots, [2.5, 97.5]) if boots else (None, None))
+        boots.append(spearman(scores[keep], truth[keep]) if len(keep) > 2 else np.nan)
+    lo, hi = (np.nanpercentile(boots, [2.5, 97.5]) if np.isfinite(boots).any() else (None, None))
     return {"spearman": point, "ci": [None if lo is None else float(lo), None if hi is None else float(hi)],
-            "n_valid": int(ok.sum())}
+            "n_valid": int(ok.sum()), "_boots": boots}
 
 
 def _draw(ax, table: dict, names: tuple[str, ...]) -> None:
@@ -140,6 +139,12 @@ def report(args: argparse.Namespace) -> None:
     for m, per in table.items():
         at0, at10 = per.get("0", {}).get("spearman"), per.get(str(POINTS[-1]), {}).get("spearman")
         per["change_0_to_10"] = None if at0 is None or at10 is None else at10 - at0
+        b0, b10 = per.get("0", {}).get("_boots"), per.get(str(POINTS[-1]), {}).get("_boots")
+        if per["change_0_to_10"] is not None and b0 is not None and b10 is not None:
+            d = np.asarray(b10) - np.asarray(b0)  # the same cell draws at both points: a paired interval
+            per["change_0_to_10_ci"] = [float(x) for x in np.nanpercentile(d, [2.5, 97.5])]
+        for point in POINTS:
+            per.get(str(point), {}).pop("_boots", None)
     n = len(recs)
     payload = {
         "benchmark": "zero-cost proxies after 0, 1, 3 and 10 epochs of training (benchmarks/zero_shot_training.py)",
