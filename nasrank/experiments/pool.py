@@ -95,7 +95,6 @@ def select_cells(benchmark: Any, space: Any, plan: PoolPlan) -> list[dict[str, A
 def init_pool(folder: str | Path, plan: PoolPlan) -> dict[str, Any]:
     """Create the pool folder and its manifest (cells, split, rankers with resolved options, provenance),
     or check that an existing manifest describes the same plan."""
-    from nasrank.experiments import make_context, make_space
     from nasrank.experiments.build import make_ranker
     from nasrank.runs.provenance import provenance
 
@@ -109,9 +108,7 @@ def init_pool(folder: str | Path, plan: PoolPlan) -> dict[str, Any]:
         if manifest["plan"] == want:
             return manifest
         return _extend(path, manifest, plan, want)
-    space = make_space(plan.space)
-    ctx = make_context(space, benchmark=plan.benchmark, dataset=plan.dataset, data_dir=plan.data_dir,
-                       device=plan.device)
+    space, ctx = _space_and_context(plan)
     resolved = _resolve(plan.rankers, space, ctx)
     manifest = {"format": "nasrank-pool/1", "plan": json.loads(json.dumps(asdict(plan), default=str)),
                 "space": plan.space, "dataset": plan.dataset, "benchmark_fingerprint": ctx.benchmark.fingerprint(),
@@ -121,6 +118,15 @@ def init_pool(folder: str | Path, plan: PoolPlan) -> dict[str, Any]:
     (folder / RECORDS).mkdir(exist_ok=True)
     _write_json(path, manifest)
     return manifest
+
+
+def _space_and_context(plan: PoolPlan) -> tuple[Any, Any]:
+    """The plan's space and its run context (ground truth, data, device)."""
+    from nasrank.experiments import make_context, make_space
+
+    space = make_space(plan.space)
+    return space, make_context(space, benchmark=plan.benchmark, dataset=plan.dataset, data_dir=plan.data_dir,
+                               device=plan.device)
 
 
 def _resolve(rankers: list[PoolRanker], space: Any, ctx: Any) -> dict[str, Any]:
@@ -133,7 +139,6 @@ def _resolve(rankers: list[PoolRanker], space: Any, ctx: Any) -> dict[str, Any]:
 
 def _extend(path: Path, manifest: dict[str, Any], plan: PoolPlan, want: dict[str, Any]) -> dict[str, Any]:
     """Add the rankers ``plan`` appends to the recorded plan (everything else must be equal)."""
-    from nasrank.experiments import make_context, make_space
     from nasrank.runs.provenance import provenance
 
     have = manifest["plan"]
@@ -142,9 +147,7 @@ def _extend(path: Path, manifest: dict[str, Any], plan: PoolPlan, want: dict[str
     if not same_rest or want["rankers"][:n] != have["rankers"] or len(want["rankers"]) == n:
         raise NasrankError(f"pool {path.parent}: manifest.json was made by another plan (a plan may only append "
                            "rankers); use a new folder")
-    space = make_space(plan.space)
-    ctx = make_context(space, benchmark=plan.benchmark, dataset=plan.dataset, data_dir=plan.data_dir,
-                       device=plan.device)
+    space, ctx = _space_and_context(plan)
     added = plan.rankers[n:]
     manifest["rankers"].update(_resolve(added, space, ctx))
     manifest["plan"] = want
@@ -195,11 +198,11 @@ def _score_batch(ranker: Any, space: Any, manifest: dict[str, Any], mine: list[d
     evs = ranker.evaluate(archs)
     cpu, wall = time.process_time() - c0, time.perf_counter() - t0
     own = [max(float(e.seconds), 0.0) for e in evs]
-    total = sum(own) or float(len(evs))
+    total = sum(own)
     lines = []
     for c in mine:
         i = c["cell"]
-        share = (own[i] if sum(own) else 1.0) / total
+        share = own[i] / total if total else 1.0 / len(evs)
         line = _evaluation_line(c, label, evs[i], cpu * share, wall * share, plan)
         line["info"] = {**line["info"], "scored_in_batch_of": len(archs)}
         lines.append(line)
@@ -233,7 +236,6 @@ def score_shard(folder: str | Path, shard: int = 0, shards: int = 1, limit: int 
                 log: Any = print) -> int:
     """Score the cells of shard ``shard`` of ``shards`` that are not yet recorded (at most ``limit``
     cells this call); returns how many (cell, ranker) lines were written."""
-    from nasrank.experiments import make_context, make_space
     from nasrank.experiments.build import make_ranker
 
     folder = Path(folder)
@@ -243,9 +245,7 @@ def score_shard(folder: str | Path, shard: int = 0, shards: int = 1, limit: int 
         raise NasrankError(f"pool: shard must be in 0..{shards - 1}, got {shard}")
     path = folder / RECORDS / f"shard-{shard}-of-{shards}.jsonl"
     done = {(r["cell"], r["ranker"]) for r in read_records(path)}
-    space = make_space(plan.space)
-    ctx = make_context(space, benchmark=plan.benchmark, dataset=plan.dataset, data_dir=plan.data_dir,
-                       device=plan.device)
+    space, ctx = _space_and_context(plan)
     rankers = {r.label: (r, make_ranker(r.name, space, ctx, dict(r.options))) for r in plan.rankers}
     out, written, cells_done = _ShardFile(path), 0, 0
     try:
